@@ -1,0 +1,55 @@
+# Makefile: the short names for the CMake build and the project's jobs.
+#   make test   every test, normal and under ASan+UBSan (installs what it needs)
+#   make demo   the examples talking to real peers on loopback
+#   make bench  the benchmarks (never part of make test)
+PYTHON ?= /usr/bin/python3
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+CMAKE_FLAGS = -DPython3_EXECUTABLE=$(PYTHON)
+
+.PHONY: format-check all build asan test test-c test-py test-asan demo clean deps-test deps-demo
+
+all: build
+
+build:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j2
+
+asan:
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DUS_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(ASAN_BUILD) -j2
+
+deps-%:
+	scripts/deps.sh $*
+
+test: deps-test
+	$(MAKE) format-check
+	$(MAKE) build
+	$(MAKE) test-c test-py
+	$(MAKE) test-asan
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h' 2>/dev/null || find src include python tests -name '*.[ch]')
+
+test-c:
+	$(BUILD)/us_tests
+
+test-py:
+	PYTHONPATH=$(BUILD)/python $(PYTHON) -m pytest -q tests/py
+
+# Python cannot load an ASan-built module unless the runtime comes first.
+test-asan: asan
+	$(ASAN_BUILD)/us_tests
+	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
+	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	PYTHONPATH=$(ASAN_BUILD)/python $(PYTHON) -m pytest -q -p no:cacheprovider tests/py
+
+demo: deps-demo
+	$(MAKE) build
+	PYTHONPATH=$(BUILD)/python $(PYTHON) examples/demo.py
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
+
+# Further targets (bench, fuzz, micropython, ...) live in mk/*.mk.
+-include mk/*.mk

@@ -1,0 +1,215 @@
+/* usocket.h: the public C API of usocket, MicroPython's socket model in C.
+ *
+ * Conventions, for every function below:
+ * - Errors are negative errno values (-EAGAIN, -ETIMEDOUT, ...); 0 or a
+ *   count means success. Nothing here reads or leaves a meaning in errno.
+ * - A socket carries a timeout: blocking (US_TIMEOUT_BLOCK), non-blocking
+ *   (0) or a positive number of nanoseconds. Every call that can block
+ *   honours it as a deadline on a monotonic clock for the whole call, and
+ *   fails with -ETIMEDOUT on expiry (-EAGAIN when non-blocking).
+ * - Host callbacks (us_host_t, us_sink_t.grow) are always called with the
+ *   host's interpreter lock held.
+ * - Address families, socket types, option levels and names are the
+ *   platform's own values (AF_INET, SOCK_STREAM, SOL_SOCKET, ...).
+ */
+#ifndef USOCKET_H
+#define USOCKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define US_VERSION "0.1.0"
+
+/* Timeout values for us_settimeout(). */
+#define US_TIMEOUT_BLOCK ((int64_t)-1)
+#define US_TIMEOUT_NONBLOCK ((int64_t)0)
+
+/* Default listen backlog when the caller has no opinion. */
+#define US_LISTEN_DEFAULT 128
+
+/* A socket address, independent of the platform's sockaddr layout. */
+typedef struct us_addr {
+  uint8_t ip[16];    /* network byte order; IPv4 uses ip[0..3] */
+  uint32_t flowinfo; /* IPv6 only, host byte order */
+  uint32_t scope_id; /* IPv6 only: interface index */
+  uint16_t port;     /* host byte order */
+  uint16_t family;   /* AF_INET, AF_INET6, or 0 for "no address" */
+} us_addr_t;
+
+/* A socket. Treat the fields as read-only; use the functions. */
+typedef struct us_socket {
+  int fd; /* -1 once closed */
+  int family;
+  int type;
+  int proto;
+  int64_t timeout_ns; /* US_TIMEOUT_BLOCK, 0, or > 0 */
+  int pending_err;    /* an error held back behind bytes already returned */
+} us_socket_t;
+
+/* How a blocking call cooperates with its host (an interpreter or plain C).
+ * Any member may be NULL. */
+typedef struct us_host {
+  /* Before a call may block: release the host's lock; returns a token. */
+  void *(*unlock)(void);
+  /* After it: take the lock back. */
+  void (*lock)(void *token);
+  /* After EINTR, lock held: run pending signal handlers. Return 0 to retry
+   * with the remaining time, or a negative errno (-EINTR) to give up. */
+  int (*check_signals)(void);
+} us_host_t;
+
+/* Installs the host's hooks for every later call (NULL: plain C defaults,
+ * where EINTR is always retried). Call once, before any socket is used. */
+void us_set_host(const us_host_t *host);
+
+/* A growable destination for the reading calls. `data` holds `cap` bytes,
+ * of which `len` are filled. `grow`, when not NULL, must make room for at
+ * least `need` bytes in all (updating data and cap) and return 0, or return
+ * a negative errno; without it the sink is a fixed buffer. */
+typedef struct us_sink {
+  char *data;
+  size_t len;
+  size_t cap;
+  int (*grow)(struct us_sink *sink, size_t need);
+  void *ctx; /* the owner's */
+} us_sink_t;
+
+/* Initialises a fixed sink over buf[0..cap). */
+void us_sink_fixed(us_sink_t *sink, void *buf, size_t cap);
+
+/* ---- lifetime -------------------------------------------------------- */
+
+/* Opens a socket. proto 0 picks TCP for SOCK_STREAM and UDP for SOCK_DGRAM.
+ * The socket starts blocking, close-on-exec, and never raises SIGPIPE. */
+int us_socket_open(us_socket_t *s, int family, int type, int proto);
+/* Wraps an existing descriptor (its family and type are read from it). */
+int us_socket_from_fd(us_socket_t *s, int fd);
+/* Closes the descriptor. Idempotent: closing a closed socket returns 0. */
+int us_socket_close(us_socket_t *s);
+/* Gives up ownership of the descriptor without closing it; returns it. */
+int us_socket_detach(us_socket_t *s);
+
+/* ---- timeouts -------------------------------------------------------- */
+
+/* Sets the timeout: US_TIMEOUT_BLOCK, 0 (non-blocking) or > 0 nanoseconds.
+ * Other negative values: -EINVAL. */
+int us_settimeout(us_socket_t *s, int64_t timeout_ns);
+
+/* ---- connection set-up ----------------------------------------------- */
+
+int us_bind(us_socket_t *s, const us_addr_t *addr);
+/* backlog < 0 is taken as 0. */
+int us_listen(us_socket_t *s, int backlog);
+/* Accepts into *conn, which inherits s's timeout; *peer may be NULL. */
+int us_accept(us_socket_t *s, us_socket_t *conn, us_addr_t *peer);
+/* A timed connect; non-blocking: -EINPROGRESS. Port 0: -EINVAL. */
+int us_connect(us_socket_t *s, const us_addr_t *addr);
+/* how: SHUT_RD, SHUT_WR or SHUT_RDWR. */
+int us_shutdown(us_socket_t *s, int how);
+int us_getsockname(const us_socket_t *s, us_addr_t *addr);
+int us_getpeername(const us_socket_t *s, us_addr_t *addr);
+
+/* ---- datagram and single-call I/O ------------------------------------ */
+
+/* One send; returns the count sent (may be short). */
+ssize_t us_send(us_socket_t *s, const void *buf, size_t len, int flags);
+/* Sends everything, within one deadline. *sent (may be NULL) receives the
+ * count sent even on failure; non-blocking and full: -EAGAIN. */
+int us_sendall(us_socket_t *s, const void *buf, size_t len, size_t *sent);
+/* One receive of at most len bytes; 0 at EOF. */
+ssize_t us_recv(us_socket_t *s, void *buf, size_t len, int flags);
+/* One receive of at most max bytes into a sink, growing it only as far as
+ * the data that has arrived: a huge max allocates nothing up front. */
+ssize_t us_recv_sink(us_socket_t *s, us_sink_t *sink, size_t max, int flags);
+ssize_t us_sendto(us_socket_t *s, const void *buf, size_t len, int flags,
+                  const us_addr_t *to);
+/* *from may be NULL. */
+ssize_t us_recvfrom(us_socket_t *s, void *buf, size_t len, int flags,
+                    us_addr_t *from);
+/* us_recvfrom into a sink, as us_recv_sink. */
+ssize_t us_recvfrom_sink(us_socket_t *s, us_sink_t *sink, size_t max, int flags,
+                         us_addr_t *from);
+
+/* ---- stream I/O ------------------------------------------------------ */
+
+/* Reads until max bytes are added to the sink or EOF (max SIZE_MAX: until
+ * EOF). Returns the count added. If an error (the timeout, -EAGAIN when
+ * non-blocking, a reset) stops it after some bytes arrived, returns that
+ * short count, and a lasting error (a reset) is reported by the next call:
+ * no byte is ever dropped. With no bytes, returns the error. */
+ssize_t us_read(us_socket_t *s, us_sink_t *sink, size_t max);
+/* Reads one line including its '\n' (at most max bytes), or what remains
+ * at EOF, never consuming a byte past the newline. Costs at most two system
+ * calls per line already in the kernel's buffer. Errors as us_read. */
+ssize_t us_readline(us_socket_t *s, us_sink_t *sink, size_t max);
+/* Writes everything on a blocking or timed socket and returns len; if an
+ * error (or the timeout) stops it after some bytes went, returns that short
+ * count and the next call reports the error. Non-blocking: what fits, maybe
+ * short; -EAGAIN when nothing did. */
+ssize_t us_write(us_socket_t *s, const void *buf, size_t len);
+
+/* ---- options ---------------------------------------------------------- */
+
+int us_setsockopt(us_socket_t *s, int level, int name, const void *val,
+                  size_t len);
+/* *len: in, the room at val; out, the length written. */
+int us_getsockopt(us_socket_t *s, int level, int name, void *val, size_t *len);
+
+/* ---- addresses -------------------------------------------------------- */
+
+/* Parses a numeric host ("1.2.3.4", "::1", "" for the any-address) into
+ * *addr for the given family (0: whichever parses). Never resolves names:
+ * not numeric is -EINVAL; IPv6 text with family AF_INET: -EAFNOSUPPORT. */
+int us_addr_parse(us_addr_t *addr, int family, const char *host, uint16_t port);
+/* Writes the host part as text (RFC 5952 for IPv6); returns its length,
+ * or -ENOSPC. 46 bytes are always enough. */
+int us_addr_format(const us_addr_t *addr, char *buf, size_t len);
+/* 1 if two addresses are equal in every field, else 0. */
+int us_addr_equal(const us_addr_t *a, const us_addr_t *b);
+
+/* Packed bytes (4 or 16) to text; returns the text length. Unknown family:
+ * -EAFNOSUPPORT; buffer too small: -ENOSPC. */
+int us_inet_ntop(int family, const void *packed, char *buf, size_t len);
+/* Text to packed bytes; returns 4 or 16. Invalid text: -EINVAL. */
+int us_inet_pton(int family, const char *text, void *packed);
+
+/* One result of us_getaddrinfo, valid during the callback only. */
+typedef struct us_addrinfo {
+  int family;
+  int type;
+  int proto;
+  const char *canonname; /* "" unless AI_CANONNAME asked for it */
+  us_addr_t addr;
+} us_addrinfo_t;
+
+/* Called for each result; return 0 to go on, or a negative errno to stop
+ * (us_getaddrinfo then returns it). */
+typedef int (*us_addrinfo_cb)(void *ctx, const us_addrinfo_t *ai);
+
+/* Resolves host (NULL for none) and port (a number or a service name;
+ * NULL for 0). family, type and proto filter; 0 means any. Numeric hosts
+ * never reach the resolver. Returns the number of results, a negative
+ * errno (from the callback, or -EINVAL for bad arguments), or a resolver
+ * failure as US_GAI_ERROR(code): see us_gai_code(). */
+int us_getaddrinfo(const char *host, const char *port, int family, int type,
+                   int proto, int flags, us_addrinfo_cb cb, void *ctx);
+
+/* Resolver failures sit below US_GAI_BASE so they never look like errno. */
+#define US_GAI_BASE (-100000)
+#define US_GAI_ERROR(code) (US_GAI_BASE - ((code) < 0 ? -(code) : (code)))
+/* For a result below US_GAI_BASE: the resolver's own code, made negative
+ * (e.g. -2 for "name not known" on glibc), as MicroPython reports it. */
+int us_gai_code(int result);
+/* A message for any error this API returns (errno or resolver). */
+const char *us_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* USOCKET_H */

@@ -1,0 +1,135 @@
+/* addr.c: numeric addresses, text forms, and getaddrinfo's fast path. */
+#include "core.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+int us_inet_pton(int family, const char *text, void *packed) {
+  if (family != AF_INET && family != AF_INET6)
+    return -EAFNOSUPPORT;
+  return us__sys_pton(family, text, packed);
+}
+
+int us_inet_ntop(int family, const void *packed, char *buf, size_t len) {
+  if (family != AF_INET && family != AF_INET6)
+    return -EAFNOSUPPORT;
+  int r = us__sys_ntop(family, packed, buf, len);
+  return r == -ENOSPC || r >= 0 ? r : -ENOSPC;
+}
+
+int us_addr_parse(us_addr_t *addr, int family, const char *host,
+                  uint16_t port) {
+  memset(addr, 0, sizeof *addr);
+  addr->port = port;
+  if (family != 0 && family != AF_INET && family != AF_INET6)
+    return -EAFNOSUPPORT;
+  if (host[0] == '\0') { /* the any-address, as in CPython */
+    addr->family = family ? family : AF_INET;
+    return 0;
+  }
+  if (family != AF_INET6 && us__sys_pton(AF_INET, host, addr->ip) == 4) {
+    addr->family = AF_INET;
+    return 0;
+  }
+  if (family == AF_INET6 || (family == 0 && strchr(host, ':'))) {
+    if (us__sys_pton(AF_INET6, host, addr->ip) == 16) {
+      addr->family = AF_INET6;
+      return 0;
+    }
+    memset(addr->ip, 0, sizeof addr->ip);
+    if (family == AF_INET6 && us__sys_pton(AF_INET, host, addr->ip) == 4)
+      return -EAFNOSUPPORT; /* IPv4 text for an IPv6 socket */
+    return -EINVAL;
+  }
+  if (strcmp(host, "<broadcast>") == 0) {
+    memset(addr->ip, 0xff, 4);
+    addr->family = AF_INET;
+    return 0;
+  }
+  return strchr(host, ':') ? -EAFNOSUPPORT : -EINVAL;
+}
+
+int us_addr_format(const us_addr_t *addr, char *buf, size_t len) {
+  return us_inet_ntop(addr->family, addr->ip, buf, len);
+}
+
+int us_addr_equal(const us_addr_t *a, const us_addr_t *b) {
+  size_t iplen = a->family == AF_INET6 ? 16 : 4;
+  return a->family == b->family && a->port == b->port &&
+         a->flowinfo == b->flowinfo && a->scope_id == b->scope_id &&
+         memcmp(a->ip, b->ip, iplen) == 0;
+}
+
+/* A decimal port, or -1 when port is a service name to look up. */
+static long numeric_port(const char *port) {
+  if (!port)
+    return 0;
+  long v = 0;
+  if (!*port)
+    return -1;
+  for (const char *p = port; *p; p++) {
+    if (*p < '0' || *p > '9' || (v = v * 10 + (*p - '0')) > 65535)
+      return -1;
+  }
+  return v;
+}
+
+/* The (type, proto) pairs the platform resolver returns for a numeric
+ * host, in its order; 0 when the request is unusual enough to leave to it. */
+static int socket_kinds(int type, int proto, int kinds[3][2]) {
+  static const int all[3][2] = {
+      {SOCK_STREAM, IPPROTO_TCP}, {SOCK_DGRAM, IPPROTO_UDP}, {SOCK_RAW, 0}};
+  int n = 0;
+  for (int i = 0; i < 3; i++) {
+    int t = all[i][0], p = all[i][1];
+    if (type == 0 && proto == 0) {
+      kinds[n][0] = t;
+      kinds[n++][1] = p;
+    } else if ((type == t || type == 0) && (proto == p || proto == 0) &&
+               t != SOCK_RAW) {
+      kinds[n][0] = t;
+      kinds[n++][1] = p;
+    }
+  }
+  return n;
+}
+
+int us_getaddrinfo(const char *host, const char *port, int family, int type,
+                   int proto, int flags, us_addrinfo_cb cb, void *ctx) {
+  int kinds[3][2], nkinds;
+  long pnum = numeric_port(port);
+  us_addrinfo_t ai;
+  if (!host && !port)
+    return US_GAI_ERROR(EAI_NONAME);
+  /* A numeric host and port need no resolver: answer as it would. */
+  if (host && pnum >= 0 &&
+      !(flags & ~(AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV)) && *host &&
+      *host != '<' && us_addr_parse(&ai.addr, 0, host, (uint16_t)pnum) == 0 &&
+      (family == 0 || family == ai.addr.family) &&
+      (nkinds = socket_kinds(type, proto, kinds)) > 0) {
+    ai.family = ai.addr.family;
+    ai.canonname = "";
+    for (int i = 0; i < nkinds; i++) {
+      ai.type = kinds[i][0];
+      ai.proto = kinds[i][1];
+      int r = cb(ctx, &ai);
+      if (r < 0)
+        return r;
+    }
+    return nkinds;
+  }
+  return us__sys_resolve(host, port, family, type, proto, flags, cb, ctx);
+}
+
+int us_gai_code(int result) {
+  return result <= US_GAI_BASE ? -(US_GAI_BASE - result) : result;
+}
+
+const char *us_strerror(int err) {
+  if (err <= US_GAI_BASE)
+    return us__sys_gai_strerror(US_GAI_BASE - err);
+  return strerror(err < 0 ? -err : err);
+}

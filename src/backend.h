@@ -1,0 +1,64 @@
+/* backend.h: the seam between the portable core and one platform's sockets.
+ *
+ * Exactly one backend is compiled in (src/posix/ today). Every function is
+ * a single, non-retrying system call: it returns a count, a descriptor or
+ * 0 on success and a negative errno on failure, and never blocks longer
+ * than the kernel call itself. Waiting, EINTR and deadlines belong to the
+ * core (src/call.c), never to a backend.
+ */
+#ifndef US_BACKEND_H
+#define US_BACKEND_H
+
+#include "usocket.h"
+
+/* Readiness bits for us__sys_wait(); the values of POLLIN/POLLOUT. */
+enum { US__IN = 0x001, US__OUT = 0x004 };
+
+/* A new descriptor: close-on-exec, never raising SIGPIPE. */
+int us__sys_socket(int family, int type, int proto);
+int us__sys_close(int fd);
+int us__sys_set_nonblocking(int fd, int on);
+/* Family, type and protocol of an existing descriptor. */
+int us__sys_sockinfo(int fd, int *family, int *type, int *proto);
+
+int us__sys_bind(int fd, const us_addr_t *addr);
+int us__sys_listen(int fd, int backlog);
+/* A new descriptor, close-on-exec, non-blocking if asked. */
+int us__sys_accept(int fd, us_addr_t *peer, int nonblocking);
+int us__sys_connect(int fd, const us_addr_t *addr);
+/* The pending error of a connect in progress (SO_ERROR), negated. */
+int us__sys_connect_result(int fd);
+int us__sys_shutdown(int fd, int how);
+int us__sys_getsockname(int fd, us_addr_t *addr);
+int us__sys_getpeername(int fd, us_addr_t *addr);
+
+/* flags are the platform's MSG_* bits; sends never raise SIGPIPE. */
+ssize_t us__sys_send(int fd, const void *buf, size_t len, int flags);
+ssize_t us__sys_recv(int fd, void *buf, size_t len, int flags);
+ssize_t us__sys_sendto(int fd, const void *buf, size_t len, int flags,
+                       const us_addr_t *to);
+ssize_t us__sys_recvfrom(int fd, void *buf, size_t len, int flags,
+                         us_addr_t *from);
+/* Bytes waiting to be read (FIONREAD). */
+ssize_t us__sys_pending(int fd);
+
+int us__sys_setsockopt(int fd, int level, int name, const void *val,
+                       size_t len);
+int us__sys_getsockopt(int fd, int level, int name, void *val, size_t *len);
+
+/* Waits for events on fd for at most timeout_ns (< 0: forever). Returns
+ * the events that are ready (POLLERR/POLLHUP included), 0 on timeout. */
+int us__sys_wait(int fd, int events, int64_t timeout_ns);
+/* A monotonic clock in nanoseconds. */
+int64_t us__sys_now(void);
+
+/* Text and packed addresses, as inet_ntop/inet_pton. */
+int us__sys_ntop(int family, const void *packed, char *buf, size_t len);
+int us__sys_pton(int family, const char *text, void *packed);
+/* The platform resolver; returns results through cb as us_getaddrinfo. */
+int us__sys_resolve(const char *host, const char *port, int family, int type,
+                    int proto, int flags, us_addrinfo_cb cb, void *ctx);
+/* The message for a resolver code, given without its sign. */
+const char *us__sys_gai_strerror(int magnitude);
+
+#endif /* US_BACKEND_H */

@@ -1,0 +1,49 @@
+/* core.h: what the core's files share: one blocking call in progress.
+ *
+ * Every call that can block runs as an us__op_t: us__op_begin() releases
+ * the host's lock and starts the deadline, each failed system call goes
+ * through us__op_retry(), which alone decides whether to wait, retry after
+ * a signal, or give up, and us__op_end() takes the lock back. This is the
+ * one place that owns timeouts.
+ */
+#ifndef US_CORE_H
+#define US_CORE_H
+
+#include "backend.h"
+
+typedef struct us__op {
+  us_socket_t *s;
+  int64_t deadline; /* monotonic ns; meaningful when s->timeout_ns > 0 */
+  void *token;      /* the host's lock token while unlocked */
+  int unlocked;
+} us__op_t;
+
+/* Starts a call on s (-EBADF if closed). On failure nothing is held. */
+int us__op_begin(us__op_t *op, us_socket_t *s);
+void us__op_end(us__op_t *op);
+/* After a system call failed with err: 0 means "call it again" (a signal
+ * was handled, or the socket became ready in time); anything else is the
+ * error to return (-ETIMEDOUT on expiry, -EAGAIN when non-blocking). */
+int us__op_retry(us__op_t *op, int err, int events);
+/* Waits until events are ready, within the deadline, as us__op_retry. */
+int us__op_wait(us__op_t *op, int events);
+/* Makes room for need bytes in all in sink, calling its grow with the
+ * host's lock held. Returns 0 or a negative errno (-ENOBUFS when fixed
+ * and full). */
+int us__op_grow(us__op_t *op, us_sink_t *sink, size_t need);
+
+/* One send or receive within op, retried and waited for as the timeout
+ * says; from/to may be NULL. MSG_DONTWAIT in flags never waits. */
+ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
+                      us_addr_t *from);
+ssize_t us__send_once(us__op_t *op, const void *buf, size_t len, int flags,
+                      const us_addr_t *to);
+
+/* Up to this many bytes, a receive makes room for its whole size at once;
+ * beyond it, only for what has arrived. */
+#define US__EAGER_MAX ((size_t)65536)
+
+/* The hooks in force (never NULL). */
+extern const us_host_t *us__host;
+
+#endif /* US_CORE_H */

@@ -1,0 +1,146 @@
+/* io.c: single sends and receives, datagrams, and sendall. */
+#include "core.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sys/socket.h>
+
+static int wait_allowed(int err, int flags) {
+#ifdef MSG_DONTWAIT
+  if (flags & MSG_DONTWAIT)
+    return err != -EAGAIN && err != -EWOULDBLOCK;
+#endif
+  (void)err;
+  (void)flags;
+  return 1;
+}
+
+ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
+                      us_addr_t *from) {
+  for (;;) {
+    int fd = op->s->fd;
+    ssize_t n = from ? us__sys_recvfrom(fd, buf, len, flags, from)
+                     : us__sys_recv(fd, buf, len, flags);
+    if (n >= 0 || !wait_allowed((int)n, flags))
+      return n;
+    int r = us__op_retry(op, (int)n, US__IN);
+    if (r < 0)
+      return r;
+  }
+}
+
+ssize_t us__send_once(us__op_t *op, const void *buf, size_t len, int flags,
+                      const us_addr_t *to) {
+  for (;;) {
+    int fd = op->s->fd;
+    ssize_t n = to ? us__sys_sendto(fd, buf, len, flags, to)
+                   : us__sys_send(fd, buf, len, flags);
+    if (n >= 0 || !wait_allowed((int)n, flags))
+      return n;
+    int r = us__op_retry(op, (int)n, US__OUT);
+    if (r < 0)
+      return r;
+  }
+}
+
+ssize_t us_send(us_socket_t *s, const void *buf, size_t len, int flags) {
+  return us_sendto(s, buf, len, flags, NULL);
+}
+
+ssize_t us_sendto(us_socket_t *s, const void *buf, size_t len, int flags,
+                  const us_addr_t *to) {
+  us__op_t op;
+  if (to && to->family != s->family)
+    return s->fd < 0 ? -EBADF : -EAFNOSUPPORT;
+  if (to && to->port == 0)
+    return -EINVAL;
+  ssize_t n = us__op_begin(&op, s);
+  if (n < 0)
+    return n;
+  n = us__send_once(&op, buf, len, flags, to);
+  us__op_end(&op);
+  return n;
+}
+
+int us_sendall(us_socket_t *s, const void *buf, size_t len, size_t *sent) {
+  us__op_t op;
+  size_t done = 0;
+  int r = us__op_begin(&op, s);
+  while (r == 0 && done < len) {
+    ssize_t n =
+        us__send_once(&op, (const char *)buf + done, len - done, 0, NULL);
+    if (n < 0)
+      r = (int)n;
+    else
+      done += (size_t)n;
+  }
+  us__op_end(&op);
+  if (sent)
+    *sent = done;
+  return r;
+}
+
+ssize_t us_recv(us_socket_t *s, void *buf, size_t len, int flags) {
+  return us_recvfrom(s, buf, len, flags, NULL);
+}
+
+ssize_t us_recvfrom(us_socket_t *s, void *buf, size_t len, int flags,
+                    us_addr_t *from) {
+  us_sink_t sink;
+  us_sink_fixed(&sink, buf, len);
+  return us_recvfrom_sink(s, &sink, len, flags, from);
+}
+
+/* Room for a receive of at most max bytes: all of it when small, fixed or
+ * datagram-sized; for a large stream receive, only what has arrived, so
+ * that recv(2**31) allocates nothing before data is there. */
+static ssize_t make_room(us__op_t *op, us_sink_t *sink, size_t max) {
+  size_t want = max;
+  if (!sink->grow) {
+    size_t room = sink->cap - sink->len;
+    return (ssize_t)(want < room ? want : room);
+  }
+  if (want > US__EAGER_MAX && op->s->type != SOCK_STREAM)
+    want = US__EAGER_MAX; /* the largest datagram fits */
+  if (want > US__EAGER_MAX) {
+    char probe;
+    ssize_t avail, n = us__recv_once(op, &probe, 1, MSG_PEEK, NULL);
+    if (n <= 0)
+      return n; /* EOF or the error: nothing to make room for */
+    avail = us__sys_pending(op->s->fd);
+    want = avail > (ssize_t)US__EAGER_MAX ? (size_t)avail : US__EAGER_MAX;
+    if (want > max)
+      want = max;
+  }
+  if (want > (size_t)SSIZE_MAX - sink->len)
+    want = (size_t)SSIZE_MAX - sink->len;
+  int r = us__op_grow(op, sink, sink->len + want);
+  return r < 0 ? r : (ssize_t)want;
+}
+
+ssize_t us_recv_sink(us_socket_t *s, us_sink_t *sink, size_t max, int flags) {
+  return us_recvfrom_sink(s, sink, max, flags, NULL);
+}
+
+ssize_t us_recvfrom_sink(us_socket_t *s, us_sink_t *sink, size_t max, int flags,
+                         us_addr_t *from) {
+  us__op_t op;
+  ssize_t n = us__op_begin(&op, s);
+  if (n < 0)
+    return n;
+  n = make_room(&op, sink, max);
+  if (n > 0 || (n == 0 && max == 0))
+    n = us__recv_once(&op, sink->data + sink->len, (size_t)n, flags, from);
+  if (n > 0)
+    sink->len += (size_t)n;
+  us__op_end(&op);
+  return n;
+}
+
+void us_sink_fixed(us_sink_t *sink, void *buf, size_t cap) {
+  sink->data = buf;
+  sink->len = 0;
+  sink->cap = cap;
+  sink->grow = NULL;
+  sink->ctx = NULL;
+}

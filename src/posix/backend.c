@@ -1,0 +1,293 @@
+/* posix/backend.c: the core's system calls on POSIX systems (Linux, BSD). */
+#define _GNU_SOURCE
+#include "../backend.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0 /* SO_NOSIGPIPE is set on every socket instead */
+#endif
+
+/* One storage big enough for either family, without sockaddr_storage's
+ * 128 bytes on every call. */
+typedef union {
+  struct sockaddr sa;
+  struct sockaddr_in in4;
+  struct sockaddr_in6 in6;
+} us__sa_t;
+
+static int neg_errno(void) { return errno ? -errno : -EIO; }
+
+static socklen_t to_sa(const us_addr_t *a, us__sa_t *sa) {
+  memset(sa, 0, sizeof *sa);
+  if (a->family == AF_INET6) {
+    sa->in6.sin6_family = AF_INET6;
+    sa->in6.sin6_port = htons(a->port);
+    sa->in6.sin6_flowinfo = htonl(a->flowinfo);
+    sa->in6.sin6_scope_id = a->scope_id;
+    memcpy(&sa->in6.sin6_addr, a->ip, 16);
+    return sizeof sa->in6;
+  }
+  sa->in4.sin_family = a->family;
+  sa->in4.sin_port = htons(a->port);
+  memcpy(&sa->in4.sin_addr, a->ip, 4);
+  return sizeof sa->in4;
+}
+
+static void from_sa(const struct sockaddr *sa, socklen_t len, us_addr_t *a) {
+  memset(a, 0, sizeof *a);
+  if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+    const struct sockaddr_in *in4 = (const struct sockaddr_in *)sa;
+    a->family = AF_INET;
+    a->port = ntohs(in4->sin_port);
+    memcpy(a->ip, &in4->sin_addr, 4);
+  } else if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+    a->family = AF_INET6;
+    a->port = ntohs(in6->sin6_port);
+    a->flowinfo = ntohl(in6->sin6_flowinfo);
+    a->scope_id = in6->sin6_scope_id;
+    memcpy(a->ip, &in6->sin6_addr, 16);
+  }
+}
+
+int us__sys_socket(int family, int type, int proto) {
+  int fd = socket(family, type | SOCK_CLOEXEC, proto);
+  if (fd < 0)
+    return neg_errno();
+#ifdef SO_NOSIGPIPE
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+  return fd;
+}
+
+int us__sys_close(int fd) {
+  /* Linux releases the descriptor even when close reports EINTR, so it is
+   * never retried: a retry could close a descriptor reused meanwhile. */
+  if (close(fd) < 0 && errno != EINTR)
+    return neg_errno();
+  return 0;
+}
+
+int us__sys_set_nonblocking(int fd, int on) {
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0)
+    return neg_errno();
+  int want = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
+  if (want != fl && fcntl(fd, F_SETFL, want) < 0)
+    return neg_errno();
+  return 0;
+}
+
+int us__sys_sockinfo(int fd, int *family, int *type, int *proto) {
+  us__sa_t sa;
+  socklen_t len = sizeof sa;
+  if (getsockname(fd, &sa.sa, &len) < 0)
+    return neg_errno();
+  *family = sa.sa.sa_family;
+  len = sizeof *type;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, type, &len) < 0)
+    return neg_errno();
+  *proto = 0;
+#ifdef SO_PROTOCOL
+  len = sizeof *proto;
+  if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, proto, &len) < 0)
+    *proto = 0;
+#endif
+  return 0;
+}
+
+int us__sys_bind(int fd, const us_addr_t *addr) {
+  us__sa_t sa;
+  socklen_t len = to_sa(addr, &sa);
+  return bind(fd, &sa.sa, len) < 0 ? neg_errno() : 0;
+}
+
+int us__sys_listen(int fd, int backlog) {
+  return listen(fd, backlog) < 0 ? neg_errno() : 0;
+}
+
+int us__sys_accept(int fd, us_addr_t *peer, int nonblocking) {
+  us__sa_t sa;
+  socklen_t len = sizeof sa;
+  int flags = SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0);
+  int c = accept4(fd, &sa.sa, &len, flags);
+  if (c < 0)
+    return neg_errno();
+  if (peer)
+    from_sa(&sa.sa, len, peer);
+  return c;
+}
+
+int us__sys_connect(int fd, const us_addr_t *addr) {
+  us__sa_t sa;
+  socklen_t len = to_sa(addr, &sa);
+  return connect(fd, &sa.sa, len) < 0 ? neg_errno() : 0;
+}
+
+int us__sys_connect_result(int fd) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+    return neg_errno();
+  return -err;
+}
+
+int us__sys_shutdown(int fd, int how) {
+  return shutdown(fd, how) < 0 ? neg_errno() : 0;
+}
+
+static int name_of(int fd, us_addr_t *addr, int peer) {
+  us__sa_t sa;
+  socklen_t len = sizeof sa;
+  int r = peer ? getpeername(fd, &sa.sa, &len) : getsockname(fd, &sa.sa, &len);
+  if (r < 0)
+    return neg_errno();
+  from_sa(&sa.sa, len, addr);
+  return 0;
+}
+
+int us__sys_getsockname(int fd, us_addr_t *addr) {
+  return name_of(fd, addr, 0);
+}
+
+int us__sys_getpeername(int fd, us_addr_t *addr) {
+  return name_of(fd, addr, 1);
+}
+
+ssize_t us__sys_send(int fd, const void *buf, size_t len, int flags) {
+  ssize_t n = send(fd, buf, len, flags | MSG_NOSIGNAL);
+  return n < 0 ? neg_errno() : n;
+}
+
+ssize_t us__sys_recv(int fd, void *buf, size_t len, int flags) {
+  ssize_t n = recv(fd, buf, len, flags);
+  return n < 0 ? neg_errno() : n;
+}
+
+ssize_t us__sys_sendto(int fd, const void *buf, size_t len, int flags,
+                       const us_addr_t *to) {
+  us__sa_t sa;
+  socklen_t salen = to_sa(to, &sa);
+  ssize_t n = sendto(fd, buf, len, flags | MSG_NOSIGNAL, &sa.sa, salen);
+  return n < 0 ? neg_errno() : n;
+}
+
+ssize_t us__sys_recvfrom(int fd, void *buf, size_t len, int flags,
+                         us_addr_t *from) {
+  us__sa_t sa;
+  socklen_t salen = sizeof sa;
+  ssize_t n = recvfrom(fd, buf, len, flags, &sa.sa, &salen);
+  if (n < 0)
+    return neg_errno();
+  if (from) {
+    if (salen > 0)
+      from_sa(&sa.sa, salen, from);
+    else
+      memset(from, 0, sizeof *from);
+  }
+  return n;
+}
+
+ssize_t us__sys_pending(int fd) {
+  int n = 0;
+  return ioctl(fd, FIONREAD, &n) < 0 ? neg_errno() : n;
+}
+
+int us__sys_setsockopt(int fd, int level, int name, const void *val,
+                       size_t len) {
+  return setsockopt(fd, level, name, val, (socklen_t)len) < 0 ? neg_errno() : 0;
+}
+
+int us__sys_getsockopt(int fd, int level, int name, void *val, size_t *len) {
+  socklen_t l = (socklen_t)*len;
+  if (getsockopt(fd, level, name, val, &l) < 0)
+    return neg_errno();
+  *len = l;
+  return 0;
+}
+
+int us__sys_wait(int fd, int events, int64_t timeout_ns) {
+  struct pollfd p = {.fd = fd, .events = (short)events, .revents = 0};
+  int ms;
+  if (timeout_ns < 0)
+    ms = -1;
+  else if (timeout_ns >= (int64_t)1000000 * 0x7fffffff)
+    ms = 0x7fffffff;
+  else /* round up: waking early would only cost a spurious retry */
+    ms = (int)((timeout_ns + 999999) / 1000000);
+  int r = poll(&p, 1, ms);
+  if (r < 0)
+    return neg_errno();
+  return r == 0 ? 0 : p.revents;
+}
+
+int64_t us__sys_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int us__sys_ntop(int family, const void *packed, char *buf, size_t len) {
+  if (!inet_ntop(family, packed, buf, (socklen_t)len))
+    return neg_errno();
+  return (int)strlen(buf);
+}
+
+int us__sys_pton(int family, const char *text, void *packed) {
+  int r = inet_pton(family, text, packed);
+  if (r < 0)
+    return neg_errno();
+  return r == 0 ? -EINVAL : (family == AF_INET6 ? 16 : 4);
+}
+
+int us__sys_resolve(const char *host, const char *port, int family, int type,
+                    int proto, int flags, us_addrinfo_cb cb, void *ctx) {
+  struct addrinfo hints, *res = NULL;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = family;
+  hints.ai_socktype = type;
+  hints.ai_protocol = proto;
+  hints.ai_flags = flags;
+  int r = getaddrinfo(host, port, &hints, &res);
+  if (r != 0) {
+    if (r == EAI_SYSTEM)
+      return neg_errno();
+    return US_GAI_ERROR(r);
+  }
+  int count = 0;
+  for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+    if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+      continue;
+    us_addrinfo_t out;
+    out.family = ai->ai_family;
+    out.type = ai->ai_socktype;
+    out.proto = ai->ai_protocol;
+    out.canonname = ai->ai_canonname ? ai->ai_canonname : "";
+    from_sa(ai->ai_addr, ai->ai_addrlen, &out.addr);
+    int c = cb(ctx, &out);
+    if (c < 0) {
+      count = c;
+      break;
+    }
+    count++;
+  }
+  freeaddrinfo(res);
+  return count;
+}
+
+const char *us__sys_gai_strerror(int magnitude) {
+  /* glibc's codes are negative, the BSDs' positive. */
+  return gai_strerror(EAI_NONAME < 0 ? -magnitude : magnitude);
+}

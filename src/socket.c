@@ -1,0 +1,156 @@
+/* socket.c: a socket's lifetime, timeout, connection set-up and options. */
+#include "core.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+static void init(us_socket_t *s, int fd, int family, int type, int proto) {
+  s->fd = fd;
+  s->family = family;
+  s->type = type;
+  s->proto = proto;
+  s->timeout_ns = US_TIMEOUT_BLOCK;
+  s->pending_err = 0;
+}
+
+int us_socket_open(us_socket_t *s, int family, int type, int proto) {
+  init(s, -1, family, type, proto);
+  if (proto == 0 && (family == AF_INET || family == AF_INET6)) {
+    if (type == SOCK_STREAM)
+      proto = IPPROTO_TCP;
+    else if (type == SOCK_DGRAM)
+      proto = IPPROTO_UDP;
+  }
+  int fd = us__sys_socket(family, type, proto);
+  if (fd < 0)
+    return fd;
+  init(s, fd, family, type, proto);
+  return 0;
+}
+
+int us_socket_from_fd(us_socket_t *s, int fd) {
+  int family, type, proto;
+  init(s, -1, 0, 0, 0);
+  if (fd < 0)
+    return -EBADF;
+  int r = us__sys_sockinfo(fd, &family, &type, &proto);
+  if (r < 0)
+    return r;
+  init(s, fd, family, type, proto);
+  /* The descriptor may arrive non-blocking; ours start blocking. */
+  return us__sys_set_nonblocking(fd, 0);
+}
+
+int us_socket_close(us_socket_t *s) {
+  int fd = s->fd;
+  if (fd < 0)
+    return 0;
+  s->fd = -1;
+  s->pending_err = 0;
+  return us__sys_close(fd);
+}
+
+int us_socket_detach(us_socket_t *s) {
+  int fd = s->fd;
+  s->fd = -1;
+  return fd;
+}
+
+int us_settimeout(us_socket_t *s, int64_t timeout_ns) {
+  if (timeout_ns < 0 && timeout_ns != US_TIMEOUT_BLOCK)
+    return -EINVAL;
+  if (s->fd < 0)
+    return -EBADF;
+  /* Only a blocking socket has a blocking descriptor; a timed one waits
+   * in poll(2) so that its deadline holds. */
+  int was_blocking = s->timeout_ns < 0, blocking = timeout_ns < 0;
+  if (was_blocking != blocking) {
+    int r = us__sys_set_nonblocking(s->fd, !blocking);
+    if (r < 0)
+      return r;
+  }
+  s->timeout_ns = timeout_ns;
+  return 0;
+}
+
+static int check_family(const us_socket_t *s, const us_addr_t *addr) {
+  if (s->fd < 0)
+    return -EBADF;
+  if (!addr || addr->family != s->family)
+    return -EAFNOSUPPORT;
+  return 0;
+}
+
+int us_bind(us_socket_t *s, const us_addr_t *addr) {
+  int r = check_family(s, addr);
+  return r < 0 ? r : us__sys_bind(s->fd, addr);
+}
+
+int us_listen(us_socket_t *s, int backlog) {
+  if (s->fd < 0)
+    return -EBADF;
+  return us__sys_listen(s->fd, backlog < 0 ? 0 : backlog);
+}
+
+int us_accept(us_socket_t *s, us_socket_t *conn, us_addr_t *peer) {
+  us__op_t op;
+  init(conn, -1, s->family, s->type, s->proto);
+  int fd = us__op_begin(&op, s);
+  if (fd < 0)
+    return fd;
+  do
+    fd = us__sys_accept(s->fd, peer, s->timeout_ns >= 0);
+  while (fd < 0 && (fd = us__op_retry(&op, fd, US__IN)) == 0);
+  us__op_end(&op);
+  if (fd < 0)
+    return fd;
+  init(conn, fd, s->family, s->type, s->proto);
+  conn->timeout_ns = s->timeout_ns;
+  return 0;
+}
+
+int us_connect(us_socket_t *s, const us_addr_t *addr) {
+  us__op_t op;
+  int r = check_family(s, addr);
+  if (r < 0)
+    return r;
+  if (addr->port == 0)
+    return -EINVAL;
+  if ((r = us__op_begin(&op, s)) < 0)
+    return r;
+  r = us__sys_connect(s->fd, addr);
+  /* Interrupted or in progress, the connection goes on in the kernel: wait
+   * for it to finish (never connect again) and read its outcome. */
+  if (r == -EINTR && (r = us__op_retry(&op, r, US__OUT)) == 0)
+    r = -EINPROGRESS;
+  if (r == -EINPROGRESS && s->timeout_ns != 0) {
+    r = us__op_wait(&op, US__OUT);
+    if (r == 0)
+      r = us__sys_connect_result(s->fd);
+  }
+  us__op_end(&op);
+  return r;
+}
+
+int us_shutdown(us_socket_t *s, int how) {
+  return s->fd < 0 ? -EBADF : us__sys_shutdown(s->fd, how);
+}
+
+int us_getsockname(const us_socket_t *s, us_addr_t *addr) {
+  return s->fd < 0 ? -EBADF : us__sys_getsockname(s->fd, addr);
+}
+
+int us_getpeername(const us_socket_t *s, us_addr_t *addr) {
+  return s->fd < 0 ? -EBADF : us__sys_getpeername(s->fd, addr);
+}
+
+int us_setsockopt(us_socket_t *s, int level, int name, const void *val,
+                  size_t len) {
+  return s->fd < 0 ? -EBADF : us__sys_setsockopt(s->fd, level, name, val, len);
+}
+
+int us_getsockopt(us_socket_t *s, int level, int name, void *val, size_t *len) {
+  return s->fd < 0 ? -EBADF : us__sys_getsockopt(s->fd, level, name, val, len);
+}

@@ -1,0 +1,74 @@
+/* main.c: runs every C test of the core, or those whose name contains
+ * argv[1], each in its own child so that one crash names its test. */
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "test.h"
+
+extern const struct test_case addr_tests[], socket_tests[], stream_tests[];
+static const struct test_case *const tables[] = {addr_tests, socket_tests,
+                                                 stream_tests};
+
+void tcp_listener(us_socket_t *lsn, us_addr_t *addr) {
+  ASSERT_OK(us_socket_open(lsn, AF_INET, SOCK_STREAM, 0));
+  ASSERT_OK(us_addr_parse(addr, AF_INET, "127.0.0.1", 0));
+  ASSERT_OK(us_bind(lsn, addr));
+  ASSERT_OK(us_listen(lsn, 16));
+  ASSERT_OK(us_getsockname(lsn, addr));
+}
+
+void tcp_pair(us_socket_t *a, us_socket_t *b) {
+  us_socket_t lsn;
+  us_addr_t addr;
+  tcp_listener(&lsn, &addr);
+  ASSERT_OK(us_socket_open(a, AF_INET, SOCK_STREAM, 0));
+  ASSERT_OK(us_connect(a, &addr));
+  ASSERT_OK(us_accept(&lsn, b, NULL));
+  ASSERT_OK(us_socket_close(&lsn));
+}
+
+int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int open_fds(void) {
+  int n = 0;
+  DIR *d = opendir("/proc/self/fd");
+  ASSERT(d != NULL);
+  while (readdir(d))
+    n++;
+  closedir(d);
+  return n - 3; /* ".", ".." and the directory's own descriptor */
+}
+
+int main(int argc, char **argv) {
+  int passed = 0, failed = 0;
+  for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+    for (const struct test_case *c = tables[t]; c->name; c++) {
+      if (argc > 1 && !strstr(c->name, argv[1]))
+        continue;
+      fflush(stdout);
+      pid_t pid = fork();
+      ASSERT(pid >= 0);
+      if (pid == 0) {
+        c->fn();
+        _exit(0);
+      }
+      int status;
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+      int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      printf("%s %s\n", ok ? "ok  " : "FAIL", c->name);
+      ok ? passed++ : failed++;
+    }
+  }
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,55 @@
+/* test.h: the C tests' assertions (they check under NDEBUG too) and
+ * registry, plus loopback helpers shared by the test files. */
+#ifndef US_TEST_H
+#define US_TEST_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "usocket.h"
+
+#define ASSERT(cond)                                                           \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__,     \
+              #cond);                                                          \
+      abort();                                                                 \
+    }                                                                          \
+  } while (0)
+
+#define ASSERT_EQ(a, b)                                                        \
+  do {                                                                         \
+    long long a_ = (long long)(a), b_ = (long long)(b);                        \
+    if (a_ != b_) {                                                            \
+      fprintf(stderr, "%s:%d: %s == %s failed: %lld != %lld\n", __FILE__,      \
+              __LINE__, #a, #b, a_, b_);                                       \
+      abort();                                                                 \
+    }                                                                          \
+  } while (0)
+
+#define ASSERT_OK(expr) ASSERT_EQ((expr), 0)
+
+typedef void (*test_fn)(void);
+struct test_case {
+  const char *name;
+  test_fn fn;
+};
+
+/* Each test file defines one table, listed in main.c. */
+#define TEST_TABLE(name) const struct test_case name[]
+#define TEST_END                                                               \
+  { NULL, NULL }
+
+/* A listening TCP socket on 127.0.0.1 with an ephemeral port; *addr gets
+ * its address. */
+void tcp_listener(us_socket_t *lsn, us_addr_t *addr);
+/* A connected pair over loopback: *a is the client, *b the accepted end. */
+void tcp_pair(us_socket_t *a, us_socket_t *b);
+/* Monotonic milliseconds. */
+int64_t now_ms(void);
+/* The number of open descriptors of this process. */
+int open_fds(void);
+
+#endif
