@@ -27,6 +27,7 @@ test: deps-test
 	$(MAKE) build
 	$(MAKE) test-c test-py
 	$(MAKE) test-asan
+	$(if $(EXTRA_TESTS),$(MAKE) $(EXTRA_TESTS))
 
 format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h' 2>/dev/null || find src include python tests -name '*.[ch]')
@@ -51,5 +52,6 @@ demo: deps-demo
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
 
-# Further targets (bench, fuzz, micropython, ...) live in mk/*.mk.
+# Further targets (bench, fuzz, micropython, ...) live in mk/*.mk; a file
+# there adds its part of `make test` with EXTRA_TESTS += target.
 -include mk/*.mk

@@ -37,8 +37,15 @@ struct test_case {
   test_fn fn;
 };
 
-/* Each test file defines one table, listed in main.c. */
-#define TEST_TABLE(name) const struct test_case name[]
+/* Each test file defines one table; a constructor hands it to main.c, so
+ * adding a file needs no edit anywhere else. */
+void test_register(const struct test_case *table);
+#define TEST_TABLE(name)                                                       \
+  static const struct test_case name[];                                        \
+  __attribute__((constructor)) static void register_##name(void) {             \
+    test_register(name);                                                       \
+  }                                                                            \
+  static const struct test_case name[]
 #define TEST_END                                                               \
   { NULL, NULL }
 
