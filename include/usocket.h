@@ -49,6 +49,8 @@ typedef struct us_socket {
   int proto;
   int64_t timeout_ns; /* US_TIMEOUT_BLOCK, 0, or > 0 */
   int pending_err;    /* an error held back behind bytes already returned */
+  int busy;           /* calls in progress on it, in any thread */
+  int zombie_fd;      /* closed while busy: closed for real by the last */
 } us_socket_t;
 
 /* How a blocking call cooperates with its host (an interpreter or plain C).
@@ -89,7 +91,9 @@ void us_sink_fixed(us_sink_t *sink, void *buf, size_t cap);
 int us_socket_open(us_socket_t *s, int family, int type, int proto);
 /* Wraps an existing descriptor (its family and type are read from it). */
 int us_socket_from_fd(us_socket_t *s, int fd);
-/* Closes the descriptor. Idempotent: closing a closed socket returns 0. */
+/* Closes the descriptor. Idempotent: closing a closed socket returns 0.
+ * Calls blocked on it in other threads return -EBADF promptly, and the
+ * descriptor number is not reused before the last of them has left. */
 int us_socket_close(us_socket_t *s);
 /* Gives up ownership of the descriptor without closing it; returns it. */
 int us_socket_detach(us_socket_t *s);
@@ -120,7 +124,8 @@ int us_getpeername(const us_socket_t *s, us_addr_t *addr);
 ssize_t us_send(us_socket_t *s, const void *buf, size_t len, int flags);
 /* Sends everything, within one deadline. *sent (may be NULL) receives the
  * count sent even on failure; non-blocking and full: -EAGAIN. */
-int us_sendall(us_socket_t *s, const void *buf, size_t len, size_t *sent);
+int us_sendall(us_socket_t *s, const void *buf, size_t len, int flags,
+               size_t *sent);
 /* One receive of at most len bytes; 0 at EOF. */
 ssize_t us_recv(us_socket_t *s, void *buf, size_t len, int flags);
 /* One receive of at most max bytes into a sink, growing it only as far as
@@ -152,6 +157,38 @@ ssize_t us_readline(us_socket_t *s, us_sink_t *sink, size_t max);
  * count and the next call reports the error. Non-blocking: what fits, maybe
  * short; -EAGAIN when nothing did. */
 ssize_t us_write(us_socket_t *s, const void *buf, size_t len);
+
+/* ---- buffered streams -------------------------------------------------- */
+
+/* A read-ahead and write-behind buffer over a socket, for callers that
+ * read many small lines. Bytes it has read ahead are seen only through
+ * it. The socket stays the caller's: the stream never closes it. */
+typedef struct us_bufstream {
+  us_socket_t *sock;
+  char *rbuf; /* rbuf[rpos..rend) is read ahead and not yet taken */
+  size_t rpos, rend, rcap;
+  char *wbuf; /* wbuf[0..wlen) waits to be written */
+  size_t wlen, wcap;
+} us_bufstream_t;
+
+/* Allocates buffers of `size` bytes (0: 64 KiB); -ENOMEM. */
+int us_bufstream_init(us_bufstream_t *b, us_socket_t *sock, size_t size);
+/* Frees the buffers, dropping unwritten bytes: flush first. */
+void us_bufstream_free(us_bufstream_t *b);
+/* The fast path: if a whole line (or max bytes) is already buffered, sets
+ * *line and *len to it, consumes it and returns 1; else returns 0. The
+ * pointer is valid until the next call on b. */
+int us_bufstream_takeline(us_bufstream_t *b, const char **line, size_t *len,
+                          size_t max);
+/* Reads a line (at most max bytes) into sink, as us_readline. */
+ssize_t us_bufstream_readline(us_bufstream_t *b, us_sink_t *sink, size_t max);
+/* Reads max bytes or until EOF into sink, as us_read. */
+ssize_t us_bufstream_read(us_bufstream_t *b, us_sink_t *sink, size_t max);
+/* Buffers len bytes, writing out whenever the buffer fills; returns len,
+ * or as us_write a short count or the error. */
+ssize_t us_bufstream_write(us_bufstream_t *b, const void *buf, size_t len);
+/* Writes out what is buffered, as us_sendall. */
+int us_bufstream_flush(us_bufstream_t *b);
 
 /* ---- options ---------------------------------------------------------- */
 

@@ -121,7 +121,16 @@ int us_getaddrinfo(const char *host, const char *port, int family, int type,
     }
     return nkinds;
   }
-  return us__sys_resolve(host, port, family, type, proto, flags, cb, ctx);
+  /* The resolver may wait on the network: let the host run meanwhile. */
+  void *res, *token = us__host->unlock ? us__host->unlock() : NULL;
+  int r = us__sys_resolve(host, port, family, type, proto, flags, &res);
+  if (us__host->lock)
+    us__host->lock(token);
+  if (r < 0)
+    return r;
+  r = us__sys_resolve_each(res, cb, ctx);
+  us__sys_resolve_free(res);
+  return r;
 }
 
 int us_gai_code(int result) {

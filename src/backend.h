@@ -55,9 +55,14 @@ int64_t us__sys_now(void);
 /* Text and packed addresses, as inet_ntop/inet_pton. */
 int us__sys_ntop(int family, const void *packed, char *buf, size_t len);
 int us__sys_pton(int family, const char *text, void *packed);
-/* The platform resolver; returns results through cb as us_getaddrinfo. */
+/* The platform resolver, which may block for long: the core calls it with
+ * the host's lock released. On success *res holds the results, to walk
+ * with us__sys_resolve_each() (lock held) and free. */
 int us__sys_resolve(const char *host, const char *port, int family, int type,
-                    int proto, int flags, us_addrinfo_cb cb, void *ctx);
+                    int proto, int flags, void **res);
+/* Calls cb for each IPv4/IPv6 result; returns their count or cb's error. */
+int us__sys_resolve_each(void *res, us_addrinfo_cb cb, void *ctx);
+void us__sys_resolve_free(void *res);
 /* The message for a resolver code, given without its sign. */
 const char *us__sys_gai_strerror(int magnitude);
 

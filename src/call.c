@@ -2,6 +2,7 @@
 #include "core.h"
 
 #include <errno.h>
+#include <limits.h>
 
 static const us_host_t plain_c_host = {NULL, NULL, NULL};
 const us_host_t *us__host = &plain_c_host;
@@ -35,6 +36,7 @@ int us__op_begin(us__op_t *op, us_socket_t *s) {
     s->pending_err = 0;
     return err;
   }
+  __atomic_add_fetch(&s->busy, 1, __ATOMIC_ACQ_REL);
   if (s->timeout_ns > 0)
     op->deadline = us__sys_now() + s->timeout_ns;
   /* A non-blocking call never waits, so it keeps the lock: cheaper. */
@@ -43,7 +45,15 @@ int us__op_begin(us__op_t *op, us_socket_t *s) {
   return 0;
 }
 
-void us__op_end(us__op_t *op) { host_lock(op); }
+void us__op_end(us__op_t *op) {
+  host_lock(op);
+  us_socket_t *s = op->s;
+  if (__atomic_sub_fetch(&s->busy, 1, __ATOMIC_ACQ_REL) == 0 &&
+      s->zombie_fd >= 0) {
+    us__sys_close(s->zombie_fd);
+    s->zombie_fd = -1;
+  }
+}
 
 static int after_signal(us__op_t *op) {
   if (!us__host->check_signals)
@@ -82,6 +92,8 @@ int us__op_wait(us__op_t *op, int events) {
 }
 
 int us__op_retry(us__op_t *op, int err, int events) {
+  if (op->s->fd < 0) /* closed by another thread meanwhile */
+    return -EBADF;
   if (err == -EINTR) {
     int r = after_signal(op);
     if (r < 0)
@@ -111,4 +123,36 @@ int us__op_grow(us__op_t *op, us_sink_t *sink, size_t need) {
   if (r == 0 && sink->cap < need)
     r = -ENOMEM;
   return r;
+}
+
+/* Errors that a later call would not meet again by itself. */
+static int lasting(int err) {
+  return err != -EAGAIN && err != -EWOULDBLOCK && err != -ETIMEDOUT &&
+         err != -EINTR;
+}
+
+ssize_t us__op_finish(us__op_t *op, size_t done, int err) {
+  us__op_end(op);
+  if (done == 0)
+    return err;
+  if (err < 0 && lasting(err) && op->s->fd >= 0)
+    op->s->pending_err = err;
+  return (ssize_t)done;
+}
+
+size_t us__sink_clamp(const us_sink_t *sink, size_t max) {
+  size_t room = sink->cap - sink->len;
+  return !sink->grow && max > room ? room : max;
+}
+
+ssize_t us__sink_room(us__op_t *op, us_sink_t *sink, size_t want) {
+  if (sink->grow && sink->cap - sink->len < want) {
+    if (want > (size_t)SSIZE_MAX - sink->len)
+      want = (size_t)SSIZE_MAX - sink->len;
+    int r = us__op_grow(op, sink, sink->len + want);
+    if (r < 0)
+      return r;
+  }
+  size_t room = sink->cap - sink->len;
+  return (ssize_t)(room < want ? room : want);
 }

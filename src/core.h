@@ -32,6 +32,16 @@ int us__op_wait(us__op_t *op, int events);
  * and full). */
 int us__op_grow(us__op_t *op, us_sink_t *sink, size_t need);
 
+/* Ends a stream call that moved `done` bytes and then met `err`: returns
+ * the count if there is one, holding back a lasting error (a reset, not a
+ * timeout) for the socket's next call, so that no byte is dropped. */
+ssize_t us__op_finish(us__op_t *op, size_t done, int err);
+/* A fixed sink bounds how much a call may take. */
+size_t us__sink_clamp(const us_sink_t *sink, size_t max);
+/* Room for up to `want` more bytes, growing the sink; never 0 for want > 0
+ * once clamped. */
+ssize_t us__sink_room(us__op_t *op, us_sink_t *sink, size_t want);
+
 /* One send or receive within op, retried and waited for as the timeout
  * says; from/to may be NULL. MSG_DONTWAIT in flags never waits. */
 ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,

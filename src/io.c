@@ -21,6 +21,8 @@ ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
     int fd = op->s->fd;
     ssize_t n = from ? us__sys_recvfrom(fd, buf, len, flags, from)
                      : us__sys_recv(fd, buf, len, flags);
+    if (op->s->fd < 0) /* closed by another thread meanwhile */
+      return -EBADF;
     if (n >= 0 || !wait_allowed((int)n, flags))
       return n;
     int r = us__op_retry(op, (int)n, US__IN);
@@ -35,6 +37,8 @@ ssize_t us__send_once(us__op_t *op, const void *buf, size_t len, int flags,
     int fd = op->s->fd;
     ssize_t n = to ? us__sys_sendto(fd, buf, len, flags, to)
                    : us__sys_send(fd, buf, len, flags);
+    if (op->s->fd < 0) /* closed by another thread meanwhile */
+      return -EBADF;
     if (n >= 0 || !wait_allowed((int)n, flags))
       return n;
     int r = us__op_retry(op, (int)n, US__OUT);
@@ -62,13 +66,14 @@ ssize_t us_sendto(us_socket_t *s, const void *buf, size_t len, int flags,
   return n;
 }
 
-int us_sendall(us_socket_t *s, const void *buf, size_t len, size_t *sent) {
+int us_sendall(us_socket_t *s, const void *buf, size_t len, int flags,
+               size_t *sent) {
   us__op_t op;
   size_t done = 0;
   int r = us__op_begin(&op, s);
   while (r == 0 && done < len) {
     ssize_t n =
-        us__send_once(&op, (const char *)buf + done, len - done, 0, NULL);
+        us__send_once(&op, (const char *)buf + done, len - done, flags, NULL);
     if (n < 0)
       r = (int)n;
     else

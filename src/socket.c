@@ -13,6 +13,8 @@ static void init(us_socket_t *s, int fd, int family, int type, int proto) {
   s->proto = proto;
   s->timeout_ns = US_TIMEOUT_BLOCK;
   s->pending_err = 0;
+  s->busy = 0;
+  s->zombie_fd = -1;
 }
 
 int us_socket_open(us_socket_t *s, int family, int type, int proto) {
@@ -49,6 +51,13 @@ int us_socket_close(us_socket_t *s) {
     return 0;
   s->fd = -1;
   s->pending_err = 0;
+  if (__atomic_load_n(&s->busy, __ATOMIC_ACQUIRE) > 0) {
+    /* Wake the calls blocked on it; the last to leave closes it, so that
+     * its number cannot be reused under them. */
+    s->zombie_fd = fd;
+    us__sys_shutdown(fd, SHUT_RDWR);
+    return 0;
+  }
   return us__sys_close(fd);
 }
 
@@ -103,6 +112,10 @@ int us_accept(us_socket_t *s, us_socket_t *conn, us_addr_t *peer) {
   do
     fd = us__sys_accept(s->fd, peer, s->timeout_ns >= 0);
   while (fd < 0 && (fd = us__op_retry(&op, fd, US__IN)) == 0);
+  if (fd >= 0 && s->fd < 0) { /* closed by another thread meanwhile */
+    us__sys_close(fd);
+    fd = -EBADF;
+  }
   us__op_end(&op);
   if (fd < 0)
     return fd;

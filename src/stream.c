@@ -10,53 +10,18 @@
 /* The first guess at a line's length; doubled while lines prove longer. */
 #define LINE_GUESS ((size_t)128)
 
-/* Errors that a later call would not see again by itself, so they are
- * held back while the bytes that came before them are returned. */
-static int lasting(int err) {
-  return err != -EAGAIN && err != -EWOULDBLOCK && err != -ETIMEDOUT &&
-         err != -EINTR;
-}
-
-/* Ends a stream call that moved `done` bytes and then met `err`. */
-static ssize_t finish(us__op_t *op, size_t done, int err) {
-  us__op_end(op);
-  if (done == 0)
-    return err;
-  if (err < 0 && lasting(err) && op->s->fd >= 0)
-    op->s->pending_err = err;
-  return (ssize_t)done;
-}
-
-/* A fixed sink bounds how much a call may take. */
-static size_t clamp(const us_sink_t *sink, size_t max) {
-  size_t room = sink->cap - sink->len;
-  return !sink->grow && max > room ? room : max;
-}
-
-/* Room for up to `want` more bytes; never 0 for want > 0 once clamped. */
-static ssize_t room_for(us__op_t *op, us_sink_t *sink, size_t want) {
-  if (sink->grow && sink->cap - sink->len < want) {
-    if (want > (size_t)SSIZE_MAX - sink->len)
-      want = (size_t)SSIZE_MAX - sink->len;
-    int r = us__op_grow(op, sink, sink->len + want);
-    if (r < 0)
-      return r;
-  }
-  size_t room = sink->cap - sink->len;
-  return (ssize_t)(room < want ? room : want);
-}
-
 ssize_t us_read(us_socket_t *s, us_sink_t *sink, size_t max) {
   us__op_t op;
   size_t done = 0;
   int err = us__op_begin(&op, s);
   if (err < 0)
     return err;
-  max = clamp(sink, max);
+  max = us__sink_clamp(sink, max);
   while (done < max) {
     /* Grow by doubling from the eager size, never past max. */
     size_t step = sink->len > US__EAGER_MAX ? sink->len : US__EAGER_MAX;
-    ssize_t room = room_for(&op, sink, step < max - done ? step : max - done);
+    ssize_t room =
+        us__sink_room(&op, sink, step < max - done ? step : max - done);
     if (room <= 0) {
       err = (int)room;
       break;
@@ -70,7 +35,7 @@ ssize_t us_read(us_socket_t *s, us_sink_t *sink, size_t max) {
     sink->len += (size_t)n;
     done += (size_t)n;
   }
-  return finish(&op, done, err);
+  return us__op_finish(&op, done, err);
 }
 
 ssize_t us_readline(us_socket_t *s, us_sink_t *sink, size_t max) {
@@ -79,9 +44,10 @@ ssize_t us_readline(us_socket_t *s, us_sink_t *sink, size_t max) {
   int err = us__op_begin(&op, s);
   if (err < 0)
     return err;
-  max = clamp(sink, max);
+  max = us__sink_clamp(sink, max);
   while (done < max) {
-    ssize_t room = room_for(&op, sink, guess < max - done ? guess : max - done);
+    ssize_t room =
+        us__sink_room(&op, sink, guess < max - done ? guess : max - done);
     if (room <= 0) {
       err = (int)room;
       break;
@@ -107,7 +73,7 @@ ssize_t us_readline(us_socket_t *s, us_sink_t *sink, size_t max) {
       break;
     guess *= 2;
   }
-  return finish(&op, done, err);
+  return us__op_finish(&op, done, err);
 }
 
 ssize_t us_write(us_socket_t *s, const void *buf, size_t len) {
@@ -125,5 +91,5 @@ ssize_t us_write(us_socket_t *s, const void *buf, size_t len) {
     }
     done += (size_t)n;
   }
-  return finish(&op, done, err);
+  return us__op_finish(&op, done, err);
 }

@@ -1,5 +1,6 @@
 /* posix/backend.c: the core's system calls on POSIX systems (Linux, BSD). */
 #define _GNU_SOURCE
+#include "fault_names.h" /* first: a fault build renames what follows */
 #include "../backend.h"
 
 #include <arpa/inet.h>
@@ -253,19 +254,22 @@ int us__sys_pton(int family, const char *text, void *packed) {
 }
 
 int us__sys_resolve(const char *host, const char *port, int family, int type,
-                    int proto, int flags, us_addrinfo_cb cb, void *ctx) {
-  struct addrinfo hints, *res = NULL;
+                    int proto, int flags, void **res) {
+  struct addrinfo hints;
   memset(&hints, 0, sizeof hints);
   hints.ai_family = family;
   hints.ai_socktype = type;
   hints.ai_protocol = proto;
   hints.ai_flags = flags;
-  int r = getaddrinfo(host, port, &hints, &res);
-  if (r != 0) {
-    if (r == EAI_SYSTEM)
-      return neg_errno();
-    return US_GAI_ERROR(r);
-  }
+  *res = NULL;
+  int r = getaddrinfo(host, port, &hints, (struct addrinfo **)res);
+  if (r == 0)
+    return 0;
+  *res = NULL;
+  return r == EAI_SYSTEM ? neg_errno() : US_GAI_ERROR(r);
+}
+
+int us__sys_resolve_each(void *res, us_addrinfo_cb cb, void *ctx) {
   int count = 0;
   for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
     if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
@@ -277,14 +281,16 @@ int us__sys_resolve(const char *host, const char *port, int family, int type,
     out.canonname = ai->ai_canonname ? ai->ai_canonname : "";
     from_sa(ai->ai_addr, ai->ai_addrlen, &out.addr);
     int c = cb(ctx, &out);
-    if (c < 0) {
-      count = c;
-      break;
-    }
+    if (c < 0)
+      return c;
     count++;
   }
-  freeaddrinfo(res);
   return count;
+}
+
+void us__sys_resolve_free(void *res) {
+  if (res)
+    freeaddrinfo(res);
 }
 
 const char *us__sys_gai_strerror(int magnitude) {

@@ -91,7 +91,7 @@ static void readline_long_line_and_max(void) {
   line[sizeof line - 1] = '\n';
   tcp_pair(&a, &b);
   heap_sink_init(&h);
-  ASSERT_OK(us_sendall(&a, line, sizeof line, NULL));
+  ASSERT_OK(us_sendall(&a, line, sizeof line, 0, NULL));
   ASSERT_EQ(us_readline(&b, &h.sink, 10), 10);
   ASSERT(memcmp(h.sink.data, line, 10) == 0);
   h.sink.len = 0;
@@ -161,7 +161,7 @@ static void nonblocking_read_and_write(void) {
   ASSERT_EQ(n, -EAGAIN);
   ASSERT(total > 0);
   size_t sent = 0;
-  ASSERT_EQ(us_sendall(&a, chunk, sizeof chunk, &sent), -EAGAIN);
+  ASSERT_EQ(us_sendall(&a, chunk, sizeof chunk, 0, &sent), -EAGAIN);
   ASSERT_EQ(sent, 0);
   us_socket_close(&a);
   us_socket_close(&b);
@@ -174,7 +174,7 @@ static void sendall_deadline_bounds_whole_call(void) {
   tcp_pair(&a, &b);
   ASSERT_OK(us_settimeout(&a, 150 * 1000000LL));
   int64_t t0 = now_ms();
-  ASSERT_EQ(us_sendall(&a, big, len, &sent), -ETIMEDOUT);
+  ASSERT_EQ(us_sendall(&a, big, len, 0, &sent), -ETIMEDOUT);
   int64_t dt = now_ms() - t0;
   free(big);
   ASSERT(sent > 0 && sent < len);
@@ -248,6 +248,42 @@ static void blocking_readline_waits_for_peer(void) {
   us_socket_close(&b);
 }
 
+static void *close_later(void *arg) {
+  struct closer *c = arg;
+  usleep(c->delay_ms * 1000);
+  us_socket_close(c->s);
+  return NULL;
+}
+
+static void close_from_another_thread_wakes_recv(void) {
+  us_socket_t a, b;
+  char buf[4];
+  pthread_t t;
+  tcp_pair(&a, &b);
+  struct closer c = {&b, 50};
+  int before = open_fds();
+  pthread_create(&t, NULL, close_later, &c);
+  int64_t t0 = now_ms();
+  ASSERT_EQ(us_recv(&b, buf, sizeof buf, 0), -EBADF);
+  ASSERT(now_ms() - t0 < 1000);
+  pthread_join(t, NULL);
+  ASSERT_EQ(open_fds(), before - 1); /* the last call out closed it */
+  us_socket_close(&a);
+}
+
+static void close_from_another_thread_wakes_accept(void) {
+  us_socket_t lsn, conn;
+  us_addr_t addr;
+  pthread_t t;
+  tcp_listener(&lsn, &addr);
+  struct closer c = {&lsn, 50};
+  pthread_create(&t, NULL, close_later, &c);
+  int64_t t0 = now_ms();
+  ASSERT_EQ(us_accept(&lsn, &conn, NULL), -EBADF);
+  ASSERT(now_ms() - t0 < 1000);
+  pthread_join(t, NULL);
+}
+
 TEST_TABLE(stream_tests) = {
     {"stream_read_has_no_short_reads", read_has_no_short_reads},
     {"stream_read_stops_at_eof_then_returns_zero",
@@ -268,4 +304,8 @@ TEST_TABLE(stream_tests) = {
      reset_after_bytes_is_reported_next},
     {"stream_blocking_readline_waits_for_peer",
      blocking_readline_waits_for_peer},
+    {"stream_close_from_another_thread_wakes_recv",
+     close_from_another_thread_wakes_recv},
+    {"stream_close_from_another_thread_wakes_accept",
+     close_from_another_thread_wakes_accept},
     TEST_END};

@@ -1,0 +1,199 @@
+/* bufstream.c: a read-ahead, write-behind buffer over a socket, for
+ * callers that take many small lines (makefile with buffering > 0). */
+#include "core.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_SIZE ((size_t)65536)
+
+int us_bufstream_init(us_bufstream_t *b, us_socket_t *sock, size_t size) {
+  memset(b, 0, sizeof *b);
+  b->sock = sock;
+  if (size == 0)
+    size = DEFAULT_SIZE;
+  b->rbuf = malloc(size);
+  b->wbuf = malloc(size);
+  if (!b->rbuf || !b->wbuf) {
+    us_bufstream_free(b);
+    return -ENOMEM;
+  }
+  b->rcap = b->wcap = size;
+  return 0;
+}
+
+void us_bufstream_free(us_bufstream_t *b) {
+  free(b->rbuf);
+  free(b->wbuf);
+  b->rbuf = b->wbuf = NULL;
+  b->rpos = b->rend = b->rcap = b->wlen = b->wcap = 0;
+}
+
+int us_bufstream_takeline(us_bufstream_t *b, const char **line, size_t *len,
+                          size_t max) {
+  size_t avail = b->rend - b->rpos;
+  size_t look = avail < max ? avail : max;
+  const char *p = b->rbuf + b->rpos;
+  const char *nl = look ? memchr(p, '\n', look) : NULL;
+  size_t n = nl ? (size_t)(nl - p) + 1 : look;
+  if (!nl && (look < max || max == 0))
+    return 0; /* no whole line yet, and max not reached */
+  *line = p;
+  *len = n;
+  b->rpos += n;
+  return 1;
+}
+
+/* Reads more into the read buffer, after what it holds. */
+static ssize_t refill(us__op_t *op, us_bufstream_t *b) {
+  if (b->rpos == b->rend) {
+    b->rpos = b->rend = 0;
+  } else if (b->rend == b->rcap) {
+    memmove(b->rbuf, b->rbuf + b->rpos, b->rend - b->rpos);
+    b->rend -= b->rpos;
+    b->rpos = 0;
+  }
+  ssize_t n = us__recv_once(op, b->rbuf + b->rend, b->rcap - b->rend, 0, NULL);
+  if (n > 0)
+    b->rend += (size_t)n;
+  return n;
+}
+
+/* Moves up to n buffered bytes into sink; returns how many. */
+static ssize_t take(us__op_t *op, us_bufstream_t *b, us_sink_t *sink,
+                    size_t n) {
+  ssize_t room = us__sink_room(op, sink, n);
+  if (room <= 0)
+    return room;
+  memcpy(sink->data + sink->len, b->rbuf + b->rpos, (size_t)room);
+  sink->len += (size_t)room;
+  b->rpos += (size_t)room;
+  return room;
+}
+
+ssize_t us_bufstream_readline(us_bufstream_t *b, us_sink_t *sink, size_t max) {
+  us__op_t op;
+  size_t done = 0;
+  int err = us__op_begin(&op, b->sock);
+  if (err < 0)
+    return err;
+  max = us__sink_clamp(sink, max);
+  while (done < max) {
+    size_t avail = b->rend - b->rpos, want = max - done;
+    if (avail) {
+      const char *p = b->rbuf + b->rpos;
+      const char *nl = memchr(p, '\n', avail < want ? avail : want);
+      size_t n = nl ? (size_t)(nl - p) + 1 : (avail < want ? avail : want);
+      ssize_t got = take(&op, b, sink, n);
+      if (got < 0) {
+        err = (int)got;
+        break;
+      }
+      done += (size_t)got;
+      if (nl)
+        break;
+      continue;
+    }
+    ssize_t n = refill(&op, b);
+    if (n <= 0) {
+      err = (int)n;
+      break;
+    }
+  }
+  return us__op_finish(&op, done, err);
+}
+
+ssize_t us_bufstream_read(us_bufstream_t *b, us_sink_t *sink, size_t max) {
+  us__op_t op;
+  size_t done = 0;
+  int err = us__op_begin(&op, b->sock);
+  if (err < 0)
+    return err;
+  max = us__sink_clamp(sink, max);
+  while (done < max) {
+    size_t avail = b->rend - b->rpos, want = max - done;
+    ssize_t n;
+    if (avail) {
+      n = take(&op, b, sink, avail < want ? avail : want);
+    } else if (want >= b->rcap) {
+      /* A large read skips the buffer: one copy fewer. */
+      size_t step = sink->len > b->rcap ? sink->len : b->rcap;
+      n = us__sink_room(&op, sink, step < want ? step : want);
+      if (n > 0)
+        n = us__recv_once(&op, sink->data + sink->len, (size_t)n, 0, NULL);
+      if (n > 0)
+        sink->len += (size_t)n;
+    } else {
+      n = refill(&op, b);
+      if (n > 0)
+        continue;
+    }
+    if (n <= 0) {
+      err = (int)n;
+      break;
+    }
+    done += (size_t)n;
+  }
+  return us__op_finish(&op, done, err);
+}
+
+/* Writes out the buffer; what could not go stays buffered, in order. */
+static int flush_in(us__op_t *op, us_bufstream_t *b) {
+  size_t sent = 0;
+  int err = 0;
+  while (sent < b->wlen) {
+    ssize_t n = us__send_once(op, b->wbuf + sent, b->wlen - sent, 0, NULL);
+    if (n < 0) {
+      err = (int)n;
+      break;
+    }
+    sent += (size_t)n;
+  }
+  memmove(b->wbuf, b->wbuf + sent, b->wlen - sent);
+  b->wlen -= sent;
+  return err;
+}
+
+int us_bufstream_flush(us_bufstream_t *b) {
+  us__op_t op;
+  int err = us__op_begin(&op, b->sock);
+  if (err < 0)
+    return err;
+  err = flush_in(&op, b);
+  us__op_end(&op);
+  return err;
+}
+
+ssize_t us_bufstream_write(us_bufstream_t *b, const void *buf, size_t len) {
+  if (len <= b->wcap - b->wlen) {
+    if (b->sock->fd < 0)
+      return -EBADF;
+    memcpy(b->wbuf + b->wlen, buf, len);
+    b->wlen += len;
+    return (ssize_t)len;
+  }
+  us__op_t op;
+  int err = us__op_begin(&op, b->sock);
+  if (err < 0)
+    return err;
+  if ((err = flush_in(&op, b)) < 0)
+    return us__op_finish(&op, 0, err);
+  if (len <= b->wcap) {
+    memcpy(b->wbuf, buf, len);
+    b->wlen = len;
+    us__op_end(&op);
+    return (ssize_t)len;
+  }
+  size_t done = 0;
+  while (done < len) { /* too big to buffer: straight out */
+    ssize_t n =
+        us__send_once(&op, (const char *)buf + done, len - done, 0, NULL);
+    if (n < 0) {
+      err = (int)n;
+      break;
+    }
+    done += (size_t)n;
+  }
+  return us__op_finish(&op, done, err);
+}
