@@ -5,7 +5,7 @@
 PYTHON ?= /usr/bin/python3
 BUILD ?= build
 ASAN_BUILD ?= build-asan
-CMAKE_FLAGS = -DPython3_EXECUTABLE=$(PYTHON)
+CMAKE_FLAGS = -DPython3_EXECUTABLE=$(PYTHON) -DUS_PYTHON=ON
 
 .PHONY: format-check all build asan test test-c test-py test-asan demo clean deps-test deps-demo
 

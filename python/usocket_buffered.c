@@ -1,0 +1,252 @@
+/* usocket_buffered.c: BufferedStream, what makefile() returns for
+ * buffering > 0: the core's us_bufstream_t over a socket object. */
+#include "uspy.h"
+
+#include <errno.h>
+#include <stdint.h>
+
+#include "usocket_methods.h"
+
+typedef struct {
+  PyObject_HEAD PyObject *sock; /* the socket object; NULL once closed */
+  us_bufstream_t bs;
+  int readable, writable;
+} uspy_buffered;
+
+#define BUF(self) ((uspy_buffered *)(self))
+
+PyObject *uspy_buffered_new(uspy_state *st, PyObject *sock, Py_ssize_t size,
+                            int readable, int writable) {
+  uspy_buffered *b = PyObject_New(uspy_buffered, st->buffered_type);
+  if (!b)
+    return NULL;
+  int r = us_bufstream_init(&b->bs, &((uspy_socket *)sock)->sock, (size_t)size);
+  if (r < 0) {
+    b->sock = NULL;
+    Py_DECREF(b);
+    return uspy_raise(r);
+  }
+  b->sock = Py_NewRef(sock);
+  b->readable = readable;
+  b->writable = writable;
+  return (PyObject *)b;
+}
+
+static int check(uspy_buffered *b, int want_read) {
+  if (!b->sock) {
+    PyErr_SetString(PyExc_ValueError, "I/O operation on closed stream");
+    return -1;
+  }
+  if (want_read ? !b->readable : !b->writable) {
+    PyErr_SetString(PyExc_OSError, want_read ? "stream is not readable"
+                                             : "stream is not writable");
+    return -1;
+  }
+  return 0;
+}
+
+static int limit_arg(PyObject *const *args, Py_ssize_t n, const char *name,
+                     size_t *max) {
+  *max = SIZE_MAX;
+  if (uspy_nargs(name, n, 0, 1) < 0)
+    return -1;
+  if (n == 0 || args[0] == Py_None)
+    return 0;
+  Py_ssize_t v = PyNumber_AsSsize_t(args[0], PyExc_OverflowError);
+  if (v == -1 && PyErr_Occurred())
+    return -1;
+  if (v >= 0)
+    *max = (size_t)v;
+  return 0;
+}
+
+static PyObject *buf_readline(PyObject *self, PyObject *const *args,
+                              Py_ssize_t n) {
+  uspy_buffered *b = BUF(self);
+  size_t max = SIZE_MAX;
+  if ((n && limit_arg(args, n, "readline", &max) < 0) || check(b, 1) < 0)
+    return NULL;
+  const char *line;
+  size_t len;
+  /* The common case: the whole line is buffered; one copy, no sink. */
+  if (us_bufstream_takeline(&b->bs, &line, &len, max))
+    return PyBytes_FromStringAndSize(line, (Py_ssize_t)len);
+  uspy_bytes_sink s;
+  uspy_bytes_sink_init(&s);
+  ssize_t r = max ? us_bufstream_readline(&b->bs, &s.sink, max) : 0;
+  return uspy_bytes_sink_finish(&s, r, 1);
+}
+
+static PyObject *buf_iternext(PyObject *self) {
+  PyObject *line = buf_readline(self, NULL, 0);
+  if (line && PyBytes_Check(line) && PyBytes_GET_SIZE(line) == 0) {
+    Py_DECREF(line);
+    return NULL; /* EOF ends the iteration */
+  }
+  return line;
+}
+
+static PyObject *buf_read(PyObject *self, PyObject *const *args, Py_ssize_t n) {
+  uspy_buffered *b = BUF(self);
+  size_t max;
+  if (limit_arg(args, n, "read", &max) < 0 || check(b, 1) < 0)
+    return NULL;
+  uspy_bytes_sink s;
+  uspy_bytes_sink_init(&s);
+  ssize_t r = max ? us_bufstream_read(&b->bs, &s.sink, max) : 0;
+  return uspy_bytes_sink_finish(&s, r, 1);
+}
+
+static PyObject *buf_readinto(PyObject *self, PyObject *arg) {
+  uspy_buffered *b = BUF(self);
+  Py_buffer view;
+  if (check(b, 1) < 0)
+    return NULL;
+  if (PyObject_GetBuffer(arg, &view, PyBUF_WRITABLE) < 0) {
+    PyErr_Clear();
+    PyErr_Format(PyExc_TypeError,
+                 "a writable bytes-like object is required, not %.100s",
+                 Py_TYPE(arg)->tp_name);
+    return NULL;
+  }
+  us_sink_t sink;
+  us_sink_fixed(&sink, view.buf, (size_t)view.len);
+  ssize_t r = view.len ? us_bufstream_read(&b->bs, &sink, (size_t)view.len) : 0;
+  PyBuffer_Release(&view);
+  if (r == -EAGAIN)
+    Py_RETURN_NONE;
+  return r < 0 ? uspy_raise((int)r) : PyLong_FromSsize_t(r);
+}
+
+static PyObject *buf_write(PyObject *self, PyObject *arg) {
+  uspy_buffered *b = BUF(self);
+  Py_buffer view;
+  if (check(b, 0) < 0 || PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+    return NULL;
+  ssize_t r = us_bufstream_write(&b->bs, view.buf, (size_t)view.len);
+  PyBuffer_Release(&view);
+  return r < 0 ? uspy_raise((int)r) : PyLong_FromSsize_t(r);
+}
+
+static PyObject *buf_flush(PyObject *self, PyObject *unused) {
+  (void)unused;
+  uspy_buffered *b = BUF(self);
+  if (!b->sock || !b->writable)
+    Py_RETURN_NONE;
+  int r = us_bufstream_flush(&b->bs);
+  if (r < 0)
+    return uspy_raise(r);
+  Py_RETURN_NONE;
+}
+
+static PyObject *buf_close(PyObject *self, PyObject *unused) {
+  uspy_buffered *b = BUF(self);
+  if (!b->sock)
+    Py_RETURN_NONE;
+  /* Flush first; whatever it says, the socket is closed after it. */
+  PyObject *r = buf_flush(self, unused);
+  PyObject *sock = b->sock;
+  b->sock = NULL;
+  us_socket_close(&((uspy_socket *)sock)->sock);
+  us_bufstream_free(&b->bs);
+  Py_DECREF(sock);
+  return r;
+}
+
+static PyObject *buf_fileno(PyObject *self, PyObject *unused) {
+  (void)unused;
+  uspy_buffered *b = BUF(self);
+  if (!b->sock) {
+    PyErr_SetString(PyExc_ValueError, "I/O operation on closed stream");
+    return NULL;
+  }
+  return PyLong_FromLong(b->bs.sock->fd);
+}
+
+static PyObject *buf_enter(PyObject *self, PyObject *unused) {
+  (void)unused;
+  return Py_NewRef(self);
+}
+
+static PyObject *buf_exit(PyObject *self, PyObject *const *args, Py_ssize_t n) {
+  (void)args;
+  (void)n;
+  return buf_close(self, NULL);
+}
+
+static PyObject *buf_readable(PyObject *self, PyObject *unused) {
+  (void)unused;
+  return PyBool_FromLong(BUF(self)->readable);
+}
+
+static PyObject *buf_writable(PyObject *self, PyObject *unused) {
+  (void)unused;
+  return PyBool_FromLong(BUF(self)->writable);
+}
+
+static PyObject *buf_get_closed(PyObject *self, void *c) {
+  (void)c;
+  return PyBool_FromLong(BUF(self)->sock == NULL);
+}
+
+static void buf_dealloc(PyObject *self) {
+  uspy_buffered *b = BUF(self);
+  PyTypeObject *tp = Py_TYPE(self);
+  if (b->sock) {
+    /* As CPython's buffered files do: what was written goes out. */
+    if (b->writable && b->bs.wlen && us_bufstream_flush(&b->bs) < 0)
+      PyErr_Clear();
+    us_bufstream_free(&b->bs);
+    Py_CLEAR(b->sock);
+  }
+  tp->tp_free(self);
+  Py_DECREF(tp);
+}
+
+#define FAST(name, fn, doc)                                                    \
+  { name, (PyCFunction)(void (*)(void))fn, METH_FASTCALL, doc }
+
+static PyMethodDef buf_methods[] = {
+    FAST("readline", buf_readline,
+         "readline([size])\n--\n\nOne line, with its newline."),
+    FAST("read", buf_read, "read([size])\n--\n\nsize bytes, or all until EOF."),
+    {"readinto", buf_readinto, METH_O,
+     "readinto(buf)\n--\n\nFill a writable buffer; return the count."},
+    {"write", buf_write, METH_O,
+     "write(buf)\n--\n\nBuffer bytes for the socket; return the count."},
+    {"flush", buf_flush, METH_NOARGS,
+     "flush()\n--\n\nWrite out what is buffered."},
+    {"close", buf_close, METH_NOARGS,
+     "close()\n--\n\nFlush, then close the socket."},
+    {"fileno", buf_fileno, METH_NOARGS,
+     "fileno()\n--\n\nThe socket's descriptor."},
+    {"readable", buf_readable, METH_NOARGS,
+     "readable()\n--\n\nWhether the mode has 'r'."},
+    {"writable", buf_writable, METH_NOARGS,
+     "writable()\n--\n\nWhether the mode has 'w'."},
+    {"__enter__", buf_enter, METH_NOARGS, "Return the stream."},
+    FAST("__exit__", buf_exit, "Close the stream."),
+    {NULL, NULL, 0, NULL}};
+
+static PyGetSetDef buf_getset[] = {
+    {"closed", buf_get_closed, NULL, "Whether the stream is closed.", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyType_Slot buf_slots[] = {
+    {Py_tp_doc, "A C buffered reader and writer over a socket, as "
+                "makefile(mode, buffering > 0) returns.\nIt reads ahead: "
+                "bytes it holds are seen only through it."},
+    {Py_tp_dealloc, buf_dealloc},
+    {Py_tp_iter, PyObject_SelfIter},
+    {Py_tp_iternext, buf_iternext},
+    {Py_tp_methods, buf_methods},
+    {Py_tp_getset, buf_getset},
+    {0, NULL}};
+
+PyType_Spec uspy_buffered_spec = {
+    .name = "usocket.BufferedStream",
+    .basicsize = sizeof(uspy_buffered),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE |
+             Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = buf_slots,
+};

@@ -1,0 +1,314 @@
+/* usocket_io.c: the socket's data methods: stream (read, readinto,
+ * readline, write) and datagram/single-call (send, recv, sendto, ...). */
+#include "uspy.h"
+
+#include <errno.h>
+#include <stdint.h>
+
+#include "usocket_methods.h"
+
+/* ---- a sink over a bytes object ----------------------------------------- */
+
+static int bytes_grow(us_sink_t *sink, size_t need) {
+  uspy_bytes_sink *s = (uspy_bytes_sink *)sink;
+  if (need > PY_SSIZE_T_MAX)
+    return -ENOMEM;
+  if (!s->bytes) {
+    s->bytes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)need);
+  } else if (_PyBytes_Resize(&s->bytes, (Py_ssize_t)need) < 0) {
+    s->bytes = NULL; /* _PyBytes_Resize freed it */
+  }
+  if (!s->bytes)
+    return -ENOMEM;
+  sink->data = PyBytes_AS_STRING(s->bytes);
+  sink->cap = need;
+  return 0;
+}
+
+void uspy_bytes_sink_init(uspy_bytes_sink *s) {
+  us_sink_fixed(&s->sink, NULL, 0);
+  s->sink.grow = bytes_grow;
+  s->bytes = NULL;
+}
+
+PyObject *uspy_bytes_sink_finish(uspy_bytes_sink *s, ssize_t r,
+                                 int none_on_eagain) {
+  PyObject *b = s->bytes;
+  s->bytes = NULL;
+  if (r < 0) {
+    Py_XDECREF(b);
+    if (none_on_eagain && (r == -EAGAIN || r == -EWOULDBLOCK) &&
+        !PyErr_Occurred())
+      Py_RETURN_NONE;
+    return uspy_raise((int)r);
+  }
+  if (!b)
+    return PyBytes_FromStringAndSize(NULL, 0);
+  if ((size_t)PyBytes_GET_SIZE(b) != s->sink.len &&
+      _PyBytes_Resize(&b, (Py_ssize_t)s->sink.len) < 0)
+    return NULL;
+  return b;
+}
+
+/* ---- argument helpers --------------------------------------------------- */
+
+int uspy_nargs(const char *name, Py_ssize_t n, Py_ssize_t min, Py_ssize_t max) {
+  if (n >= min && n <= max)
+    return 0;
+  if (min == max)
+    PyErr_Format(PyExc_TypeError,
+                 "%s() takes exactly %zd argument%s (%zd "
+                 "given)",
+                 name, min, min == 1 ? "" : "s", n);
+  else
+    PyErr_Format(PyExc_TypeError,
+                 "%s() takes %zd to %zd arguments (%zd "
+                 "given)",
+                 name, min, max, n);
+  return -1;
+}
+
+int uspy_int_arg(PyObject *o, const char *what, int *out) {
+  if (!PyLong_Check(o)) {
+    PyErr_Format(PyExc_TypeError, "%s must be an int, not %.100s", what,
+                 Py_TYPE(o)->tp_name);
+    return -1;
+  }
+  int overflow;
+  long v = PyLong_AsLongAndOverflow(o, &overflow);
+  if (overflow || v < INT32_MIN || v > INT32_MAX) {
+    PyErr_Format(PyExc_OverflowError, "%s is out of range", what);
+    return -1;
+  }
+  if (v == -1 && PyErr_Occurred())
+    return -1;
+  *out = (int)v;
+  return 0;
+}
+
+/* A size argument: an int >= 0 (None or negative mean "no limit" when
+ * allow_none). */
+static int size_arg(PyObject *o, const char *what, int allow_none,
+                    size_t *out) {
+  if (allow_none && o == Py_None) {
+    *out = SIZE_MAX;
+    return 0;
+  }
+  if (!PyLong_Check(o)) {
+    PyErr_Format(PyExc_TypeError, "%s must be an int, not %.100s", what,
+                 Py_TYPE(o)->tp_name);
+    return -1;
+  }
+  Py_ssize_t v = PyLong_AsSsize_t(o);
+  if (v == -1 && PyErr_Occurred()) {
+    if (!PyErr_ExceptionMatches(PyExc_OverflowError))
+      return -1;
+    PyErr_Clear();
+    if (_PyLong_Sign(o) > 0) {
+      *out = PY_SSIZE_T_MAX;
+      return 0;
+    }
+    v = -1;
+  }
+  if (v < 0) {
+    if (allow_none) {
+      *out = SIZE_MAX;
+      return 0;
+    }
+    PyErr_Format(PyExc_ValueError, "negative %s", what);
+    return -1;
+  }
+  *out = (size_t)v;
+  return 0;
+}
+
+static int flags_arg(PyObject *const *args, Py_ssize_t n, Py_ssize_t at,
+                     int *flags) {
+  *flags = 0;
+  return n > at ? uspy_int_arg(args[at], "flags", flags) : 0;
+}
+
+/* A writable buffer; a read-only one is a TypeError, as the spec says. */
+static int writable_arg(PyObject *o, Py_buffer *view) {
+  if (PyObject_GetBuffer(o, view, PyBUF_WRITABLE) == 0)
+    return 0;
+  if (PyErr_ExceptionMatches(PyExc_BufferError) ||
+      PyErr_ExceptionMatches(PyExc_TypeError)) {
+    PyErr_Clear();
+    PyErr_Format(PyExc_TypeError,
+                 "a writable bytes-like object is required, not %.100s",
+                 Py_TYPE(o)->tp_name);
+  }
+  return -1;
+}
+
+static PyObject *count_or_none(ssize_t n, int none_on_eagain) {
+  if (n >= 0)
+    return PyLong_FromSsize_t(n);
+  if (none_on_eagain && (n == -EAGAIN || n == -EWOULDBLOCK))
+    Py_RETURN_NONE;
+  return uspy_raise((int)n);
+}
+
+#define SOCK(self) (&((uspy_socket *)(self))->sock)
+
+/* ---- stream methods ----------------------------------------------------- */
+
+PyObject *uspy_sock_read(PyObject *self, PyObject *const *args, Py_ssize_t n) {
+  size_t max = SIZE_MAX;
+  if (uspy_nargs("read", n, 0, 1) < 0 ||
+      (n == 1 && size_arg(args[0], "size", 1, &max) < 0))
+    return NULL;
+  uspy_bytes_sink s;
+  uspy_bytes_sink_init(&s);
+  ssize_t r = max ? us_read(SOCK(self), &s.sink, max) : 0;
+  return uspy_bytes_sink_finish(&s, r, 1);
+}
+
+PyObject *uspy_sock_readline(PyObject *self, PyObject *const *args,
+                             Py_ssize_t n) {
+  size_t max = SIZE_MAX;
+  if (uspy_nargs("readline", n, 0, 1) < 0 ||
+      (n == 1 && size_arg(args[0], "size", 1, &max) < 0))
+    return NULL;
+  uspy_bytes_sink s;
+  uspy_bytes_sink_init(&s);
+  ssize_t r = max ? us_readline(SOCK(self), &s.sink, max) : 0;
+  return uspy_bytes_sink_finish(&s, r, 1);
+}
+
+/* readinto and recv_into: a fixed sink over the caller's buffer. */
+static PyObject *into(PyObject *self, PyObject *const *args, Py_ssize_t n,
+                      int stream) {
+  Py_buffer view;
+  size_t nbytes;
+  int flags = 0;
+  if (uspy_nargs(stream ? "readinto" : "recv_into", n, 1, stream ? 2 : 3) < 0)
+    return NULL;
+  if (writable_arg(args[0], &view) < 0)
+    return NULL;
+  nbytes = (size_t)view.len;
+  if (n > 1 && args[1] != Py_None &&
+      (size_arg(args[1], "nbytes", 0, &nbytes) < 0 ||
+       flags_arg(args, n, 2, &flags) < 0))
+    goto fail;
+  if (nbytes == 0 && n > 1 && args[1] != Py_None && !stream)
+    nbytes = (size_t)view.len; /* recv_into: 0 means the whole buffer */
+  if (nbytes > (size_t)view.len) {
+    PyErr_SetString(PyExc_ValueError, "nbytes is greater than the buffer");
+    goto fail;
+  }
+  us_sink_t sink;
+  us_sink_fixed(&sink, view.buf, nbytes);
+  ssize_t r = stream ? (nbytes ? us_read(SOCK(self), &sink, nbytes) : 0)
+                     : us_recv_sink(SOCK(self), &sink, nbytes, flags);
+  PyBuffer_Release(&view);
+  return count_or_none(r, stream);
+fail:
+  PyBuffer_Release(&view);
+  return NULL;
+}
+
+PyObject *uspy_sock_readinto(PyObject *self, PyObject *const *args,
+                             Py_ssize_t n) {
+  return into(self, args, n, 1);
+}
+
+PyObject *uspy_sock_recv_into(PyObject *self, PyObject *const *args,
+                              Py_ssize_t n) {
+  return into(self, args, n, 0);
+}
+
+PyObject *uspy_sock_write(PyObject *self, PyObject *arg) {
+  Py_buffer view;
+  if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+    return NULL;
+  ssize_t r = us_write(SOCK(self), view.buf, (size_t)view.len);
+  PyBuffer_Release(&view);
+  return count_or_none(r, 1);
+}
+
+/* ---- single calls and datagrams ----------------------------------------- */
+
+PyObject *uspy_sock_send(PyObject *self, PyObject *const *args, Py_ssize_t n) {
+  Py_buffer view;
+  int flags;
+  if (uspy_nargs("send", n, 1, 2) < 0 || flags_arg(args, n, 1, &flags) < 0 ||
+      PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0)
+    return NULL;
+  ssize_t r = us_send(SOCK(self), view.buf, (size_t)view.len, flags);
+  PyBuffer_Release(&view);
+  return count_or_none(r, 0);
+}
+
+PyObject *uspy_sock_sendall(PyObject *self, PyObject *const *args,
+                            Py_ssize_t n) {
+  Py_buffer view;
+  int flags;
+  size_t sent = 0;
+  if (uspy_nargs("sendall", n, 1, 2) < 0 || flags_arg(args, n, 1, &flags) < 0 ||
+      PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0)
+    return NULL;
+  int r = us_sendall(SOCK(self), view.buf, (size_t)view.len, flags, &sent);
+  PyBuffer_Release(&view);
+  if (r < 0)
+    return uspy_raise_written(r, sent);
+  Py_RETURN_NONE;
+}
+
+PyObject *uspy_sock_sendto(PyObject *self, PyObject *const *args,
+                           Py_ssize_t n) {
+  Py_buffer view;
+  int flags = 0;
+  us_addr_t to;
+  uspy_state *st = uspy_state_of(Py_TYPE(self));
+  if (uspy_nargs("sendto", n, 2, 3) < 0 ||
+      (n == 3 && uspy_int_arg(args[1], "flags", &flags) < 0) ||
+      uspy_addr_from_obj(st, SOCK(self)->family, args[n - 1], &to) < 0 ||
+      PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0)
+    return NULL;
+  ssize_t r = us_sendto(SOCK(self), view.buf, (size_t)view.len, flags, &to);
+  PyBuffer_Release(&view);
+  return count_or_none(r, 0);
+}
+
+PyObject *uspy_sock_recv(PyObject *self, PyObject *const *args, Py_ssize_t n) {
+  size_t max;
+  int flags;
+  if (uspy_nargs("recv", n, 1, 2) < 0 ||
+      size_arg(args[0], "buffersize", 0, &max) < 0 ||
+      flags_arg(args, n, 1, &flags) < 0)
+    return NULL;
+  uspy_bytes_sink s;
+  uspy_bytes_sink_init(&s);
+  ssize_t r = us_recv_sink(SOCK(self), &s.sink, max, flags);
+  return uspy_bytes_sink_finish(&s, r, 0);
+}
+
+PyObject *uspy_sock_recvfrom(PyObject *self, PyObject *const *args,
+                             Py_ssize_t n) {
+  size_t max;
+  int flags;
+  us_addr_t from;
+  if (uspy_nargs("recvfrom", n, 1, 2) < 0 ||
+      size_arg(args[0], "buffersize", 0, &max) < 0 ||
+      flags_arg(args, n, 1, &flags) < 0)
+    return NULL;
+  uspy_bytes_sink s;
+  uspy_bytes_sink_init(&s);
+  memset(&from, 0, sizeof from);
+  ssize_t r = us_recvfrom_sink(SOCK(self), &s.sink, max, flags, &from);
+  PyObject *data = uspy_bytes_sink_finish(&s, r, 0);
+  if (!data)
+    return NULL;
+  PyObject *addr;
+  if (from.family)
+    addr = uspy_sockaddr_new(uspy_state_of(Py_TYPE(self)), &from);
+  else
+    addr = Py_NewRef(Py_None); /* a stream socket has no sender address */
+  if (!addr) {
+    Py_DECREF(data);
+    return NULL;
+  }
+  return Py_BuildValue("(NN)", data, addr);
+}

@@ -1,0 +1,311 @@
+/* usocketmodule.c: the CPython module usocket: its functions, constants
+ * and set-up. The types live in usocket_socket.c, usocket_addr.c and
+ * usocket_buffered.c. */
+#include "uspy.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include "usocket_methods.h"
+
+uspy_state *uspy_state_of(PyTypeObject *type) {
+  PyObject *m = PyType_GetModuleByDef(type, &uspy_module);
+  return m ? PyModule_GetState(m) : NULL;
+}
+
+/* ---- getaddrinfo -------------------------------------------------------- */
+
+typedef struct {
+  uspy_state *st;
+  PyObject *list;
+} gai_ctx;
+
+static int gai_add(void *ctx, const us_addrinfo_t *ai) {
+  gai_ctx *c = ctx;
+  PyObject *addr = uspy_sockaddr_new(c->st, &ai->addr);
+  if (!addr)
+    return -ENOMEM;
+  PyObject *t = Py_BuildValue("(iiisN)", ai->family, ai->type, ai->proto,
+                              ai->canonname, addr);
+  if (!t || PyList_Append(c->list, t) < 0) {
+    Py_XDECREF(t);
+    return -ENOMEM;
+  }
+  Py_DECREF(t);
+  return 0;
+}
+
+/* host: str, bytes or None, as UTF-8 text (*tmp keeps it alive). */
+static int host_arg(PyObject *o, const char **host, PyObject **tmp) {
+  *tmp = NULL;
+  if (o == Py_None) {
+    *host = NULL;
+    return 0;
+  }
+  if (PyUnicode_Check(o))
+    *tmp = PyUnicode_AsEncodedString(o, "idna", NULL);
+  else if (PyBytes_Check(o))
+    *tmp = Py_NewRef(o);
+  else
+    PyErr_Format(PyExc_TypeError, "host must be str, bytes or None, not %.100s",
+                 Py_TYPE(o)->tp_name);
+  if (!*tmp)
+    return -1;
+  *host = PyBytes_AS_STRING(*tmp);
+  if ((Py_ssize_t)strlen(*host) != PyBytes_GET_SIZE(*tmp)) {
+    Py_CLEAR(*tmp);
+    PyErr_SetString(PyExc_ValueError, "host contains a NUL character");
+    return -1;
+  }
+  return 0;
+}
+
+/* port: int 0-65535, a numeric or service str/bytes, or None. */
+static int port_arg(PyObject *o, char buf[8], const char **port,
+                    PyObject **tmp) {
+  *tmp = NULL;
+  if (o == Py_None) {
+    *port = NULL;
+    return 0;
+  }
+  if (PyLong_Check(o)) {
+    long v = PyLong_AsLong(o);
+    if (v == -1 && PyErr_Occurred())
+      PyErr_Clear();
+    if (v < 0 || v > 65535) {
+      PyErr_SetString(PyExc_OverflowError, "getaddrinfo(): port must be "
+                                           "0-65535");
+      return -1;
+    }
+    snprintf(buf, 8, "%ld", v);
+    *port = buf;
+    return 0;
+  }
+  if (PyUnicode_Check(o)) {
+    *tmp = PyUnicode_AsUTF8String(o);
+  } else if (PyBytes_Check(o)) {
+    *tmp = Py_NewRef(o);
+  } else {
+    PyErr_Format(PyExc_TypeError, "port must be int, str or None, not %.100s",
+                 Py_TYPE(o)->tp_name);
+    return -1;
+  }
+  if (!*tmp)
+    return -1;
+  *port = PyBytes_AS_STRING(*tmp);
+  if ((Py_ssize_t)strlen(*port) != PyBytes_GET_SIZE(*tmp)) {
+    Py_CLEAR(*tmp);
+    PyErr_SetString(PyExc_ValueError, "port contains a NUL character");
+    return -1;
+  }
+  return 0;
+}
+
+static PyObject *mod_getaddrinfo(PyObject *module, PyObject *const *args,
+                                 Py_ssize_t n) {
+  int opt[4] = {0, 0, 0, 0}; /* af, type, proto, flags */
+  static const char *const names[4] = {"af", "type", "proto", "flags"};
+  const char *host, *port;
+  char portbuf[8];
+  PyObject *htmp, *ptmp;
+  if (uspy_nargs("getaddrinfo", n, 2, 6) < 0)
+    return NULL;
+  for (Py_ssize_t i = 2; i < n; i++)
+    if (uspy_int_arg(args[i], names[i - 2], &opt[i - 2]) < 0)
+      return NULL;
+  if (host_arg(args[0], &host, &htmp) < 0)
+    return NULL;
+  if (port_arg(args[1], portbuf, &port, &ptmp) < 0) {
+    Py_XDECREF(htmp);
+    return NULL;
+  }
+  gai_ctx c = {PyModule_GetState(module), PyList_New(0)};
+  int r = c.list ? us_getaddrinfo(host, port, opt[0], opt[1], opt[2], opt[3],
+                                  gai_add, &c)
+                 : -ENOMEM;
+  Py_XDECREF(htmp);
+  Py_XDECREF(ptmp);
+  if (r < 0) {
+    Py_XDECREF(c.list);
+    return uspy_raise(r);
+  }
+  return c.list;
+}
+
+/* ---- inet_ntop / inet_pton ---------------------------------------------- */
+
+static PyObject *mod_inet_ntop(PyObject *module, PyObject *const *args,
+                               Py_ssize_t n) {
+  (void)module;
+  int family;
+  Py_buffer view;
+  char text[64];
+  if (uspy_nargs("inet_ntop", n, 2, 2) < 0 ||
+      uspy_int_arg(args[0], "af", &family) < 0)
+    return NULL;
+  if (family != AF_INET && family != AF_INET6)
+    return uspy_raise(-EAFNOSUPPORT);
+  if (PyObject_GetBuffer(args[1], &view, PyBUF_SIMPLE) < 0)
+    return NULL;
+  Py_ssize_t want = family == AF_INET ? 4 : 16;
+  int r =
+      view.len == want ? us_inet_ntop(family, view.buf, text, sizeof text) : 0;
+  PyBuffer_Release(&view);
+  if (view.len != want)
+    return PyErr_Format(PyExc_ValueError,
+                        "packed address must be %zd bytes "
+                        "for this family",
+                        want);
+  if (r < 0)
+    return uspy_raise(r);
+  return PyUnicode_FromStringAndSize(text, r);
+}
+
+static PyObject *mod_inet_pton(PyObject *module, PyObject *const *args,
+                               Py_ssize_t n) {
+  (void)module;
+  int family;
+  unsigned char packed[16];
+  if (uspy_nargs("inet_pton", n, 2, 2) < 0 ||
+      uspy_int_arg(args[0], "af", &family) < 0)
+    return NULL;
+  if (!PyUnicode_Check(args[1]))
+    return PyErr_Format(PyExc_TypeError, "address must be str, not %.100s",
+                        Py_TYPE(args[1])->tp_name);
+  Py_ssize_t len;
+  const char *text = PyUnicode_AsUTF8AndSize(args[1], &len);
+  if (!text)
+    return NULL;
+  if ((Py_ssize_t)strlen(text) != len)
+    return uspy_raise(-EINVAL);
+  int r = us_inet_pton(family, text, packed);
+  if (r < 0)
+    return uspy_raise(r);
+  return PyBytes_FromStringAndSize((const char *)packed, r);
+}
+
+#define FAST(name, fn, doc)                                                    \
+  { name, (PyCFunction)(void (*)(void))fn, METH_FASTCALL, doc }
+
+static PyMethodDef module_methods[] = {
+    FAST("getaddrinfo", mod_getaddrinfo,
+         "getaddrinfo(host, port, af=0, type=0, proto=0, flags=0, /)\n--\n\n"
+         "A list of (family, type, proto, canonname, sockaddr). Numeric hosts "
+         "never reach the resolver. A failure raises OSError whose args[0] is "
+         "the resolver's negative code."),
+    FAST("inet_ntop", mod_inet_ntop,
+         "inet_ntop(af, packed, /)\n--\n\nA packed address (4 or 16 bytes) "
+         "as text."),
+    FAST("inet_pton", mod_inet_pton,
+         "inet_pton(af, text, /)\n--\n\nText as a packed address; invalid "
+         "text raises OSError(EINVAL)."),
+    {NULL, NULL, 0, NULL}};
+
+/* ---- constants and set-up ----------------------------------------------- */
+
+#define CONST(name)                                                            \
+  { #name, name }
+static const struct {
+  const char *name;
+  long value;
+} constants[] = {CONST(AF_INET),
+                 CONST(AF_INET6),
+                 CONST(AF_UNSPEC),
+                 CONST(SOCK_STREAM),
+                 CONST(SOCK_DGRAM),
+                 CONST(SOCK_RAW),
+                 CONST(IPPROTO_IP),
+                 CONST(IPPROTO_TCP),
+                 CONST(IPPROTO_UDP),
+                 CONST(IPPROTO_IPV6),
+                 CONST(SOL_SOCKET),
+                 CONST(SO_REUSEADDR),
+                 CONST(SO_KEEPALIVE),
+                 CONST(SO_BROADCAST),
+                 CONST(SO_ERROR),
+                 CONST(SO_LINGER),
+                 CONST(SO_RCVBUF),
+                 CONST(SO_SNDBUF),
+                 CONST(SO_TYPE),
+#ifdef SO_REUSEPORT
+                 CONST(SO_REUSEPORT),
+#endif
+                 CONST(TCP_NODELAY),
+                 CONST(IP_ADD_MEMBERSHIP),
+                 CONST(IP_DROP_MEMBERSHIP),
+                 CONST(IP_MULTICAST_TTL),
+                 CONST(IP_MULTICAST_LOOP),
+                 CONST(IPV6_V6ONLY),
+                 CONST(MSG_PEEK),
+                 CONST(MSG_DONTWAIT),
+                 CONST(MSG_WAITALL),
+                 CONST(SHUT_RD),
+                 CONST(SHUT_WR),
+                 CONST(SHUT_RDWR),
+                 CONST(SOMAXCONN),
+                 CONST(AI_PASSIVE),
+                 CONST(AI_CANONNAME),
+                 CONST(AI_NUMERICHOST),
+                 CONST(AI_NUMERICSERV)};
+
+static int module_exec(PyObject *m) {
+  uspy_state *st = PyModule_GetState(m);
+  uspy_install_host();
+  st->socket_type =
+      (PyTypeObject *)PyType_FromModuleAndSpec(m, &uspy_socket_spec, NULL);
+  st->sockaddr_type =
+      (PyTypeObject *)PyType_FromModuleAndSpec(m, &uspy_sockaddr_spec, NULL);
+  st->buffered_type =
+      (PyTypeObject *)PyType_FromModuleAndSpec(m, &uspy_buffered_spec, NULL);
+  if (!st->socket_type || !st->sockaddr_type || !st->buffered_type ||
+      PyModule_AddType(m, st->socket_type) < 0 ||
+      PyModule_AddType(m, st->sockaddr_type) < 0 ||
+      PyModule_AddType(m, st->buffered_type) < 0)
+    return -1;
+  for (size_t i = 0; i < sizeof constants / sizeof constants[0]; i++)
+    if (PyModule_AddIntConstant(m, constants[i].name, constants[i].value) < 0)
+      return -1;
+  return PyModule_AddStringConstant(m, "__version__", US_VERSION);
+}
+
+static int module_traverse(PyObject *m, visitproc visit, void *arg) {
+  uspy_state *st = PyModule_GetState(m);
+  Py_VISIT(st->socket_type);
+  Py_VISIT(st->sockaddr_type);
+  Py_VISIT(st->buffered_type);
+  return 0;
+}
+
+static int module_clear(PyObject *m) {
+  uspy_state *st = PyModule_GetState(m);
+  Py_CLEAR(st->socket_type);
+  Py_CLEAR(st->sockaddr_type);
+  Py_CLEAR(st->buffered_type);
+  return 0;
+}
+
+static void module_free(void *m) { module_clear(m); }
+
+static PyModuleDef_Slot module_slots[] = {{Py_mod_exec, module_exec},
+                                          {0, NULL}};
+
+PyModuleDef uspy_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "usocket",
+    .m_doc = "MicroPython's socket module, on CPython.\n\n"
+             "Sockets are streams (read, readinto, readline, write), "
+             "addresses from getaddrinfo() are opaque and cheap to reuse, "
+             "tuple addresses work too, timeouts raise TimeoutError "
+             "(ETIMEDOUT), and every error is an OSError.",
+    .m_size = sizeof(uspy_state),
+    .m_methods = module_methods,
+    .m_slots = module_slots,
+    .m_traverse = module_traverse,
+    .m_clear = module_clear,
+    .m_free = module_free,
+};
+
+PyMODINIT_FUNC PyInit_usocket(void) { return PyModuleDef_Init(&uspy_module); }

@@ -1,0 +1,59 @@
+/* uspy.h: what the files of the CPython module usocket share. */
+#ifndef USPY_H
+#define USPY_H
+
+#include "common.h"
+
+/* The module's state: its types. */
+typedef struct {
+  PyTypeObject *socket_type;
+  PyTypeObject *sockaddr_type;
+  PyTypeObject *buffered_type;
+} uspy_state;
+
+typedef struct {
+  PyObject_HEAD us_socket_t sock;
+  PyObject *weakreflist;
+} uspy_socket;
+
+typedef struct {
+  PyObject_HEAD us_addr_t addr;
+  Py_hash_t hash; /* -1 until computed */
+} uspy_sockaddr;
+
+extern PyModuleDef uspy_module;
+
+/* The state of the module that defined type's instance. */
+uspy_state *uspy_state_of(PyTypeObject *type);
+
+/* Type specs, made into heap types at module exec. */
+extern PyType_Spec uspy_socket_spec;
+extern PyType_Spec uspy_sockaddr_spec;
+extern PyType_Spec uspy_buffered_spec;
+
+/* A new sockaddr object holding *addr. */
+PyObject *uspy_sockaddr_new(uspy_state *st, const us_addr_t *addr);
+/* Converts a sockaddr object or a tuple to an address for a socket of the
+ * given family; 0, or -1 with an exception set. Names are resolved. */
+int uspy_addr_from_obj(uspy_state *st, int family, PyObject *obj,
+                       us_addr_t *out);
+
+/* A new socket object wrapping an open core socket (taking it over). */
+PyObject *uspy_socket_wrap(uspy_state *st, const us_socket_t *sock);
+/* A new BufferedStream over a socket object. */
+PyObject *uspy_buffered_new(uspy_state *st, PyObject *sock, Py_ssize_t size,
+                            int readable, int writable);
+
+/* A sink whose storage is a bytes object, grown as the core asks. */
+typedef struct {
+  us_sink_t sink;
+  PyObject *bytes;
+} uspy_bytes_sink;
+
+void uspy_bytes_sink_init(uspy_bytes_sink *s);
+/* Ends a read of result r: the bytes (trimmed), None when r is -EAGAIN
+ * and none_on_eagain, or NULL with the exception. Releases the sink. */
+PyObject *uspy_bytes_sink_finish(uspy_bytes_sink *s, ssize_t r,
+                                 int none_on_eagain);
+
+#endif
