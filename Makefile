@@ -7,13 +7,18 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 CMAKE_FLAGS = -DPython3_EXECUTABLE=$(PYTHON) -DUS_PYTHON=ON
 
-.PHONY: format-check all build asan test test-c test-py test-asan demo clean deps-test deps-demo
+.PHONY: format-check all build clang asan test test-c test-py test-asan demo clean deps-test deps-demo
 
 all: build
 
 build:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD) -j2
+
+# The same code must also build warning-free with clang.
+clang:
+	cmake -S . -B build-clang -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug $(CMAKE_FLAGS) >/dev/null
+	cmake --build build-clang -j2
 
 asan:
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DUS_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
@@ -24,7 +29,7 @@ deps-%:
 
 test: deps-test
 	$(MAKE) format-check
-	$(MAKE) build
+	$(MAKE) build clang
 	$(MAKE) test-c test-py
 	$(MAKE) test-asan
 	$(if $(EXTRA_TESTS),$(MAKE) $(EXTRA_TESTS))
@@ -50,7 +55,7 @@ demo: deps-demo
 	PYTHONPATH=$(BUILD)/python $(PYTHON) examples/demo.py
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-clang
 
 # Further targets (bench, fuzz, micropython, ...) live in mk/*.mk; a file
 # there adds its part of `make test` with EXTRA_TESTS += target.

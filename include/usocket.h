@@ -190,6 +190,12 @@ ssize_t us_bufstream_write(us_bufstream_t *b, const void *buf, size_t len);
 /* Writes out what is buffered, as us_sendall. */
 int us_bufstream_flush(us_bufstream_t *b);
 
+/* ---- readiness -------------------------------------------------------- */
+
+/* The events among `events` (POLLIN, POLLOUT) that are ready now, plus
+ * POLLERR/POLLHUP when set; never waits. Closed: -EBADF. */
+int us_poll(const us_socket_t *s, int events);
+
 /* ---- options ---------------------------------------------------------- */
 
 int us_setsockopt(us_socket_t *s, int level, int name, const void *val,
@@ -199,9 +205,10 @@ int us_getsockopt(us_socket_t *s, int level, int name, void *val, size_t *len);
 
 /* ---- addresses -------------------------------------------------------- */
 
-/* Parses a numeric host ("1.2.3.4", "::1", "" for the any-address) into
- * *addr for the given family (0: whichever parses). Never resolves names:
- * not numeric is -EINVAL; IPv6 text with family AF_INET: -EAFNOSUPPORT. */
+/* Parses a numeric host ("1.2.3.4", "::1", "fe80::1%eth0", or "" for the
+ * any-address) into *addr for the given family (0: whichever parses).
+ * Never resolves names: not numeric is -EINVAL; IPv6 text with family
+ * AF_INET: -EAFNOSUPPORT. */
 int us_addr_parse(us_addr_t *addr, int family, const char *host, uint16_t port);
 /* Writes the host part as text (RFC 5952 for IPv6); returns its length,
  * or -ENOSPC. 46 bytes are always enough. */
@@ -244,6 +251,77 @@ int us_getaddrinfo(const char *host, const char *port, int family, int type,
 int us_gai_code(int result);
 /* A message for any error this API returns (errno or resolver). */
 const char *us_strerror(int err);
+
+/* ---- poll sets -------------------------------------------------------- */
+
+/* Readiness events: masks to watch for and results of a wait. The values
+ * are MicroPython's (and Linux's) on every platform. US_POLLERR and
+ * US_POLLHUP are reported whether asked for or not. */
+#define US_POLLIN 0x001
+#define US_POLLOUT 0x004
+#define US_POLLERR 0x008
+#define US_POLLHUP 0x010
+/* The descriptor is closed: always seen for a socket registered with
+ * us_pollset_add_socket; for a bare descriptor only by a set that checks
+ * each one on every wait (poll(2): US_POLLSET_PORTABLE, or no epoll), as
+ * epoll forgets a closed descriptor silently. */
+#define US_POLLNVAL 0x020
+
+/* us_pollset_new() flag: use poll(2) even where epoll exists. */
+#define US_POLLSET_PORTABLE 0x1
+/* us_pollset_wait() flag: each descriptor reported is disarmed (reports
+ * nothing at all) until us_pollset_add or us_pollset_modify re-arms it. */
+#define US_POLL_ONESHOT 0x1
+
+/* A set of descriptors to wait on, each with an event mask and the
+ * owner's data. A wait costs O(ready descriptors) with epoll (Linux) and
+ * O(registered) with poll(2). Under the host's lock, one thread may wait
+ * while others add, modify or remove; without a host, use one thread. */
+typedef struct us_pollset us_pollset_t;
+
+/* One registration (mask asked for), or one ready descriptor (events). */
+typedef struct us_pollev {
+  int fd;
+  int events;
+  void *data; /* the owner's, as given to us_pollset_add */
+} us_pollev_t;
+
+/* A new, empty set; flags 0 or US_POLLSET_PORTABLE. */
+int us_pollset_new(us_pollset_t **ps, int flags);
+/* Frees the set, releasing its sockets (the descriptors and data are the
+ * owner's). NULL is ok. */
+void us_pollset_free(us_pollset_t *ps);
+/* Watches fd for events (US_POLLIN|US_POLLOUT; ERR/HUP/NVAL accepted and
+ * implied), or, if fd is already in the set, replaces its mask and data;
+ * either way it is armed. Unknown bits: -EINVAL; fd not open: -EBADF. */
+int us_pollset_add(us_pollset_t *ps, int fd, int events, void *data);
+/* As us_pollset_add for s's descriptor, and holds s until removed (s must
+ * stay valid that long): closing s meanwhile shuts it down at once (the
+ * peer sees EOF) but keeps its descriptor, so that the number is not
+ * reused, and the set reports it as US_POLLNVAL, on every backend. */
+int us_pollset_add_socket(us_pollset_t *ps, us_socket_t *s, int events,
+                          void *data);
+/* Replaces fd's mask and re-arms it. Not in the set: -ENOENT. */
+int us_pollset_modify(us_pollset_t *ps, int fd, int events);
+/* Forgets fd (releasing its socket), even one closed meanwhile. Not in
+ * the set: -ENOENT. */
+int us_pollset_remove(us_pollset_t *ps, int fd);
+/* fd's registration into *ev; not in the set: -ENOENT. */
+int us_pollset_get(const us_pollset_t *ps, int fd, us_pollev_t *ev);
+/* How many descriptors are in the set. */
+size_t us_pollset_count(const us_pollset_t *ps);
+/* The i-th registration (in no particular order, stable while the set
+ * does not change) into *ev; i past the end: -ENOENT. */
+int us_pollset_at(const us_pollset_t *ps, size_t i, us_pollev_t *ev);
+/* Waits up to timeout_ns (US_TIMEOUT_BLOCK: no limit; 0: a check) for
+ * registered descriptors to be ready and writes at most max of them to
+ * out. Returns the count, 0 when the time passed, or a negative errno:
+ * -EBUSY if another wait on the set is under way, or the host's error
+ * after a signal. flags: 0 or US_POLL_ONESHOT. */
+int us_pollset_wait(us_pollset_t *ps, us_pollev_t *out, size_t max,
+                    int64_t timeout_ns, int flags);
+/* The backend in use: "epoll" or "poll". */
+const char *us_pollset_backend(const us_pollset_t *ps);
 
 #ifdef __cplusplus
 }

@@ -29,7 +29,7 @@ static PyObject *host_text(const us_addr_t *addr) {
 
 static PyObject *sockaddr_item(PyObject *self, Py_ssize_t i) {
   const us_addr_t *a = &((uspy_sockaddr *)self)->addr;
-  switch (i < sockaddr_len(self) ? i : -1) {
+  switch (i >= 0 && i < sockaddr_len(self) ? i : -1) {
   case 0:
     return host_text(a);
   case 1:
@@ -108,6 +108,21 @@ static PyObject *sockaddr_iter(PyObject *self) {
   return it;
 }
 
+static PyObject *sockaddr_subscript(PyObject *self, PyObject *key) {
+  if (PyIndex_Check(key)) {
+    Py_ssize_t i = PyNumber_AsSsize_t(key, PyExc_IndexError);
+    if (i == -1 && PyErr_Occurred())
+      return NULL;
+    return sockaddr_item(self, i < 0 ? i + sockaddr_len(self) : i);
+  }
+  PyObject *t = as_tuple(self); /* slices, as the tuple gives them */
+  if (!t)
+    return NULL;
+  PyObject *r = PyObject_GetItem(t, key);
+  Py_DECREF(t);
+  return r;
+}
+
 static PyObject *sockaddr_get_family(PyObject *self, void *closure) {
   (void)closure;
   return PyLong_FromLong(((uspy_sockaddr *)self)->addr.family);
@@ -125,7 +140,9 @@ static PyObject *sockaddr_get_port(PyObject *self, void *closure) {
 
 static PyObject *sockaddr_reduce(PyObject *self, PyObject *unused) {
   (void)unused;
-  return as_tuple(self); /* pickles and copies as the tuple form */
+  /* Pickles and copies as the tuple form: the type has no constructor. */
+  PyObject *t = as_tuple(self);
+  return t ? Py_BuildValue("(O(N))", (PyObject *)&PyTuple_Type, t) : NULL;
 }
 
 static PyGetSetDef sockaddr_getset[] = {
@@ -161,6 +178,8 @@ static PyType_Slot sockaddr_slots[] = {
     {Py_tp_methods, sockaddr_methods},
     {Py_sq_length, sockaddr_len},
     {Py_sq_item, sockaddr_item},
+    {Py_mp_length, sockaddr_len},
+    {Py_mp_subscript, sockaddr_subscript},
     {0, NULL}};
 
 PyType_Spec uspy_sockaddr_spec = {
@@ -277,7 +296,8 @@ int uspy_addr_from_obj(uspy_state *st, int family, PyObject *obj,
   }
   if (out->family == AF_INET6) {
     out->flowinfo = (uint32_t)flowinfo;
-    out->scope_id = (uint32_t)scope_id;
+    if (n > 3) /* else keep a zone given in the text ("fe80::1%eth0") */
+      out->scope_id = (uint32_t)scope_id;
   }
   return 0;
 }

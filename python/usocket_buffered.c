@@ -113,9 +113,9 @@ static PyObject *buf_readinto(PyObject *self, PyObject *arg) {
   us_sink_fixed(&sink, view.buf, (size_t)view.len);
   ssize_t r = view.len ? us_bufstream_read(&b->bs, &sink, (size_t)view.len) : 0;
   PyBuffer_Release(&view);
-  if (r == -EAGAIN)
+  if (r == -EAGAIN && !PyErr_Occurred())
     Py_RETURN_NONE;
-  return r < 0 ? uspy_raise((int)r) : PyLong_FromSsize_t(r);
+  return r < 0 || PyErr_Occurred() ? uspy_raise((int)r) : PyLong_FromSsize_t(r);
 }
 
 static PyObject *buf_write(PyObject *self, PyObject *arg) {
@@ -125,7 +125,7 @@ static PyObject *buf_write(PyObject *self, PyObject *arg) {
     return NULL;
   ssize_t r = us_bufstream_write(&b->bs, view.buf, (size_t)view.len);
   PyBuffer_Release(&view);
-  return r < 0 ? uspy_raise((int)r) : PyLong_FromSsize_t(r);
+  return r < 0 || PyErr_Occurred() ? uspy_raise((int)r) : PyLong_FromSsize_t(r);
 }
 
 static PyObject *buf_flush(PyObject *self, PyObject *unused) {

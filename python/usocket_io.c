@@ -35,6 +35,10 @@ PyObject *uspy_bytes_sink_finish(uspy_bytes_sink *s, ssize_t r,
                                  int none_on_eagain) {
   PyObject *b = s->bytes;
   s->bytes = NULL;
+  if (PyErr_Occurred()) { /* a signal handler raised after some bytes */
+    Py_XDECREF(b);
+    return NULL;
+  }
   if (r < 0) {
     Py_XDECREF(b);
     if (none_on_eagain && (r == -EAGAIN || r == -EWOULDBLOCK) &&
@@ -143,6 +147,8 @@ static int writable_arg(PyObject *o, Py_buffer *view) {
 }
 
 static PyObject *count_or_none(ssize_t n, int none_on_eagain) {
+  if (PyErr_Occurred()) /* a signal handler raised after some bytes */
+    return NULL;
   if (n >= 0)
     return PyLong_FromSsize_t(n);
   if (none_on_eagain && (n == -EAGAIN || n == -EWOULDBLOCK))

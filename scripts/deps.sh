@@ -2,7 +2,7 @@
 # deps.sh: installs the Debian packages a make target needs, if missing.
 # Usage: scripts/deps.sh test|demo|bench|fuzz
 set -eu
-need=(gcc make cmake python3-dev python3-pytest)
+need=(gcc make cmake python3-dev python3-pytest python3-pip python3-venv)
 case "${1:-test}" in
   test) need+=(clang curl iproute2 nftables valgrind libclang-rt-14-dev) ;;
   demo) need+=(curl) ;;

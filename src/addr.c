@@ -20,6 +20,33 @@ int us_inet_ntop(int family, const void *packed, char *buf, size_t len) {
   return r == -ENOSPC || r >= 0 ? r : -ENOSPC;
 }
 
+/* "fe80::1%eth0" or "fe80::1%2": an IPv6 address with its zone. */
+static int parse_scoped(us_addr_t *addr, const char *host, const char *pct) {
+  char ip[64];
+  size_t n = (size_t)(pct - host);
+  if (n >= sizeof ip)
+    return -EINVAL;
+  memcpy(ip, host, n);
+  ip[n] = '\0';
+  if (us__sys_pton(AF_INET6, ip, addr->ip) != 16 || !pct[1])
+    return -EINVAL;
+  unsigned long scope = 0;
+  const char *p = pct + 1;
+  while (*p >= '0' && *p <= '9' && scope <= 0xffffffffUL)
+    scope = scope * 10 + (unsigned long)(*p++ - '0');
+  if (*p) { /* not a number: an interface name */
+    int idx = us__sys_ifindex(pct + 1);
+    if (idx < 0)
+      return -EINVAL;
+    scope = (unsigned long)idx;
+  } else if (scope > 0xffffffffUL) {
+    return -EINVAL;
+  }
+  addr->scope_id = (uint32_t)scope;
+  addr->family = AF_INET6;
+  return 0;
+}
+
 int us_addr_parse(us_addr_t *addr, int family, const char *host,
                   uint16_t port) {
   memset(addr, 0, sizeof *addr);
@@ -35,6 +62,9 @@ int us_addr_parse(us_addr_t *addr, int family, const char *host,
     return 0;
   }
   if (family == AF_INET6 || (family == 0 && strchr(host, ':'))) {
+    const char *pct = strchr(host, '%');
+    if (pct)
+      return parse_scoped(addr, host, pct);
     if (us__sys_pton(AF_INET6, host, addr->ip) == 16) {
       addr->family = AF_INET6;
       return 0;
@@ -63,7 +93,8 @@ int us_addr_equal(const us_addr_t *a, const us_addr_t *b) {
          memcmp(a->ip, b->ip, iplen) == 0;
 }
 
-/* A decimal port, or -1 when port is a service name to look up. */
+/* A decimal port; -1 when port is a service name to look up, -2 when it
+ * is a number too large to be a port. */
 static long numeric_port(const char *port) {
   if (!port)
     return 0;
@@ -71,10 +102,12 @@ static long numeric_port(const char *port) {
   if (!*port)
     return -1;
   for (const char *p = port; *p; p++) {
-    if (*p < '0' || *p > '9' || (v = v * 10 + (*p - '0')) > 65535)
+    if (*p < '0' || *p > '9')
       return -1;
+    if ((v = v * 10 + (*p - '0')) > 65535)
+      v = 65536; /* keep reading: "99999x" is still a name */
   }
-  return v;
+  return v > 65535 ? -2 : v;
 }
 
 /* The (type, proto) pairs the platform resolver returns for a numeric
@@ -104,6 +137,8 @@ int us_getaddrinfo(const char *host, const char *port, int family, int type,
   us_addrinfo_t ai;
   if (!host && !port)
     return US_GAI_ERROR(EAI_NONAME);
+  if (pnum == -2)
+    return US_GAI_ERROR(EAI_SERVICE);
   /* A numeric host and port need no resolver: answer as it would. */
   if (host && pnum >= 0 &&
       !(flags & ~(AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV)) && *host &&

@@ -63,6 +63,9 @@ int us__sys_resolve(const char *host, const char *port, int family, int type,
 /* Calls cb for each IPv4/IPv6 result; returns their count or cb's error. */
 int us__sys_resolve_each(void *res, us_addrinfo_cb cb, void *ctx);
 void us__sys_resolve_free(void *res);
+/* The index of a network interface by name (if_nametoindex), or
+ * -ENODEV. */
+int us__sys_ifindex(const char *name);
 /* The message for a resolver code, given without its sign. */
 const char *us__sys_gai_strerror(int magnitude);
 

@@ -134,7 +134,9 @@ ssize_t us_recvfrom_sink(us_socket_t *s, us_sink_t *sink, size_t max, int flags,
   if (n < 0)
     return n;
   n = make_room(&op, sink, max);
-  if (n > 0 || (n == 0 && max == 0))
+  /* A zero-byte receive waits for nothing on a stream; on a datagram
+   * socket it still takes (and drops) the next datagram. */
+  if (n > 0 || (n == 0 && max == 0 && s->type != SOCK_STREAM))
     n = us__recv_once(&op, sink->data + sink->len, (size_t)n, flags, from);
   if (n > 0)
     sink->len += (size_t)n;

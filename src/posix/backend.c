@@ -1,11 +1,12 @@
 /* posix/backend.c: the core's system calls on POSIX systems (Linux, BSD). */
 #define _GNU_SOURCE
-#include "fault_names.h" /* first: a fault build renames what follows */
 #include "../backend.h"
+#include "fault_names.h" /* first: a fault build renames what follows */
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -291,6 +292,11 @@ int us__sys_resolve_each(void *res, us_addrinfo_cb cb, void *ctx) {
 void us__sys_resolve_free(void *res) {
   if (res)
     freeaddrinfo(res);
+}
+
+int us__sys_ifindex(const char *name) {
+  unsigned idx = if_nametoindex(name);
+  return idx == 0 || idx > 0x7fffffff ? -ENODEV : (int)idx;
 }
 
 const char *us__sys_gai_strerror(int magnitude) {
