@@ -36,7 +36,7 @@ int us__op_begin(us__op_t *op, us_socket_t *s) {
     s->pending_err = 0;
     return err;
   }
-  __atomic_add_fetch(&s->busy, 1, __ATOMIC_ACQ_REL);
+  us__socket_hold(s);
   if (s->timeout_ns > 0)
     op->deadline = us__sys_now() + s->timeout_ns;
   /* A non-blocking call never waits, so it keeps the lock: cheaper. */
@@ -47,12 +47,7 @@ int us__op_begin(us__op_t *op, us_socket_t *s) {
 
 void us__op_end(us__op_t *op) {
   host_lock(op);
-  us_socket_t *s = op->s;
-  if (__atomic_sub_fetch(&s->busy, 1, __ATOMIC_ACQ_REL) == 0 &&
-      s->zombie_fd >= 0) {
-    us__sys_close(s->zombie_fd);
-    s->zombie_fd = -1;
-  }
+  us__socket_release(op->s);
 }
 
 static int after_signal(us__op_t *op) {
@@ -98,6 +93,10 @@ int us__op_retry(us__op_t *op, int err, int events) {
     int r = after_signal(op);
     if (r < 0)
       return r;
+    /* A storm of signals must not outlast the deadline: without this
+     * check a call retried on each EINTR would never time out. */
+    if (op->s->timeout_ns > 0 && us__sys_now() >= op->deadline)
+      return -ETIMEDOUT;
     return op->s->fd < 0 ? -EBADF : 0;
   }
   if (err == -EAGAIN || err == -EWOULDBLOCK) {
@@ -155,4 +154,57 @@ ssize_t us__sink_room(us__op_t *op, us_sink_t *sink, size_t want) {
   }
   size_t room = sink->cap - sink->len;
   return (ssize_t)(room < want ? room : want);
+}
+
+int us__wait_run(us__waiter_t *w, int64_t timeout_ns) {
+  us__op_t op = {NULL, 0, NULL, 0}; /* only its lock state is used */
+  int64_t deadline = 0, now = us__sys_now();
+  if (timeout_ns > INT64_MAX - now) /* centuries away: no limit at all */
+    timeout_ns = -1;
+  else if (timeout_ns > 0)
+    deadline = now + timeout_ns;
+  for (;;) {
+    int64_t left = timeout_ns;
+    if (timeout_ns > 0) {
+      left = deadline - us__sys_now();
+      if (left < 0)
+        left = 0;
+    }
+    int r = w->prepare(w);
+    if (r < 0)
+      return r;
+    if (left != 0) /* a zero-time check is cheaper with the lock kept */
+      host_unlock(&op);
+    r = w->wait(w, left);
+    host_lock(&op);
+    if (r == -EINTR) {
+      /* The same rule as after_signal(): the host's handlers run, and
+       * their error ends the call; the deadline stays where it was, so a
+       * storm of signals cannot outlast it. */
+      if (us__host->check_signals && (r = us__host->check_signals()) < 0)
+        return r;
+      if (left == 0)
+        return 0;
+      continue;
+    }
+    if (r <= 0)
+      return r;
+    r = w->done(w, r);
+    if (r != -EAGAIN || left == 0)
+      return r == -EAGAIN ? 0 : r;
+  }
+}
+
+void us__socket_hold(us_socket_t *s) {
+  __atomic_add_fetch(&s->busy, 1, __ATOMIC_ACQ_REL);
+}
+
+void us__socket_release(us_socket_t *s) {
+  /* As us__op_end(): the last user of a socket closed meanwhile closes
+   * its descriptor for real. */
+  if (__atomic_sub_fetch(&s->busy, 1, __ATOMIC_ACQ_REL) == 0 &&
+      s->zombie_fd >= 0) {
+    us__sys_close(s->zombie_fd);
+    s->zombie_fd = -1;
+  }
 }

@@ -53,6 +53,31 @@ ssize_t us__send_once(us__op_t *op, const void *buf, size_t len, int flags,
  * beyond it, only for what has arrived. */
 #define US__EAGER_MAX ((size_t)65536)
 
+/* A wait that is not on one socket (a poll set's), run by us__wait_run(),
+ * which owns its deadline, the host's lock and EINTR as us__op does. */
+typedef struct us__waiter {
+  /* Lock held, before each wait: gets ready (snapshots what to watch). */
+  int (*prepare)(struct us__waiter *w);
+  /* Lock released unless timeout_ns is 0: one kernel wait of at most
+   * left_ns (< 0: no limit). Returns > 0 when something happened, 0 when
+   * the time passed, or a negative errno (-EINTR: a signal came). */
+  int (*wait)(struct us__waiter *w, int64_t left_ns);
+  /* Lock held, after wait returned r > 0: the call's result (>= 0, or a
+   * negative errno), or -EAGAIN when what happened concerns nobody now,
+   * to wait again for the time that is left. */
+  int (*done)(struct us__waiter *w, int r);
+} us__waiter_t;
+
+/* Runs w until done gives a result, the time passes (0), or an error.
+ * timeout_ns < 0 waits without limit; 0 checks once and keeps the lock. */
+int us__wait_run(us__waiter_t *w, int64_t timeout_ns);
+
+/* Keeps s in use beyond one call (a poll set's registration): closing it
+ * meanwhile only shuts it down, waking whoever watches it, and the last
+ * release closes its descriptor, whose number is never reused under them. */
+void us__socket_hold(us_socket_t *s);
+void us__socket_release(us_socket_t *s);
+
 /* The hooks in force (never NULL). */
 extern const us_host_t *us__host;
 

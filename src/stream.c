@@ -18,8 +18,12 @@ ssize_t us_read(us_socket_t *s, us_sink_t *sink, size_t max) {
     return err;
   max = us__sink_clamp(sink, max);
   while (done < max) {
-    /* Grow by doubling from the eager size, never past max. */
+    /* Fill the room there is (growing on every short receive would cost
+     * a realloc each), then grow by doubling from the eager size, never
+     * past max. */
     size_t step = sink->len > US__EAGER_MAX ? sink->len : US__EAGER_MAX;
+    if (sink->cap > sink->len)
+      step = sink->cap - sink->len;
     ssize_t room =
         us__sink_room(&op, sink, step < max - done ? step : max - done);
     if (room <= 0) {
@@ -62,6 +66,10 @@ ssize_t us_readline(us_socket_t *s, us_sink_t *sink, size_t max) {
     }
     char *nl = memchr(at, '\n', (size_t)n);
     size_t take = nl ? (size_t)(nl - at) + 1 : (size_t)n;
+    /* Only a line that filled the room proves longer than the guess; one
+     * that arrives in small pieces must not double it per piece (it would
+     * soon ask the sink for terabytes, then overflow to 0). */
+    int filled = n == room;
     n = us__recv_once(&op, at, take, 0, NULL);
     if (n <= 0) {
       err = (int)n;
@@ -71,7 +79,8 @@ ssize_t us_readline(us_socket_t *s, us_sink_t *sink, size_t max) {
     done += (size_t)n;
     if (nl && (size_t)n == take)
       break;
-    guess *= 2;
+    if (filled)
+      guess *= 2;
   }
   return us__op_finish(&op, done, err);
 }
