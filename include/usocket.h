@@ -210,6 +210,12 @@ int us_getsockopt(us_socket_t *s, int level, int name, void *val, size_t *len);
  * Never resolves names: not numeric is -EINVAL; IPv6 text with family
  * AF_INET: -EAFNOSUPPORT. */
 int us_addr_parse(us_addr_t *addr, int family, const char *host, uint16_t port);
+/* As us_addr_parse, but a host that is not numeric is resolved for the
+ * family (the first result is taken), as CPython does for tuple addresses.
+ * A name with no address of that family: -EAFNOSUPPORT; resolver failures
+ * as us_getaddrinfo. */
+int us_addr_resolve(us_addr_t *addr, int family, const char *host,
+                    uint16_t port);
 /* Writes the host part as text (RFC 5952 for IPv6); returns its length,
  * or -ENOSPC. 46 bytes are always enough. */
 int us_addr_format(const us_addr_t *addr, char *buf, size_t len);

@@ -192,31 +192,6 @@ PyType_Spec uspy_sockaddr_spec = {
 
 /* ---- tuples to addresses ---------------------------------------------- */
 
-static int take_first(void *ctx, const us_addrinfo_t *ai) {
-  us_addr_t *out = ctx;
-  if (out->family == 0)
-    *out = ai->addr;
-  return 0;
-}
-
-/* A host that is not numeric: resolved, as CPython does. */
-static int resolve_host(int family, const char *host, uint16_t port,
-                        us_addr_t *out) {
-  memset(out, 0, sizeof *out);
-  int r =
-      us_getaddrinfo(host, NULL, family, SOCK_STREAM, 0, 0, take_first, out);
-  if (r < 0) {
-    uspy_raise(r);
-    return -1;
-  }
-  if (out->family == 0) {
-    uspy_raise(-EAFNOSUPPORT);
-    return -1;
-  }
-  out->port = port;
-  return 0;
-}
-
 static int unsigned_field(PyObject *obj, const char *what, unsigned long max,
                           unsigned long *out) {
   if (!PyLong_Check(obj)) {
@@ -280,17 +255,18 @@ int uspy_addr_from_obj(uspy_state *st, int family, PyObject *obj,
   unsigned long port, flowinfo = 0, scope_id = 0;
   if (unsigned_field(PyTuple_GET_ITEM(obj, 1), "port", 65535, &port) < 0)
     return -1;
-  if (n > 2 && unsigned_field(PyTuple_GET_ITEM(obj, 2), "flowinfo", 0xfffff,
-                              &flowinfo) < 0)
+  if (n > 2 && unsigned_field(PyTuple_GET_ITEM(obj, 2), "flowinfo",
+                              0xffffffffUL, &flowinfo) < 0)
     return -1;
+  if (flowinfo != 0) { /* the contract: flow labels are not supported */
+    PyErr_SetString(PyExc_ValueError, "flowinfo must be 0");
+    return -1;
+  }
   if (n > 3 && unsigned_field(PyTuple_GET_ITEM(obj, 3), "scope_id",
                               0xffffffffUL, &scope_id) < 0)
     return -1;
-  int r = us_addr_parse(out, family, host, (uint16_t)port);
-  if (r == -EINVAL) {
-    if (resolve_host(family, host, (uint16_t)port, out) < 0)
-      return -1;
-  } else if (r < 0) {
+  int r = us_addr_resolve(out, family, host, (uint16_t)port);
+  if (r < 0) {
     uspy_raise(r);
     return -1;
   }

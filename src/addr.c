@@ -82,6 +82,24 @@ int us_addr_parse(us_addr_t *addr, int family, const char *host,
   return strchr(host, ':') ? -EAFNOSUPPORT : -EINVAL;
 }
 
+static int take_first(void *ctx, const us_addrinfo_t *ai) {
+  *(us_addr_t *)ctx = ai->addr;
+  return -ECANCELED; /* one is all it takes */
+}
+
+int us_addr_resolve(us_addr_t *addr, int family, const char *host,
+                    uint16_t port) {
+  int r = us_addr_parse(addr, family, host, port);
+  if (r != -EINVAL)
+    return r;
+  memset(addr, 0, sizeof *addr);
+  r = us_getaddrinfo(host, NULL, family, SOCK_STREAM, 0, 0, take_first, addr);
+  if (addr->family == 0)
+    return r < 0 && r != -ECANCELED ? r : -EAFNOSUPPORT;
+  addr->port = port;
+  return 0;
+}
+
 int us_addr_format(const us_addr_t *addr, char *buf, size_t len) {
   return us_inet_ntop(addr->family, addr->ip, buf, len);
 }

@@ -233,15 +233,23 @@ def test_ipv6_4_tuple_and_2_tuple(track):
 
 
 @needs_ipv6
-def test_ipv6_flowinfo_in_range_is_accepted(track):
-    # docs/python-api.md: flowinfo 0-0xfffff is passed on (as CPython).
+def test_ipv6_flowinfo_zero_is_accepted(track):
     s = track(usocket.socket(usocket.AF_INET6))
-    s.bind(("::1", 0, 0xFFFFF, 0))
+    s.bind(("::1", 0, 0, 0))
     assert s.getsockname()[0] == "::1"
 
 
 @needs_ipv6
-@pytest.mark.parametrize("flowinfo", [0x100000, -1, 2**32])
+@pytest.mark.parametrize("flowinfo", [1, 0xFFFFF, 0x100000])
+def test_ipv6_nonzero_flowinfo_is_valueerror(track, flowinfo):
+    # SPEC.md section 3: flowinfo must be 0.
+    s = track(usocket.socket(usocket.AF_INET6))
+    with pytest.raises(ValueError):
+        s.bind(("::1", 0, flowinfo, 0))
+
+
+@needs_ipv6
+@pytest.mark.parametrize("flowinfo", [-1, 2**32])
 def test_ipv6_flowinfo_out_of_range_is_overflowerror(track, flowinfo):
     s = track(usocket.socket(usocket.AF_INET6))
     with pytest.raises(OverflowError):

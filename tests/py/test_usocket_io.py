@@ -54,6 +54,22 @@ def test_send_non_bytes_is_typeerror(cpeer_pair, method, data):
         getattr(s, method)(data)
 
 
+def test_send_counts_bytes_of_multibyte_buffers(cpeer_pair):
+    import array
+    s, peer = cpeer_pair
+    assert s.send(array.array("i", [1, 2])) == 8
+    assert len(peer.recv(100)) == 8
+
+
+@pytest.mark.parametrize("method", ["send", "sendall", "write"])
+def test_non_contiguous_buffer_is_refused(cpeer_pair, method):
+    s, peer = cpeer_pair
+    with pytest.raises((BufferError, TypeError, ValueError)):
+        getattr(s, method)(memoryview(b"abcdef")[::2])
+    s.send(b"!")
+    assert peer.recv(10) == b"!"  # nothing of the refused buffer went
+
+
 def test_send_may_be_short_on_a_huge_buffer(cpeer_pair):
     # One send takes what fits and returns its count at once; it does not
     # wait (up to the timeout) for room for the rest.

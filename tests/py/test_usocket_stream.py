@@ -70,6 +70,21 @@ def test_read_minus_one_reads_until_eof_as_streams_do(cpeer_pair):
     assert s.read(-1) == b"all of it"
 
 
+def test_read_huge_size_allocates_only_what_arrives(cpeer_pair):
+    import tracemalloc
+    s, peer = cpeer_pair
+    peer.sendall(b"12345")
+    peer.close()
+    tracemalloc.start()
+    try:
+        data = s.read(2**31)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert data == b"12345"
+    assert peak < 1 << 20, f"read(2**31) allocated {peak} bytes for 5"
+
+
 def test_read_zero_is_empty(cpeer_pair):
     s, peer = cpeer_pair
     s.settimeout(1)

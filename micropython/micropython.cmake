@@ -1,0 +1,23 @@
+# micropython.cmake: usocket as a MicroPython user C module (CMake-based
+# ports). The port's own socket module must be off: both register `socket`.
+add_library(usermod_usocket INTERFACE)
+
+get_filename_component(USOCKET_ROOT ${CMAKE_CURRENT_LIST_DIR}/.. ABSOLUTE)
+file(GLOB USOCKET_CORE_SOURCES ${USOCKET_ROOT}/src/*.c
+     ${USOCKET_ROOT}/src/posix/*.c)
+list(REMOVE_ITEM USOCKET_CORE_SOURCES ${USOCKET_ROOT}/src/fault.c)
+
+target_sources(usermod_usocket INTERFACE
+    ${CMAKE_CURRENT_LIST_DIR}/modusocket.c
+    ${CMAKE_CURRENT_LIST_DIR}/usocket_addr.c
+    ${CMAKE_CURRENT_LIST_DIR}/usocket_sock.c
+    ${USOCKET_CORE_SOURCES}
+)
+
+target_include_directories(usermod_usocket INTERFACE
+    ${CMAKE_CURRENT_LIST_DIR}
+    ${USOCKET_ROOT}/include
+    ${USOCKET_ROOT}/src
+)
+
+target_link_libraries(usermod INTERFACE usermod_usocket)

@@ -1,0 +1,200 @@
+/* modusocket.c: the MicroPython module `socket` (also `usocket`): host
+ * hooks, errors, getaddrinfo, inet_ntop/inet_pton and the constants. */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "py/mpthread.h"
+#include "py/nlr.h"
+#include "py/objstr.h"
+#include "py/runtime.h"
+
+#include "mpusocket.h"
+
+/* ---- host hooks --------------------------------------------------------- */
+
+/* The one place that releases and retakes the GIL around a blocking call;
+ * the core pairs them, so no error path can leave them unbalanced. */
+static void *mp_unlock(void) {
+  MP_THREAD_GIL_EXIT();
+  return NULL;
+}
+
+static void mp_lock(void *token) {
+  (void)token;
+  MP_THREAD_GIL_ENTER();
+}
+
+/* Only looks: raising here would jump out of the core's frames, so a
+ * pending exception ends the call with -EINTR and mpus_raise() runs it. */
+static int mp_check_signals(void) {
+  return MP_STATE_THREAD(mp_pending_exception) != MP_OBJ_NULL ? -EINTR : 0;
+}
+
+static const us_host_t micropython_host = {mp_unlock, mp_lock,
+                                           mp_check_signals};
+
+void mpus_install_host(void) { us_set_host(&micropython_host); }
+
+MP_NORETURN void mpus_raise(int err) {
+  if (err == -EINTR)
+    mp_handle_pending(MP_HANDLE_PENDING_CALLBACKS_AND_EXCEPTIONS);
+  if (err == -ENOMEM)
+    m_malloc_fail(0);
+  if (err <= US_GAI_BASE) {
+    /* MicroPython's own page: the resolver's code, negative, in args[0]. */
+    const char *msg = us_strerror(err);
+    mp_obj_t args[2] = {MP_OBJ_NEW_SMALL_INT(us_gai_code(err)),
+                        mp_obj_new_str(msg, strlen(msg))};
+    nlr_raise(mp_obj_new_exception_args(&mp_type_OSError, 2, args));
+  }
+  mp_raise_OSError(-err);
+}
+
+/* ---- getaddrinfo -------------------------------------------------------- */
+
+typedef struct {
+  mp_obj_t list;
+  mp_obj_t exc; /* an exception raised while building a result */
+} gai_ctx_t;
+
+/* Called by the core for each result: an allocation that fails must not
+ * jump out of the core's frames, so it is caught and raised afterwards. */
+static int gai_add(void *ctx_in, const us_addrinfo_t *ai) {
+  gai_ctx_t *ctx = ctx_in;
+  nlr_buf_t nlr;
+  if (nlr_push(&nlr) == 0) {
+    mp_obj_t items[5] = {MP_OBJ_NEW_SMALL_INT(ai->family),
+                         MP_OBJ_NEW_SMALL_INT(ai->type),
+                         MP_OBJ_NEW_SMALL_INT(ai->proto),
+                         mp_obj_new_str(ai->canonname, strlen(ai->canonname)),
+                         mpus_addr_new(&ai->addr)};
+    mp_obj_list_append(ctx->list, mp_obj_new_tuple(5, items));
+    nlr_pop();
+    return 0;
+  }
+  ctx->exc = MP_OBJ_FROM_PTR(nlr.ret_val);
+  return -ECANCELED;
+}
+
+/* A host argument: str, bytes or None. */
+static const char *host_arg(mp_obj_t obj) {
+  if (obj == mp_const_none)
+    return NULL;
+  if (mp_obj_is_str_or_bytes(obj))
+    return mp_obj_str_get_data(obj, &(size_t){0});
+  mp_raise_TypeError(MP_ERROR_TEXT("host must be str, bytes or None"));
+}
+
+static mp_obj_t mod_getaddrinfo(size_t n_args, const mp_obj_t *args) {
+  const char *host = host_arg(args[0]), *port = NULL;
+  char pbuf[8];
+  int opt[4] = {0, 0, 0, 0}; /* af, type, proto, flags */
+  if (mp_obj_is_int(args[1])) {
+    mp_int_t p = mp_obj_get_int(args[1]);
+    if (p < 0 || p > 65535)
+      mp_raise_msg(&mp_type_OverflowError,
+                   MP_ERROR_TEXT("port must be 0-65535"));
+    snprintf(pbuf, sizeof pbuf, "%u", (unsigned)p);
+    port = pbuf;
+  } else if (args[1] != mp_const_none) {
+    port = mp_obj_str_get_str(args[1]);
+  }
+  for (size_t i = 2; i < n_args; i++)
+    opt[i - 2] = mp_obj_get_int(args[i]);
+  gai_ctx_t ctx = {mp_obj_new_list(0, NULL), MP_OBJ_NULL};
+  mpus_install_host(); /* the resolver runs with the GIL released */
+  int r =
+      us_getaddrinfo(host, port, opt[0], opt[1], opt[2], opt[3], gai_add, &ctx);
+  if (ctx.exc != MP_OBJ_NULL)
+    nlr_raise(ctx.exc);
+  mpus_check(r);
+  return ctx.list;
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(mod_getaddrinfo_obj, 2, 6,
+                                           mod_getaddrinfo);
+
+/* ---- inet_ntop / inet_pton ---------------------------------------------- */
+
+static mp_obj_t mod_inet_ntop(mp_obj_t af_in, mp_obj_t packed_in) {
+  int af = mp_obj_get_int(af_in);
+  mp_buffer_info_t b;
+  mp_get_buffer_raise(packed_in, &b, MP_BUFFER_READ);
+  if ((af == AF_INET && b.len != 4) || (af == AF_INET6 && b.len != 16))
+    mp_raise_ValueError(MP_ERROR_TEXT("invalid length of packed IP address"));
+  char text[64];
+  int n = mpus_check(us_inet_ntop(af, b.buf, text, sizeof text));
+  return mp_obj_new_str(text, (size_t)n);
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(mod_inet_ntop_obj, mod_inet_ntop);
+
+static mp_obj_t mod_inet_pton(mp_obj_t af_in, mp_obj_t text_in) {
+  uint8_t packed[16];
+  int n = mpus_check(
+      us_inet_pton(mp_obj_get_int(af_in), mp_obj_str_get_str(text_in), packed));
+  return mp_obj_new_bytes(packed, (size_t)n);
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(mod_inet_pton_obj, mod_inet_pton);
+
+/* ---- the module --------------------------------------------------------- */
+
+#define C(name)                                                                \
+  { MP_ROM_QSTR(MP_QSTR_##name), MP_ROM_INT(name) }
+
+static const mp_rom_map_elem_t mod_globals_table[] = {
+    {MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_socket)},
+    {MP_ROM_QSTR(MP_QSTR_socket), MP_ROM_PTR(&mpus_socket_type)},
+    {MP_ROM_QSTR(MP_QSTR_sockaddr), MP_ROM_PTR(&mpus_sockaddr_type)},
+    {MP_ROM_QSTR(MP_QSTR_getaddrinfo), MP_ROM_PTR(&mod_getaddrinfo_obj)},
+    {MP_ROM_QSTR(MP_QSTR_inet_ntop), MP_ROM_PTR(&mod_inet_ntop_obj)},
+    {MP_ROM_QSTR(MP_QSTR_inet_pton), MP_ROM_PTR(&mod_inet_pton_obj)},
+    C(AF_INET),
+    C(AF_INET6),
+    C(SOCK_STREAM),
+    C(SOCK_DGRAM),
+#ifdef SOCK_RAW
+    C(SOCK_RAW),
+#endif
+    C(IPPROTO_IP),
+    C(IPPROTO_TCP),
+    C(IPPROTO_UDP),
+    C(IPPROTO_IPV6),
+    C(SOL_SOCKET),
+    C(SO_REUSEADDR),
+    C(SO_KEEPALIVE),
+    C(SO_BROADCAST),
+    C(SO_ERROR),
+    C(SO_LINGER),
+    C(SO_RCVBUF),
+    C(SO_SNDBUF),
+#ifdef SO_REUSEPORT
+    C(SO_REUSEPORT),
+#endif
+    C(TCP_NODELAY),
+    C(IP_ADD_MEMBERSHIP),
+    C(IP_DROP_MEMBERSHIP),
+    C(IP_MULTICAST_TTL),
+    C(MSG_PEEK),
+    C(MSG_DONTWAIT),
+    C(SHUT_RD),
+    C(SHUT_WR),
+    C(SHUT_RDWR),
+    C(AI_PASSIVE),
+    C(AI_CANONNAME),
+    C(AI_NUMERICHOST),
+    C(AI_NUMERICSERV),
+};
+#undef C
+
+static MP_DEFINE_CONST_DICT(mod_globals, mod_globals_table);
+
+const mp_obj_module_t mpus_module = {
+    .base = {&mp_type_module},
+    .globals = (mp_obj_dict_t *)&mod_globals,
+};
+
+/* Extensible, as the port's own socket: `import usocket` finds it too. */
+MP_REGISTER_EXTENSIBLE_MODULE(MP_QSTR_socket, mpus_module);

@@ -1,0 +1,45 @@
+/* mpusocket.h: what the MicroPython binding's files share. */
+#ifndef MPUSOCKET_H
+#define MPUSOCKET_H
+
+#include "py/obj.h"
+#include "usocket.h"
+
+/* A socket object: the core's socket, nothing else. */
+typedef struct {
+  mp_obj_base_t base;
+  us_socket_t s;
+} mpus_socket_obj_t;
+
+/* An immutable address, as getaddrinfo, accept and recvfrom return it. */
+typedef struct {
+  mp_obj_base_t base;
+  us_addr_t addr;
+} mpus_sockaddr_obj_t;
+
+extern const mp_obj_type_t mpus_socket_type;
+extern const mp_obj_type_t mpus_sockaddr_type;
+
+/* Installs the core's host hooks (GIL, pending exceptions). Idempotent. */
+void mpus_install_host(void);
+
+/* Raises the exception for a negative error from the core; never returns.
+ * -EINTR first runs the pending exception (Ctrl-C) that caused it. */
+MP_NORETURN void mpus_raise(int err);
+
+/* Raises for err < 0, else returns err. */
+static inline int mpus_check(int err) {
+  if (err < 0)
+    mpus_raise(err);
+  return err;
+}
+
+/* A new sockaddr object holding *addr. */
+mp_obj_t mpus_addr_new(const us_addr_t *addr);
+
+/* Converts an address argument for a socket of `family`: a sockaddr, or a
+ * tuple (host, port[, flowinfo, scopeid]) whose host is numeric, '' (any)
+ * or a name to resolve. Raises on anything else. */
+void mpus_addr_from_obj(mp_obj_t obj, int family, us_addr_t *addr);
+
+#endif

@@ -1,0 +1,43 @@
+# SPEC 5: read (no short reads; to EOF; None when non-blocking and
+# empty) and readinto (count; read-only buffer TypeError; nbytes beyond
+# the buffer ValueError).
+from _common import socket, trap, tcp_pair, close_all
+
+lst, a, b = tcp_pair()
+b.send(b"abc")
+b.send(b"defgh")
+print("read spans sends:", a.read(6), a.read(2))
+b.send(b"12345")
+b.shutdown(1)
+print("read to EOF:", a.read(100), "then:", a.read(5), a.read())
+close_all(a, b)
+
+c = socket.socket()
+c.connect(lst.getsockname())
+d, _ = lst.accept()
+d.sendall(b"x" * 70000)
+d.close()
+print("read() to EOF:", len(c.read()))
+close_all(c)
+
+c = socket.socket()
+c.connect(lst.getsockname())
+d, _ = lst.accept()
+buf = bytearray(10)
+d.send(b"0123456789")
+print("readinto:", c.readinto(buf), buf)
+d.send(b"abcdef")
+print("readinto nbytes:", c.readinto(buf, 4), buf, c.read(2))
+print("readinto too many:", trap(c.readinto, buf, 11))
+print("readinto negative:", trap(c.readinto, buf, -1))
+print("readinto bytes:", trap(c.readinto, b"readonly"))
+mv = memoryview(buf)
+d.send(b"ZZ")
+print("readinto memoryview slice:", c.readinto(mv[8:]), buf)
+c.settimeout(0)
+print("non-blocking empty:", c.read(1), c.readinto(buf))
+d.send(b"ab")
+print("non-blocking some:", c.read(10))
+d.close()
+print("EOF:", c.read(10), c.readinto(buf))
+close_all(c, lst)
