@@ -160,27 +160,27 @@ static PyObject *count_or_none(ssize_t n, int none_on_eagain) {
 
 /* ---- stream methods ----------------------------------------------------- */
 
-PyObject *uspy_sock_read(PyObject *self, PyObject *const *args, Py_ssize_t n) {
+/* read([size]) and readline([size]): into a new bytes object. */
+static PyObject *read_bytes(PyObject *self, PyObject *const *args, Py_ssize_t n,
+                            const char *name,
+                            ssize_t (*fn)(us_socket_t *, us_sink_t *, size_t)) {
   size_t max = SIZE_MAX;
-  if (uspy_nargs("read", n, 0, 1) < 0 ||
+  if (uspy_nargs(name, n, 0, 1) < 0 ||
       (n == 1 && size_arg(args[0], "size", 1, &max) < 0))
     return NULL;
   uspy_bytes_sink s;
   uspy_bytes_sink_init(&s);
-  ssize_t r = max ? us_read(SOCK(self), &s.sink, max) : 0;
+  ssize_t r = max ? fn(SOCK(self), &s.sink, max) : 0;
   return uspy_bytes_sink_finish(&s, r, 1);
+}
+
+PyObject *uspy_sock_read(PyObject *self, PyObject *const *args, Py_ssize_t n) {
+  return read_bytes(self, args, n, "read", us_read);
 }
 
 PyObject *uspy_sock_readline(PyObject *self, PyObject *const *args,
                              Py_ssize_t n) {
-  size_t max = SIZE_MAX;
-  if (uspy_nargs("readline", n, 0, 1) < 0 ||
-      (n == 1 && size_arg(args[0], "size", 1, &max) < 0))
-    return NULL;
-  uspy_bytes_sink s;
-  uspy_bytes_sink_init(&s);
-  ssize_t r = max ? us_readline(SOCK(self), &s.sink, max) : 0;
-  return uspy_bytes_sink_finish(&s, r, 1);
+  return read_bytes(self, args, n, "readline", us_readline);
 }
 
 /* readinto and recv_into: a fixed sink over the caller's buffer. */

@@ -140,16 +140,8 @@ ssize_t us_bufstream_read(us_bufstream_t *b, us_sink_t *sink, size_t max) {
 
 /* Writes out the buffer; what could not go stays buffered, in order. */
 static int flush_in(us__op_t *op, us_bufstream_t *b) {
-  size_t sent = 0;
-  int err = 0;
-  while (sent < b->wlen) {
-    ssize_t n = us__send_once(op, b->wbuf + sent, b->wlen - sent, 0, NULL);
-    if (n < 0) {
-      err = (int)n;
-      break;
-    }
-    sent += (size_t)n;
-  }
+  size_t sent;
+  int err = us__send_all(op, b->wbuf, b->wlen, 0, &sent);
   memmove(b->wbuf, b->wbuf + sent, b->wlen - sent);
   b->wlen -= sent;
   return err;
@@ -185,15 +177,7 @@ ssize_t us_bufstream_write(us_bufstream_t *b, const void *buf, size_t len) {
     us__op_end(&op);
     return (ssize_t)len;
   }
-  size_t done = 0;
-  while (done < len) { /* too big to buffer: straight out */
-    ssize_t n =
-        us__send_once(&op, (const char *)buf + done, len - done, 0, NULL);
-    if (n < 0) {
-      err = (int)n;
-      break;
-    }
-    done += (size_t)n;
-  }
+  size_t done; /* too big to buffer: straight out */
+  err = us__send_all(&op, buf, len, 0, &done);
   return us__op_finish(&op, done, err);
 }

@@ -49,6 +49,11 @@ ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
 ssize_t us__send_once(us__op_t *op, const void *buf, size_t len, int flags,
                       const us_addr_t *to);
 
+/* Sends all len bytes within op; *done says how many went, even when an
+ * error (returned) stopped it. */
+int us__send_all(us__op_t *op, const void *buf, size_t len, int flags,
+                 size_t *done);
+
 /* Up to this many bytes, a receive makes room for its whole size at once;
  * beyond it, only for what has arrived. */
 #define US__EAGER_MAX ((size_t)65536)

@@ -66,20 +66,28 @@ ssize_t us_sendto(us_socket_t *s, const void *buf, size_t len, int flags,
   return n;
 }
 
+int us__send_all(us__op_t *op, const void *buf, size_t len, int flags,
+                 size_t *done) {
+  *done = 0;
+  while (*done < len) {
+    ssize_t n =
+        us__send_once(op, (const char *)buf + *done, len - *done, flags, NULL);
+    if (n < 0)
+      return (int)n;
+    *done += (size_t)n;
+  }
+  return 0;
+}
+
 int us_sendall(us_socket_t *s, const void *buf, size_t len, int flags,
                size_t *sent) {
   us__op_t op;
   size_t done = 0;
   int r = us__op_begin(&op, s);
-  while (r == 0 && done < len) {
-    ssize_t n =
-        us__send_once(&op, (const char *)buf + done, len - done, flags, NULL);
-    if (n < 0)
-      r = (int)n;
-    else
-      done += (size_t)n;
+  if (r == 0) {
+    r = us__send_all(&op, buf, len, flags, &done);
+    us__op_end(&op);
   }
-  us__op_end(&op);
   if (sent)
     *sent = done;
   return r;

@@ -91,14 +91,6 @@ ssize_t us_write(us_socket_t *s, const void *buf, size_t len) {
   int err = us__op_begin(&op, s);
   if (err < 0)
     return err;
-  while (done < len) {
-    ssize_t n =
-        us__send_once(&op, (const char *)buf + done, len - done, 0, NULL);
-    if (n < 0) {
-      err = (int)n;
-      break;
-    }
-    done += (size_t)n;
-  }
+  err = us__send_all(&op, buf, len, 0, &done);
   return us__op_finish(&op, done, err);
 }
