@@ -50,6 +50,7 @@ typedef struct us_socket {
   int64_t timeout_ns; /* US_TIMEOUT_BLOCK, 0, or > 0 */
   int pending_err;    /* an error held back behind bytes already returned */
   int busy;           /* calls in progress on it, in any thread */
+  size_t rx_known;    /* bytes a peek saw queued and not yet taken: a hint */
   int zombie_fd;      /* closed while busy: closed for real by the last */
 } us_socket_t;
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "usocket_methods.h"
 
@@ -15,6 +16,8 @@ static int bytes_grow(us_sink_t *sink, size_t need) {
     return -ENOMEM;
   if (!s->bytes) {
     s->bytes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)need);
+    if (s->bytes)
+      memcpy(PyBytes_AS_STRING(s->bytes), s->inline_buf, sink->len);
   } else if (_PyBytes_Resize(&s->bytes, (Py_ssize_t)need) < 0) {
     s->bytes = NULL; /* _PyBytes_Resize freed it */
   }
@@ -26,7 +29,7 @@ static int bytes_grow(us_sink_t *sink, size_t need) {
 }
 
 void uspy_bytes_sink_init(uspy_bytes_sink *s) {
-  us_sink_fixed(&s->sink, NULL, 0);
+  us_sink_fixed(&s->sink, s->inline_buf, sizeof s->inline_buf);
   s->sink.grow = bytes_grow;
   s->bytes = NULL;
 }
@@ -47,7 +50,7 @@ PyObject *uspy_bytes_sink_finish(uspy_bytes_sink *s, ssize_t r,
     return uspy_raise((int)r);
   }
   if (!b)
-    return PyBytes_FromStringAndSize(NULL, 0);
+    return PyBytes_FromStringAndSize(s->inline_buf, (Py_ssize_t)s->sink.len);
   if ((size_t)PyBytes_GET_SIZE(b) != s->sink.len &&
       _PyBytes_Resize(&b, (Py_ssize_t)s->sink.len) < 0)
     return NULL;
@@ -227,6 +230,11 @@ PyObject *uspy_sock_recv_into(PyObject *self, PyObject *const *args,
 
 PyObject *uspy_sock_write(PyObject *self, PyObject *arg) {
   Py_buffer view;
+  if (PyBytes_CheckExact(arg)) { /* immutable: no buffer export needed */
+    ssize_t r = us_write(SOCK(self), PyBytes_AS_STRING(arg),
+                         (size_t)PyBytes_GET_SIZE(arg));
+    return count_or_none(r, 1);
+  }
   if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
     return NULL;
   ssize_t r = us_write(SOCK(self), view.buf, (size_t)view.len);

@@ -25,17 +25,26 @@ typedef struct {
 
 static int gai_add(void *ctx, const us_addrinfo_t *ai) {
   gai_ctx *c = ctx;
-  PyObject *addr = uspy_sockaddr_new(c->st, &ai->addr);
-  if (!addr)
+  PyObject *t = PyTuple_New(5);
+  if (!t)
     return -ENOMEM;
-  PyObject *t = Py_BuildValue("(iiisN)", ai->family, ai->type, ai->proto,
-                              ai->canonname, addr);
-  if (!t || PyList_Append(c->list, t) < 0) {
-    Py_XDECREF(t);
-    return -ENOMEM;
+  /* Built item by item: Py_BuildValue parses its format on every call. */
+  PyTuple_SET_ITEM(t, 0, PyLong_FromLong(ai->family));
+  PyTuple_SET_ITEM(t, 1, PyLong_FromLong(ai->type));
+  PyTuple_SET_ITEM(t, 2, PyLong_FromLong(ai->proto));
+  PyTuple_SET_ITEM(t, 3,
+                   ai->canonname[0] ? PyUnicode_FromString(ai->canonname)
+                                    : PyUnicode_New(0, 0));
+  PyTuple_SET_ITEM(t, 4, uspy_sockaddr_new(c->st, &ai->addr));
+  for (int i = 0; i < 5; i++) {
+    if (!PyTuple_GET_ITEM(t, i)) {
+      Py_DECREF(t);
+      return -ENOMEM;
+    }
   }
+  int r = PyList_Append(c->list, t);
   Py_DECREF(t);
-  return 0;
+  return r < 0 ? -ENOMEM : 0;
 }
 
 /* host: str, bytes or None, as UTF-8 text (*tmp keeps it alive). */
@@ -43,6 +52,17 @@ static int host_arg(PyObject *o, const char **host, PyObject **tmp) {
   *tmp = NULL;
   if (o == Py_None) {
     *host = NULL;
+    return 0;
+  }
+  if (PyUnicode_Check(o) && PyUnicode_IS_ASCII(o)) {
+    /* ASCII (every numeric host) needs no codec: the idna one is Python. */
+    Py_ssize_t len;
+    if (!(*host = PyUnicode_AsUTF8AndSize(o, &len)))
+      return -1;
+    if ((Py_ssize_t)strlen(*host) != len) {
+      PyErr_SetString(PyExc_ValueError, "host contains a NUL character");
+      return -1;
+    }
     return 0;
   }
   if (PyUnicode_Check(o))
@@ -80,8 +100,12 @@ static int port_arg(PyObject *o, char buf[8], const char **port,
                                            "0-65535");
       return -1;
     }
-    snprintf(buf, 8, "%ld", v);
-    *port = buf;
+    char *p = buf + 7; /* digits by hand: snprintf costs more than all else */
+    *p = '\0';
+    do
+      *--p = (char)('0' + v % 10);
+    while ((v /= 10) > 0);
+    *port = p;
     return 0;
   }
   if (PyUnicode_Check(o)) {

@@ -44,10 +44,14 @@ PyObject *uspy_socket_wrap(uspy_state *st, const us_socket_t *sock);
 PyObject *uspy_buffered_new(uspy_state *st, PyObject *sock, Py_ssize_t size,
                             int readable, int writable);
 
-/* A sink whose storage is a bytes object, grown as the core asks. */
+/* A sink that becomes a bytes object: it starts in a small buffer of its
+ * own (a short line costs one exact allocation at the end) and moves to a
+ * bytes object, grown as the core asks, when that is too small. */
+#define USPY_SINK_INLINE 256
 typedef struct {
   us_sink_t sink;
   PyObject *bytes;
+  char inline_buf[USPY_SINK_INLINE];
 } uspy_bytes_sink;
 
 void uspy_bytes_sink_init(uspy_bytes_sink *s);

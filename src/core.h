@@ -1,7 +1,8 @@
 /* core.h: what the core's files share: one blocking call in progress.
  *
- * Every call that can block runs as an us__op_t: us__op_begin() releases
- * the host's lock and starts the deadline, each failed system call goes
+ * Every call that can block runs as an us__op_t: us__op_begin() starts the
+ * deadline, us__op_unlock() releases the host's lock right before the first
+ * system call that may block, each failed system call goes
  * through us__op_retry(), which alone decides whether to wait, retry after
  * a signal, or give up, and us__op_end() takes the lock back. This is the
  * one place that owns timeouts.
@@ -16,11 +17,20 @@ typedef struct us__op {
   int64_t deadline; /* monotonic ns; meaningful when s->timeout_ns > 0 */
   void *token;      /* the host's lock token while unlocked */
   int unlocked;
+  int lazy; /* may block, under a host with a lock to release first */
 } us__op_t;
 
 /* Starts a call on s (-EBADF if closed). On failure nothing is held. */
 int us__op_begin(us__op_t *op, us_socket_t *s);
 void us__op_end(us__op_t *op);
+/* Right before a system call that may block: releases the host's lock if
+ * the call may wait at all (idempotent). Inline: it runs on every send and
+ * receive, and mostly finds nothing to do. */
+void us__op_unlock_now(us__op_t *op);
+static inline void us__op_unlock(us__op_t *op) {
+  if (op->lazy && !op->unlocked)
+    us__op_unlock_now(op);
+}
 /* After a system call failed with err: 0 means "call it again" (a signal
  * was handled, or the socket became ready in time); anything else is the
  * error to return (-ETIMEDOUT on expiry, -EAGAIN when non-blocking). */
@@ -48,6 +58,9 @@ ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
                       us_addr_t *from);
 ssize_t us__send_once(us__op_t *op, const void *buf, size_t len, int flags,
                       const us_addr_t *to);
+/* Sends of at most this many bytes are first tried without waiting, the
+ * host's lock kept: they nearly always fit the socket's buffer. */
+#define US__LOCKED_SEND_MAX ((size_t)16384)
 
 /* Sends all len bytes within op; *done says how many went, even when an
  * error (returned) stopped it. */

@@ -15,14 +15,44 @@ static int wait_allowed(int err, int flags) {
   return 1;
 }
 
+/* What a stream receive tells of the bytes still queued: a peek saw n,
+ * a receive took n of those known. */
+static void note_received(us_socket_t *s, ssize_t n, int flags) {
+  if (flags & MSG_PEEK)
+    s->rx_known = (size_t)n;
+  else
+    s->rx_known = s->rx_known > (size_t)n ? s->rx_known - (size_t)n : 0;
+}
+
 ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
                       us_addr_t *from) {
+  us_socket_t *s = op->s;
+  int stream = s->type == SOCK_STREAM;
+#ifdef MSG_DONTWAIT
+  /* Bytes a peek already saw (readline's next line) are taken without
+   * releasing the host's lock; if they are gone after all, the call goes
+   * the usual way below. */
+  if (stream && !from && s->rx_known && op->lazy && !op->unlocked &&
+      s->fd >= 0) {
+    ssize_t n = us__sys_recv(s->fd, buf, len, flags | MSG_DONTWAIT);
+    if (n > 0) {
+      note_received(s, n, flags);
+      return n;
+    }
+    s->rx_known = 0;
+    if (n < 0 && n != -EAGAIN && n != -EWOULDBLOCK && n != -EINTR)
+      return n;
+  }
+#endif
+  us__op_unlock(op);
   for (;;) {
     int fd = op->s->fd;
     ssize_t n = from ? us__sys_recvfrom(fd, buf, len, flags, from)
                      : us__sys_recv(fd, buf, len, flags);
     if (op->s->fd < 0) /* closed by another thread meanwhile */
       return -EBADF;
+    if (n >= 0 && stream)
+      note_received(s, n, flags);
     if (n >= 0 || !wait_allowed((int)n, flags))
       return n;
     int r = us__op_retry(op, (int)n, US__IN);
@@ -33,6 +63,19 @@ ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
 
 ssize_t us__send_once(us__op_t *op, const void *buf, size_t len, int flags,
                       const us_addr_t *to) {
+#ifdef MSG_DONTWAIT
+  /* Tried without waiting, a small send keeps the host's lock; only one
+   * that must wait releases it (and sends again below). */
+  if (op->lazy && !op->unlocked && len <= US__LOCKED_SEND_MAX &&
+      op->s->fd >= 0) {
+    int fd = op->s->fd;
+    ssize_t n = to ? us__sys_sendto(fd, buf, len, flags | MSG_DONTWAIT, to)
+                   : us__sys_send(fd, buf, len, flags | MSG_DONTWAIT);
+    if (n >= 0 || (n != -EAGAIN && n != -EWOULDBLOCK && n != -EINTR))
+      return n;
+  }
+#endif
+  us__op_unlock(op);
   for (;;) {
     int fd = op->s->fd;
     ssize_t n = to ? us__sys_sendto(fd, buf, len, flags, to)

@@ -15,6 +15,7 @@ static void init(us_socket_t *s, int fd, int family, int type, int proto) {
   s->pending_err = 0;
   s->busy = 0;
   s->zombie_fd = -1;
+  s->rx_known = 0;
 }
 
 int us_socket_open(us_socket_t *s, int family, int type, int proto) {
@@ -109,6 +110,7 @@ int us_accept(us_socket_t *s, us_socket_t *conn, us_addr_t *peer) {
   int fd = us__op_begin(&op, s);
   if (fd < 0)
     return fd;
+  us__op_unlock(&op);
   do
     fd = us__sys_accept(s->fd, peer, s->timeout_ns >= 0);
   while (fd < 0 && (fd = us__op_retry(&op, fd, US__IN)) == 0);
@@ -133,6 +135,7 @@ int us_connect(us_socket_t *s, const us_addr_t *addr) {
     return -EINVAL;
   if ((r = us__op_begin(&op, s)) < 0)
     return r;
+  us__op_unlock(&op);
   r = us__sys_connect(s->fd, addr);
   /* Interrupted or in progress, the connection goes on in the kernel: wait
    * for it to finish (never connect again) and read its outcome. */
