@@ -1,0 +1,125 @@
+# impls.py: the implementations a workload can run under, how to start
+# each, and whether it is there at all (a row is skipped, with its reason
+# printed, rather than failing the run).
+import glob
+import os
+import subprocess
+import sys
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+CLIENT = os.path.join(BENCH_DIR, "client.py")
+
+
+class Impl:
+    """One way of doing the work: a C program, or an interpreter running
+    client.py with one socket module."""
+
+    def __init__(self, key, label, prefix, env=None, c_program=False):
+        self.key = key
+        self.label = label
+        self.prefix = list(prefix)
+        self.env = env
+        self.c_program = c_program
+        self.missing = None  # why it cannot run, when it cannot
+
+    def cmd(self, workload, *args):
+        return self.prefix + [workload] + [str(a) for a in args]
+
+
+def _env(build):
+    env = dict(os.environ)
+    pypath = os.path.join(build, "python")
+    env["PYTHONPATH"] = pypath + (os.pathsep + env["PYTHONPATH"]
+                                  if env.get("PYTHONPATH") else "")
+    return env
+
+
+# What the probe prints: which module "socket" and "usocket" are in this
+# MicroPython. Ours has TCP_NODELAY (SPEC section 4); the port's own
+# module does not, and with MICROPY_PY_SOCKET=0 both names are ours.
+_MP_PROBE = """
+import sys
+for name in ("socket", "usocket"):
+    try:
+        m = __import__(name)
+        print(name, "ours" if hasattr(m, "TCP_NODELAY") else "builtin")
+    except ImportError:
+        print(name, "none")
+"""
+
+
+def _probe_micropython(binary):
+    try:
+        out = subprocess.run([binary, "-c", _MP_PROBE], capture_output=True,
+                             text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return None, str(e)
+    kinds = dict(line.split() for line in out.splitlines()
+                 if len(line.split()) == 2)
+    return kinds, None
+
+
+def _micropython(binaries, env):
+    """The MicroPython rows: the port's built-in module and ours, from
+    whichever of the given binaries has each."""
+    builtin = ours = None
+    notes = []
+    for binary in binaries:
+        kinds, err = _probe_micropython(binary)
+        if kinds is None:
+            notes.append("%s: %s" % (binary, err))
+            continue
+        if not builtin and kinds.get("socket") == "builtin":
+            builtin = (binary, "socket")
+        for name in ("usocket", "socket"):
+            if not ours and kinds.get(name) == "ours":
+                ours = (binary, name)
+    mp_builtin = Impl("mp-builtin", "MicroPython built-in",
+                      [builtin[0], CLIENT, builtin[1]] if builtin else [], env)
+    mp_ours = Impl("mp-usocket", "usocket (MicroPython)",
+                   [ours[0], CLIENT, ours[1]] if ours else [], env)
+    if not binaries:
+        reason = "MICROPYTHON is not set"
+        mp_builtin.missing = mp_ours.missing = reason
+    else:
+        given = " ".join(binaries)
+        if not builtin:
+            mp_builtin.missing = ("no binary in MICROPYTHON (%s) has the "
+                                  "port's own socket module" % given)
+        if not ours:
+            mp_ours.missing = ("no binary in MICROPYTHON (%s) has our "
+                               "module" % given)
+        for impl in (mp_builtin, mp_ours):
+            if impl.missing and notes:
+                impl.missing += "; " + "; ".join(notes)
+    return mp_builtin, mp_ours
+
+
+def discover(build, micropython):
+    """Every implementation, keyed; each has .missing set if absent.
+    `micropython` is a list of binaries (MICROPYTHON may name several)."""
+    env = _env(build)
+    bench = os.path.join(build, "bench")
+    py = sys.executable
+    impls = [
+        Impl("plain", "plain C", [os.path.join(bench, "bench_plain")], env,
+             c_program=True),
+        Impl("capi", "C API", [os.path.join(bench, "bench_capi")], env,
+             c_program=True),
+        Impl("cpython", "CPython socket", [py, CLIENT, "socket"], env),
+        Impl("usocket", "usocket (CPython)", [py, CLIENT, "usocket"], env),
+    ]
+    impls += _micropython(micropython, env)
+    for impl in impls[:2]:
+        if not os.access(impl.prefix[0], os.X_OK):
+            impl.missing = "%s is not built" % impl.prefix[0]
+    if not glob.glob(os.path.join(build, "python", "usocket*.so")):
+        impls[3].missing = "%s/python/usocket*.so is not built" % build
+    out = {i.key: i for i in impls}
+    out["peer"] = Impl("peer", "plain-C peer",
+                       [os.path.join(bench, "bench_peer")], env, True)
+    return out
+
+
+def has_uselect(build):
+    return bool(glob.glob(os.path.join(build, "python", "uselect*.so")))

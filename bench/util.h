@@ -1,0 +1,48 @@
+/* util.h: what the C benchmark programs share: the run protocol that
+ * bench/run.py speaks, a monotonic clock, and loopback set-up with plain
+ * system calls (set-up is never timed, so it need not go through the API
+ * under test).
+ *
+ * Protocol: a program in the server role binds 127.0.0.1:0 and prints
+ * "port N" before it accepts; the timed side prints one line
+ * "result SECONDS COUNT" when it is done. Anything else goes to stderr.
+ */
+#ifndef BENCH_UTIL_H
+#define BENCH_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Every program stops by itself after this long, whatever its peer does. */
+#define BENCH_TIME_LIMIT_S 600
+
+/* The length of one line in the readline workloads, '\n' included. */
+#define BENCH_LINE_LEN 40
+
+/* Prints a message with the errno text and exits with status 2. */
+void bench_die(const char *what);
+/* Parses a non-negative decimal argument or exits with a usage error. */
+long long bench_arg(const char *text, const char *name);
+/* Monotonic seconds. */
+double bench_now(void);
+/* Arms the time limit and ignores SIGPIPE (a vanished peer is an error
+ * the program reports, not a silent death). */
+void bench_start(void);
+/* Prints the result line and flushes it. */
+void bench_result(double seconds, long long count);
+
+/* A listening TCP socket on 127.0.0.1 at an ephemeral port; *port gets
+ * the port. With announce, prints "port N" for run.py. */
+int bench_listen(int *port, int announce);
+/* Accepts one connection, waiting at most the time limit. */
+int bench_accept(int lfd);
+/* A blocking TCP connection to 127.0.0.1:port, with TCP_NODELAY. */
+int bench_connect(int port);
+/* Sets TCP_NODELAY: the ping-pong messages are small. */
+void bench_nodelay(int fd);
+
+/* Fills buf with lines of BENCH_LINE_LEN bytes ending in '\n'; len must be
+ * a multiple of BENCH_LINE_LEN. */
+void bench_fill_lines(char *buf, size_t len);
+
+#endif

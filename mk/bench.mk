@@ -1,0 +1,18 @@
+# bench.mk: `make bench`, the benchmarks of bench/ (never part of make test).
+#   make bench                     every workload, BENCH_REPS repetitions
+#   make bench BENCH_QUICK=1       small sizes, 2 repetitions: a smoke check
+#   make bench MICROPYTHON=/path/to/micropython
+#                                  the stream workloads under MicroPython
+#                                  too (several binaries: separate by ':')
+# Results: bench/results/ (results.json, ratios.png, the raw counts) and
+# the results table in bench/README.md.
+BENCH_REPS ?=
+BENCH_QUICK ?=
+MICROPYTHON ?=
+
+.PHONY: bench
+
+bench: deps-bench
+	$(MAKE) build
+	BUILD="$(BUILD)" BENCH_REPS="$(BENCH_REPS)" BENCH_QUICK="$(BENCH_QUICK)" \
+	  MICROPYTHON="$(MICROPYTHON)" $(PYTHON) bench/run.py
