@@ -220,19 +220,19 @@ static PyObject *sock_setsockopt(PyObject *self, PyObject *const *args,
 
 static PyObject *sock_getsockopt(PyObject *self, PyObject *const *args,
                                  Py_ssize_t n) {
-  int level, name, buflen = -1;
+  int level, name, buflen = 0;
   if (uspy_nargs("getsockopt", n, 2, 3) < 0 ||
       uspy_int_arg(args[0], "level", &level) < 0 ||
       uspy_int_arg(args[1], "option", &name) < 0 ||
       (n == 3 && uspy_int_arg(args[2], "buflen", &buflen) < 0))
     return NULL;
-  if (buflen < 0) {
+  if (n == 2) {
     int v = 0;
     size_t len = sizeof v;
     int r = us_getsockopt(SOCK(self), level, name, &v, &len);
     return r < 0 ? uspy_raise(r) : PyLong_FromLong(v);
   }
-  if (buflen > 1024) {
+  if (buflen < 0 || buflen > 1024) {
     PyErr_SetString(PyExc_OverflowError, "getsockopt buflen out of range");
     return NULL;
   }
@@ -304,6 +304,10 @@ static PyObject *sock_makefile(PyObject *self, PyObject *const *args,
     return uspy_raise(-EBADF);
   if (buffering <= 0) /* the socket is its own unbuffered stream */
     return Py_NewRef(self);
+  if (buffering > USPY_MAX_BUFFERING) {
+    PyErr_SetString(PyExc_ValueError, "buffering must be at most 16 MiB");
+    return NULL;
+  }
   return uspy_buffered_new(uspy_state_of(Py_TYPE(self)), self, buffering, r, w);
 }
 

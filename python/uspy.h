@@ -40,6 +40,9 @@ int uspy_addr_from_obj(uspy_state *st, int family, PyObject *obj,
 
 /* A new socket object wrapping an open core socket (taking it over). */
 PyObject *uspy_socket_wrap(uspy_state *st, const us_socket_t *sock);
+/* The largest buffer makefile() allocates: each is taken whole, up front. */
+#define USPY_MAX_BUFFERING ((Py_ssize_t)16 << 20)
+
 /* A new BufferedStream over a socket object. */
 PyObject *uspy_buffered_new(uspy_state *st, PyObject *sock, Py_ssize_t size,
                             int readable, int writable);

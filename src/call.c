@@ -29,6 +29,7 @@ int us__op_begin(us__op_t *op, us_socket_t *s) {
   op->s = s;
   op->unlocked = 0;
   op->token = NULL;
+  op->fd = s->fd;
   if (s->fd < 0)
     return -EBADF;
   if (s->pending_err) { /* held back behind bytes already returned */
@@ -78,7 +79,9 @@ int us__op_wait(us__op_t *op, int events) {
         return -ETIMEDOUT;
     }
     us__op_unlock(op);
-    int r = us__sys_wait(s->fd, events, left);
+    int r = us__sys_wait(op->fd, events, left);
+    if (s->fd < 0) /* closed by another thread, which woke the wait */
+      return -EBADF;
     if (r > 0)
       return 0; /* ready, or an error the next call will report */
     if (r == 0)
@@ -165,7 +168,7 @@ ssize_t us__sink_room(us__op_t *op, us_sink_t *sink, size_t want) {
 }
 
 int us__wait_run(us__waiter_t *w, int64_t timeout_ns) {
-  us__op_t op = {NULL, 0, NULL, 0, 0}; /* only its lock state is used */
+  us__op_t op = {NULL, -1, 0, NULL, 0, 0}; /* only its lock state is used */
   int64_t deadline = 0, now = us__sys_now();
   if (timeout_ns > INT64_MAX - now) /* centuries away: no limit at all */
     timeout_ns = -1;

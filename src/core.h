@@ -14,6 +14,10 @@
 
 typedef struct us__op {
   us_socket_t *s;
+  /* s's descriptor when the call began. Every system call of the call uses
+   * it, never s->fd, which another thread's close may set to -1 meanwhile:
+   * the number stays open (the close is deferred) until us__op_end. */
+  int fd;
   int64_t deadline; /* monotonic ns; meaningful when s->timeout_ns > 0 */
   void *token;      /* the host's lock token while unlocked */
   int unlocked;

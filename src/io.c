@@ -34,7 +34,7 @@ ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
    * the usual way below. */
   if (stream && !from && s->rx_known && op->lazy && !op->unlocked &&
       s->fd >= 0) {
-    ssize_t n = us__sys_recv(s->fd, buf, len, flags | MSG_DONTWAIT);
+    ssize_t n = us__sys_recv(op->fd, buf, len, flags | MSG_DONTWAIT);
     if (n > 0) {
       note_received(s, n, flags);
       return n;
@@ -46,7 +46,7 @@ ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
 #endif
   us__op_unlock(op);
   for (;;) {
-    int fd = op->s->fd;
+    int fd = op->fd;
     ssize_t n = from ? us__sys_recvfrom(fd, buf, len, flags, from)
                      : us__sys_recv(fd, buf, len, flags);
     if (op->s->fd < 0) /* closed by another thread meanwhile */
@@ -68,7 +68,7 @@ ssize_t us__send_once(us__op_t *op, const void *buf, size_t len, int flags,
    * that must wait releases it (and sends again below). */
   if (op->lazy && !op->unlocked && len <= US__LOCKED_SEND_MAX &&
       op->s->fd >= 0) {
-    int fd = op->s->fd;
+    int fd = op->fd;
     ssize_t n = to ? us__sys_sendto(fd, buf, len, flags | MSG_DONTWAIT, to)
                    : us__sys_send(fd, buf, len, flags | MSG_DONTWAIT);
     if (n >= 0 || (n != -EAGAIN && n != -EWOULDBLOCK && n != -EINTR))
@@ -77,7 +77,7 @@ ssize_t us__send_once(us__op_t *op, const void *buf, size_t len, int flags,
 #endif
   us__op_unlock(op);
   for (;;) {
-    int fd = op->s->fd;
+    int fd = op->fd;
     ssize_t n = to ? us__sys_sendto(fd, buf, len, flags, to)
                    : us__sys_send(fd, buf, len, flags);
     if (op->s->fd < 0) /* closed by another thread meanwhile */
@@ -163,7 +163,7 @@ static ssize_t make_room(us__op_t *op, us_sink_t *sink, size_t max) {
     ssize_t avail, n = us__recv_once(op, &probe, 1, MSG_PEEK, NULL);
     if (n <= 0)
       return n; /* EOF or the error: nothing to make room for */
-    avail = us__sys_pending(op->s->fd);
+    avail = us__sys_pending(op->fd);
     want = avail > (ssize_t)US__EAGER_MAX ? (size_t)avail : US__EAGER_MAX;
     if (want > max)
       want = max;

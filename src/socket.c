@@ -112,7 +112,7 @@ int us_accept(us_socket_t *s, us_socket_t *conn, us_addr_t *peer) {
     return fd;
   us__op_unlock(&op);
   do
-    fd = us__sys_accept(s->fd, peer, s->timeout_ns >= 0);
+    fd = us__sys_accept(op.fd, peer, s->timeout_ns >= 0);
   while (fd < 0 && (fd = us__op_retry(&op, fd, US__IN)) == 0);
   if (fd >= 0 && s->fd < 0) { /* closed by another thread meanwhile */
     us__sys_close(fd);
@@ -136,7 +136,7 @@ int us_connect(us_socket_t *s, const us_addr_t *addr) {
   if ((r = us__op_begin(&op, s)) < 0)
     return r;
   us__op_unlock(&op);
-  r = us__sys_connect(s->fd, addr);
+  r = us__sys_connect(op.fd, addr);
   /* Interrupted or in progress, the connection goes on in the kernel: wait
    * for it to finish (never connect again) and read its outcome. */
   if (r == -EINTR && (r = us__op_retry(&op, r, US__OUT)) == 0)
@@ -144,8 +144,10 @@ int us_connect(us_socket_t *s, const us_addr_t *addr) {
   if (r == -EINPROGRESS && s->timeout_ns != 0) {
     r = us__op_wait(&op, US__OUT);
     if (r == 0)
-      r = us__sys_connect_result(s->fd);
+      r = us__sys_connect_result(op.fd);
   }
+  if (s->fd < 0) /* closed by another thread meanwhile */
+    r = -EBADF;
   us__op_end(&op);
   return r;
 }

@@ -209,6 +209,8 @@ ssize_t us__sys_pending(int fd) {
 
 int us__sys_setsockopt(int fd, int level, int name, const void *val,
                        size_t len) {
+  if (len > 0x7fffffff) /* socklen_t would cut it short */
+    return -EINVAL;
   return setsockopt(fd, level, name, val, (socklen_t)len) < 0 ? neg_errno() : 0;
 }
 
