@@ -53,6 +53,18 @@ typedef struct us__fault_stats {
   unsigned long long bytes[US__FAULT_NOPS]; /* bytes moved, peeks aside */
 } us__fault_stats_t;
 
+/* Stand-ins for the kernel behind the rules: each member that is set
+ * replaces the real call (a fuzzer's scripted peer, a virtual clock). Set
+ * them before any call is under way; NULL restores the real kernel. */
+typedef struct us__fault_kernel {
+  __typeof__(us__sys_recv) *recv;
+  __typeof__(us__sys_send) *send;
+  __typeof__(us__sys_pending) *pending;
+  __typeof__(us__sys_wait) *wait;
+  __typeof__(us__sys_now) *now;
+} us__fault_kernel_t;
+void us__fault_kernel(const us__fault_kernel_t *kernel);
+
 /* Adds a rule for op; -EINVAL for a bad op or a short call of 0 bytes,
  * -ENOSPC when op already has its maximum of rules. */
 int us__fault_add(us__fault_op_t op, const us__fault_t *rule);

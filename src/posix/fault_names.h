@@ -17,6 +17,7 @@
 #define us__sys_pending us__real_pending
 #define us__sys_wait us__real_wait
 #define us__sys_resolve us__real_resolve
+#define us__sys_now us__real_now
 #endif
 
 #endif /* US_POSIX_FAULT_NAMES_H */

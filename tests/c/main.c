@@ -1,5 +1,6 @@
-/* main.c: runs every C test of the core, or those whose name contains
- * argv[1], each in its own child so that one crash names its test. */
+/* main.c: runs every C test of the core, each in its own child so that
+ * one crash names its test. Arguments filter by name: "word" keeps the
+ * tests whose name contains it, "-word" drops them. */
 #include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -52,11 +53,26 @@ int open_fds(void) {
   return n - 3; /* ".", ".." and the directory's own descriptor */
 }
 
+static int selected(const char *name, int argc, char **argv) {
+  int keep = 1, any_keep = 0;
+  for (int i = 1; i < argc; i++) {
+    if (argv[i][0] == '-') {
+      if (strstr(name, argv[i] + 1))
+        return 0;
+    } else {
+      any_keep = 1;
+      if (strstr(name, argv[i]))
+        keep = 2;
+    }
+  }
+  return !any_keep || keep == 2;
+}
+
 int main(int argc, char **argv) {
   int passed = 0, failed = 0;
   for (size_t t = 0; t < ntables; t++) {
     for (const struct test_case *c = tables[t]; c->name; c++) {
-      if (argc > 1 && !strstr(c->name, argv[1]))
+      if (!selected(c->name, argc, argv))
         continue;
       fflush(stdout);
       pid_t pid = fork();
