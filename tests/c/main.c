@@ -37,6 +37,24 @@ void tcp_pair(us_socket_t *a, us_socket_t *b) {
   ASSERT_OK(us_socket_close(&lsn));
 }
 
+static int heap_grow(us_sink_t *sink, size_t need) {
+  struct heap_sink *h = (struct heap_sink *)sink;
+  char *p = realloc(sink->data, need);
+  if (!p)
+    return -ENOMEM;
+  sink->data = p;
+  sink->cap = need;
+  h->grows++;
+  if (need > h->largest)
+    h->largest = need;
+  return 0;
+}
+
+void heap_sink_init(struct heap_sink *h) {
+  memset(h, 0, sizeof *h);
+  h->sink.grow = heap_grow;
+}
+
 int64_t now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -54,6 +54,15 @@ void test_register(const struct test_case *table);
 void tcp_listener(us_socket_t *lsn, us_addr_t *addr);
 /* A connected pair over loopback: *a is the client, *b the accepted end. */
 void tcp_pair(us_socket_t *a, us_socket_t *b);
+/* A growable sink over malloc'd memory (the test frees sink.data) that
+ * counts its growths and records its largest size. */
+struct heap_sink {
+  us_sink_t sink;
+  int grows;
+  size_t largest;
+};
+void heap_sink_init(struct heap_sink *h);
+
 /* Monotonic milliseconds. */
 int64_t now_ms(void);
 /* The number of open descriptors of this process. */

@@ -7,31 +7,6 @@
 
 #include "test.h"
 
-/* A sink over malloc'd memory that counts its growths. */
-struct heap_sink {
-  us_sink_t sink;
-  int grows;
-  size_t largest;
-};
-
-static int heap_grow(us_sink_t *sink, size_t need) {
-  struct heap_sink *h = (struct heap_sink *)sink;
-  char *p = realloc(sink->data, need);
-  if (!p)
-    return -ENOMEM;
-  sink->data = p;
-  sink->cap = need;
-  h->grows++;
-  if (need > h->largest)
-    h->largest = need;
-  return 0;
-}
-
-static void heap_sink_init(struct heap_sink *h) {
-  memset(h, 0, sizeof *h);
-  h->sink.grow = heap_grow;
-}
-
 static void read_has_no_short_reads(void) {
   us_socket_t a, b;
   char buf[10];

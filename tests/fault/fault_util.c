@@ -71,24 +71,6 @@ void fault_done(void) {
   atomic_fetch_add(&tally->tests, 1);
 }
 
-static int heap_grow(us_sink_t *sink, size_t need) {
-  struct heap_sink *h = (struct heap_sink *)sink;
-  char *p = realloc(sink->data, need);
-  if (!p)
-    return -ENOMEM;
-  sink->data = p;
-  sink->cap = need;
-  h->grows++;
-  if (need > h->largest)
-    h->largest = need;
-  return 0;
-}
-
-void heap_sink_init(struct heap_sink *h) {
-  memset(h, 0, sizeof *h);
-  h->sink.grow = heap_grow;
-}
-
 void raw_send_all(int fd, const void *buf, size_t len) {
   const char *p = buf;
   while (len > 0) {

@@ -27,14 +27,6 @@ void guard(unsigned seconds);
 /* Adds this test's injected faults to the run's tally; call at the end. */
 void fault_done(void);
 
-/* A growable sink over malloc'd memory that records its largest size. */
-struct heap_sink {
-  us_sink_t sink;
-  int grows;
-  size_t largest;
-};
-void heap_sink_init(struct heap_sink *h);
-
 /* A peer on a thread, using plain send/recv on a descriptor. */
 struct peer {
   pthread_t thread;
