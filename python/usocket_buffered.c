@@ -99,20 +99,14 @@ static PyObject *buf_read(PyObject *self, PyObject *const *args, Py_ssize_t n) {
 
 static PyObject *buf_readinto(PyObject *self, PyObject *arg) {
   uspy_buffered *b = BUF(self);
-  Py_buffer view;
-  if (check(b, 1) < 0)
+  uspy_wbuf w;
+  if (check(b, 1) < 0 || uspy_wbuf_get(arg, &w) < 0)
     return NULL;
-  if (PyObject_GetBuffer(arg, &view, PyBUF_WRITABLE) < 0) {
-    PyErr_Clear();
-    PyErr_Format(PyExc_TypeError,
-                 "a writable bytes-like object is required, not %.100s",
-                 Py_TYPE(arg)->tp_name);
-    return NULL;
-  }
   us_sink_t sink;
-  us_sink_fixed(&sink, view.buf, (size_t)view.len);
-  ssize_t r = view.len ? us_bufstream_read(&b->bs, &sink, (size_t)view.len) : 0;
-  PyBuffer_Release(&view);
+  us_sink_fixed(&sink, w.view.buf, (size_t)w.view.len);
+  ssize_t r =
+      w.view.len ? us_bufstream_read(&b->bs, &sink, (size_t)w.view.len) : 0;
+  uspy_wbuf_release(&w);
   if (r == -EAGAIN && !PyErr_Occurred())
     Py_RETURN_NONE;
   return r < 0 || PyErr_Occurred() ? uspy_raise((int)r) : PyLong_FromSsize_t(r);

@@ -135,9 +135,9 @@ static int flags_arg(PyObject *const *args, Py_ssize_t n, Py_ssize_t at,
   return n > at ? uspy_int_arg(args[at], "flags", flags) : 0;
 }
 
-/* A writable buffer; a read-only one is a TypeError, as the spec says. */
-static int writable_arg(PyObject *o, Py_buffer *view) {
-  if (PyObject_GetBuffer(o, view, PyBUF_WRITABLE) == 0)
+int uspy_wbuf_get_exported(PyObject *o, uspy_wbuf *w) {
+  w->pinned = NULL;
+  if (PyObject_GetBuffer(o, &w->view, PyBUF_WRITABLE) == 0)
     return 0;
   if (PyErr_ExceptionMatches(PyExc_BufferError) ||
       PyErr_ExceptionMatches(PyExc_TypeError)) {
@@ -189,32 +189,32 @@ PyObject *uspy_sock_readline(PyObject *self, PyObject *const *args,
 /* readinto and recv_into: a fixed sink over the caller's buffer. */
 static PyObject *into(PyObject *self, PyObject *const *args, Py_ssize_t n,
                       int stream) {
-  Py_buffer view;
+  uspy_wbuf w;
   size_t nbytes;
   int flags = 0;
   if (uspy_nargs(stream ? "readinto" : "recv_into", n, 1, stream ? 2 : 3) < 0)
     return NULL;
-  if (writable_arg(args[0], &view) < 0)
+  if (uspy_wbuf_get(args[0], &w) < 0)
     return NULL;
-  nbytes = (size_t)view.len;
+  nbytes = (size_t)w.view.len;
   if (n > 1 && args[1] != Py_None &&
       (size_arg(args[1], "nbytes", 0, &nbytes) < 0 ||
        flags_arg(args, n, 2, &flags) < 0))
     goto fail;
   if (nbytes == 0 && n > 1 && args[1] != Py_None && !stream)
-    nbytes = (size_t)view.len; /* recv_into: 0 means the whole buffer */
-  if (nbytes > (size_t)view.len) {
+    nbytes = (size_t)w.view.len; /* recv_into: 0 means the whole buffer */
+  if (nbytes > (size_t)w.view.len) {
     PyErr_SetString(PyExc_ValueError, "nbytes is greater than the buffer");
     goto fail;
   }
   us_sink_t sink;
-  us_sink_fixed(&sink, view.buf, nbytes);
+  us_sink_fixed(&sink, w.view.buf, nbytes);
   ssize_t r = stream ? (nbytes ? us_read(SOCK(self), &sink, nbytes) : 0)
                      : us_recv_sink(SOCK(self), &sink, nbytes, flags);
-  PyBuffer_Release(&view);
+  uspy_wbuf_release(&w);
   return count_or_none(r, stream);
 fail:
-  PyBuffer_Release(&view);
+  uspy_wbuf_release(&w);
   return NULL;
 }
 

@@ -63,4 +63,35 @@ void uspy_bytes_sink_init(uspy_bytes_sink *s);
 PyObject *uspy_bytes_sink_finish(uspy_bytes_sink *s, ssize_t r,
                                  int none_on_eagain);
 
+/* A writable buffer held for one call (readinto and the like). An exact
+ * bytearray, the usual case, is pinned directly: its export count goes up
+ * as its buffer export would raise it, so nothing can resize it while the
+ * GIL is released, without the buffer protocol's round trip (about 70
+ * instructions). Anything else goes through PyObject_GetBuffer. A
+ * read-only buffer is a TypeError. */
+typedef struct {
+  Py_buffer view; /* buf and len always; the rest only when exported */
+  PyByteArrayObject *pinned;
+} uspy_wbuf;
+
+int uspy_wbuf_get_exported(PyObject *o, uspy_wbuf *w);
+
+static inline int uspy_wbuf_get(PyObject *o, uspy_wbuf *w) {
+  if (PyByteArray_CheckExact(o)) {
+    w->pinned = (PyByteArrayObject *)o;
+    w->pinned->ob_exports++;
+    w->view.buf = PyByteArray_AS_STRING(o);
+    w->view.len = PyByteArray_GET_SIZE(o);
+    return 0;
+  }
+  return uspy_wbuf_get_exported(o, w);
+}
+
+static inline void uspy_wbuf_release(uspy_wbuf *w) {
+  if (w->pinned)
+    w->pinned->ob_exports--;
+  else
+    PyBuffer_Release(&w->view);
+}
+
 #endif

@@ -196,11 +196,16 @@ def test_readinto_at_eof(cpeer_pair):
     assert s.readinto(buf) == 0
 
 
+class Bytearray(bytearray):
+    pass
+
+
 @pytest.mark.parametrize("make", [
     lambda: memoryview(bytearray(8))[2:6],
     lambda: array.array("i", [0, 0]),
     lambda: bytearray(4),
-], ids=["memoryview-slice", "array", "bytearray"])
+    lambda: Bytearray(4),
+], ids=["memoryview-slice", "array", "bytearray", "bytearray-subclass"])
 def test_readinto_writable_buffers(cpeer_pair, make):
     s, peer = cpeer_pair
     buf = make()
@@ -224,8 +229,30 @@ def test_readinto_read_only_or_non_buffer_is_typeerror(cpeer_pair, buf):
 def test_readinto_bad_nbytes_is_valueerror(cpeer_pair, nbytes):
     s, peer = cpeer_pair
     peer.sendall(b"data")
+    buf = bytearray(4)
     with pytest.raises(ValueError):
-        s.readinto(bytearray(4), nbytes)
+        s.readinto(buf, nbytes)
+    buf.append(0)  # the call let go of the buffer on its way out
+    assert len(buf) == 5
+
+
+@pytest.mark.parametrize("method", ["readinto", "recv_into", "buffered-readinto"])
+def test_readinto_lets_go_of_a_bytearray_after_each_outcome(cpeer_pair, method):
+    s, peer = cpeer_pair
+    buf = bytearray(4)
+    read = s.makefile("rb", 16).readinto if method.startswith("buffered") \
+        else getattr(s, method)
+    peer.sendall(b"abcd")
+    assert read(buf) == 4 and buf == b"abcd"
+    buf.extend(b"ef")  # resizable after a call that read
+    s.setblocking(False)
+    if method == "recv_into":
+        with pytest.raises(BlockingIOError):
+            read(buf)
+    else:
+        assert read(buf) is None
+    buf.pop()  # and after one that found nothing
+    assert len(buf) == 5
 
 
 def test_readinto_non_blocking_nothing_is_none(cpeer_pair):
