@@ -41,6 +41,9 @@ typedef struct us_addr {
   uint16_t family;   /* AF_INET, AF_INET6, or 0 for "no address" */
 } us_addr_t;
 
+/* How many of the next lines a socket remembers the lengths of. */
+#define US_RX_LINES 4
+
 /* A socket. Treat the fields as read-only; use the functions. */
 typedef struct us_socket {
   int fd; /* -1 once closed */
@@ -50,8 +53,13 @@ typedef struct us_socket {
   int64_t timeout_ns; /* US_TIMEOUT_BLOCK, 0, or > 0 */
   int pending_err;    /* an error held back behind bytes already returned */
   int busy;           /* calls in progress on it, in any thread */
-  size_t rx_known;    /* bytes a peek saw queued and not yet taken: a hint */
   int zombie_fd;      /* closed while busy: closed for real by the last */
+  /* What readline's last look (a peek) saw of the receive queue, kept up
+   * to date as bytes are taken: how many bytes are queued, and the lengths
+   * of the first whole lines, in order from the head of the queue. A line
+   * known whole is then taken with a single receive. */
+  uint32_t rx_known;
+  uint16_t rx_line[US_RX_LINES];
 } us_socket_t;
 
 /* How a blocking call cooperates with its host (an interpreter or plain C).
@@ -150,8 +158,13 @@ ssize_t us_recvfrom_sink(us_socket_t *s, us_sink_t *sink, size_t max, int flags,
  * no byte is ever dropped. With no bytes, returns the error. */
 ssize_t us_read(us_socket_t *s, us_sink_t *sink, size_t max);
 /* Reads one line including its '\n' (at most max bytes), or what remains
- * at EOF, never consuming a byte past the newline. Costs at most two system
- * calls per line already in the kernel's buffer. Errors as us_read. */
+ * at EOF, never consuming a byte past the newline. A line costs a look
+ * (MSG_PEEK) and a receive, and a look notes where up to US_RX_LINES
+ * lines end, so queued lines cost 1 + 1/US_RX_LINES system calls each.
+ * What a look saw stays true while the socket's bytes are read only
+ * through usocket: a descriptor read behind its back (the fd handed to
+ * recv(2) elsewhere) between two readline calls may leave it taking a
+ * known line's length of whatever is then queued. Errors as us_read. */
 ssize_t us_readline(us_socket_t *s, us_sink_t *sink, size_t max);
 /* Writes everything on a blocking or timed socket and returns len; if an
  * error (or the timeout) stops it after some bytes went, returns that short

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 
 static int wait_allowed(int err, int flags) {
@@ -15,13 +17,51 @@ static int wait_allowed(int err, int flags) {
   return 1;
 }
 
-/* What a stream receive tells of the bytes still queued: a peek saw n,
- * a receive took n of those known. */
+/* Bytes a peek just saw queued, n of them (a peek takes nothing, so the
+ * lines known stay as they are). */
+static void rx_peeked(us_socket_t *s, size_t n) {
+  s->rx_known = n < UINT32_MAX ? (uint32_t)n : UINT32_MAX;
+}
+
+void us__rx_taken(us_socket_t *s, size_t n) {
+  s->rx_known = s->rx_known > n ? s->rx_known - (uint32_t)n : 0;
+  size_t gone = 0;
+  while (gone < US_RX_LINES && s->rx_line[gone] && n >= s->rx_line[gone])
+    n -= s->rx_line[gone++];
+  if (gone) {
+    memmove(s->rx_line, s->rx_line + gone,
+            (US_RX_LINES - gone) * sizeof s->rx_line[0]);
+    memset(s->rx_line + US_RX_LINES - gone, 0, gone * sizeof s->rx_line[0]);
+  }
+  if (n && s->rx_line[0]) /* part of the next line went */
+    s->rx_line[0] = (uint16_t)(s->rx_line[0] - n);
+}
+
+void us__rx_forget(us_socket_t *s) {
+  s->rx_known = 0;
+  memset(s->rx_line, 0, sizeof s->rx_line);
+}
+
+void us__rx_saw_lines(us_socket_t *s, const char *at, size_t n,
+                      const char *nl) {
+  size_t i = 0, from = 0;
+  rx_peeked(s, n);
+  memset(s->rx_line, 0, sizeof s->rx_line);
+  while (nl && i < US_RX_LINES) {
+    size_t end = (size_t)(nl - at) + 1;
+    if (end - from > UINT16_MAX)
+      break; /* too long to note: found again by the next look */
+    s->rx_line[i++] = (uint16_t)(end - from);
+    from = end;
+    nl = from < n ? memchr(at + from, '\n', n - from) : NULL;
+  }
+}
+
 static void note_received(us_socket_t *s, ssize_t n, int flags) {
   if (flags & MSG_PEEK)
-    s->rx_known = (size_t)n;
+    rx_peeked(s, (size_t)n);
   else
-    s->rx_known = s->rx_known > (size_t)n ? s->rx_known - (size_t)n : 0;
+    us__rx_taken(s, (size_t)n);
 }
 
 ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
@@ -39,7 +79,7 @@ ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
       note_received(s, n, flags);
       return n;
     }
-    s->rx_known = 0;
+    us__rx_forget(s); /* taken by someone else after all */
     if (n < 0 && n != -EAGAIN && n != -EWOULDBLOCK && n != -EINTR)
       return n;
   }

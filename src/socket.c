@@ -15,7 +15,7 @@ static void init(us_socket_t *s, int fd, int family, int type, int proto) {
   s->pending_err = 0;
   s->busy = 0;
   s->zombie_fd = -1;
-  s->rx_known = 0;
+  us__rx_forget(s);
 }
 
 int us_socket_open(us_socket_t *s, int family, int type, int proto) {
@@ -52,6 +52,7 @@ int us_socket_close(us_socket_t *s) {
     return 0;
   s->fd = -1;
   s->pending_err = 0;
+  us__rx_forget(s);
   if (__atomic_load_n(&s->busy, __ATOMIC_ACQUIRE) > 0) {
     /* Wake the calls blocked on it; the last to leave closes it, so that
      * its number cannot be reused under them. */
@@ -65,6 +66,7 @@ int us_socket_close(us_socket_t *s) {
 int us_socket_detach(us_socket_t *s) {
   int fd = s->fd;
   s->fd = -1;
+  us__rx_forget(s);
   return fd;
 }
 
@@ -153,7 +155,10 @@ int us_connect(us_socket_t *s, const us_addr_t *addr) {
 }
 
 int us_shutdown(us_socket_t *s, int how) {
-  return s->fd < 0 ? -EBADF : us__sys_shutdown(s->fd, how);
+  if (s->fd < 0)
+    return -EBADF;
+  us__rx_forget(s);
+  return us__sys_shutdown(s->fd, how);
 }
 
 int us_getsockname(const us_socket_t *s, us_addr_t *addr) {

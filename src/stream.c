@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 
 /* The first guess at a line's length; doubled while lines prove longer. */
-#define LINE_GUESS ((size_t)128)
+#define LINE_GUESS ((size_t)256)
 
 ssize_t us_read(us_socket_t *s, us_sink_t *sink, size_t max) {
   us__op_t op;
@@ -50,22 +50,48 @@ ssize_t us_readline(us_socket_t *s, us_sink_t *sink, size_t max) {
     return err;
   max = us__sink_clamp(sink, max);
   while (done < max) {
-    ssize_t room =
-        us__sink_room(&op, sink, guess < max - done ? guess : max - done);
+    /* A line that an earlier look saw whole is taken at once: one system
+     * call, and the kernel keeps what follows its newline. */
+    size_t known = s->rx_line[0];
+    size_t want = known && known <= max - done ? known
+                  : guess < max - done         ? guess
+                                               : max - done;
+    ssize_t room = us__sink_room(&op, sink, want);
     if (room <= 0) {
       err = (int)room;
       break;
     }
+    char *at = sink->data + sink->len;
+    ssize_t n;
+    if (want == known && (size_t)room == known) {
+      /* The line is queued: taking it never waits. If it is not there
+       * after all (the descriptor was read behind our back), what we knew
+       * is forgotten and the line is looked for as below. */
+      n = us__recv_once(&op, at, known, MSG_DONTWAIT, NULL);
+      if (n == -EAGAIN || n == -EWOULDBLOCK) {
+        us__rx_forget(s);
+        continue;
+      }
+      if (n <= 0) {
+        err = (int)n;
+        break;
+      }
+      sink->len += (size_t)n;
+      done += (size_t)n;
+      if ((size_t)n == known && at[n - 1] == '\n')
+        break;
+      continue; /* short: the rest is looked for as below */
+    }
     /* Look first, then take exactly up to the newline: the kernel keeps
      * whatever follows it, for the next call or for select(). */
-    char *at = sink->data + sink->len;
-    ssize_t n = us__recv_once(&op, at, (size_t)room, MSG_PEEK, NULL);
+    n = us__recv_once(&op, at, (size_t)room, MSG_PEEK, NULL);
     if (n <= 0) {
       err = (int)n;
       break;
     }
     char *nl = memchr(at, '\n', (size_t)n);
     size_t take = nl ? (size_t)(nl - at) + 1 : (size_t)n;
+    us__rx_saw_lines(s, at, (size_t)n, nl);
     /* Only a line that filled the room proves longer than the guess; one
      * that arrives in small pieces must not double it per piece (it would
      * soon ask the sink for terabytes, then overflow to 0). */

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -95,6 +96,97 @@ static void readline_fixed_sink_stops_when_full(void) {
   ASSERT_EQ(buf[0], '\n');
   us_socket_close(&a);
   us_socket_close(&b);
+}
+
+/* What the kernel still holds for b, without taking it. */
+static size_t queued(us_socket_t *b, char *buf, size_t len) {
+  ssize_t n = recv(b->fd, buf, len, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 ? 0 : (size_t)n;
+}
+
+static void expect_line(us_socket_t *b, size_t max, const char *want) {
+  struct heap_sink h;
+  heap_sink_init(&h);
+  ASSERT_EQ(us_readline(b, &h.sink, max), (ssize_t)strlen(want));
+  ASSERT(memcmp(h.sink.data, want, strlen(want)) == 0);
+  free(h.sink.data);
+}
+
+static void readline_remembers_the_lines_a_look_saw(void) {
+  us_socket_t a, b;
+  char rest[64];
+  tcp_pair(&a, &b);
+  ASSERT_EQ(us_write(&a, "a1\nb22\nc333\nd4444\ne55555\nf\n", 27), 27);
+  usleep(10000);
+  expect_line(&b, SIZE_MAX, "a1\n");
+  /* The look noted the first US_RX_LINES lines, the one taken included;
+   * the kernel still holds all but that one. */
+  ASSERT_EQ(b.rx_line[0], 4);
+  ASSERT_EQ(b.rx_line[1], 5);
+  ASSERT_EQ(b.rx_line[2], 6);
+  ASSERT_EQ(b.rx_line[3], 0);
+  ASSERT_EQ(queued(&b, rest, sizeof rest), 24);
+  expect_line(&b, SIZE_MAX, "b22\n");
+  ASSERT_EQ(queued(&b, rest, sizeof rest), 20);
+  ASSERT(memcmp(rest, "c333\n", 5) == 0);
+  /* A read of part of a line: the rest of it is still known. */
+  char two[2];
+  us_sink_t sink;
+  us_sink_fixed(&sink, two, sizeof two);
+  ASSERT_EQ(us_read(&b, &sink, 2), 2);
+  ASSERT(memcmp(two, "c3", 2) == 0);
+  ASSERT_EQ(b.rx_line[0], 3);
+  expect_line(&b, SIZE_MAX, "33\n");
+  /* A limit shorter than the known line: it is cut there, and the rest
+   * comes next. */
+  expect_line(&b, 2, "d4");
+  expect_line(&b, SIZE_MAX, "444\n");
+  /* A peek of the caller's own changes nothing. */
+  ASSERT_EQ(us_recv(&b, rest, 3, MSG_PEEK), 3);
+  expect_line(&b, SIZE_MAX, "e55555\n");
+  expect_line(&b, SIZE_MAX, "f\n");
+  ASSERT_EQ(b.rx_line[0], 0);
+  ASSERT_EQ(queued(&b, rest, sizeof rest), 0);
+  us_socket_close(&a);
+  expect_line(&b, SIZE_MAX, "");
+  us_socket_close(&b);
+}
+
+static void readline_known_line_gone_behind_its_back(void) {
+  us_socket_t a, b;
+  char rest[64];
+  tcp_pair(&a, &b);
+  us_settimeout(&b, 2000 * (int64_t)1000000);
+  ASSERT_EQ(us_write(&a, "one\ntwo\nthree\n", 14), 14);
+  usleep(10000);
+  expect_line(&b, SIZE_MAX, "one\n");
+  ASSERT_EQ(b.rx_line[0], 4);
+  /* Someone else empties the queue: the known line is not there, so
+   * readline forgets it and waits for the next one the usual way. */
+  ASSERT_EQ(recv(b.fd, rest, sizeof rest, 0), 10);
+  ASSERT_EQ(us_write(&a, "four, longer\nfive\n", 18), 18);
+  usleep(10000);
+  expect_line(&b, SIZE_MAX, "four, longer\n");
+  expect_line(&b, SIZE_MAX, "five\n");
+  us_socket_close(&a);
+  us_socket_close(&b);
+}
+
+static void shutdown_and_detach_forget_the_lines(void) {
+  us_socket_t a, b;
+  tcp_pair(&a, &b);
+  ASSERT_EQ(us_write(&a, "x\ny\n", 4), 4);
+  usleep(10000);
+  expect_line(&b, SIZE_MAX, "x\n");
+  ASSERT_EQ(b.rx_line[0], 2);
+  ASSERT_OK(us_shutdown(&b, SHUT_RD));
+  ASSERT_EQ(b.rx_line[0], 0);
+  ASSERT_EQ(b.rx_known, 0);
+  ASSERT_EQ(us_write(&a, "z\n", 2), 2);
+  int fd = us_socket_detach(&b);
+  ASSERT_EQ(b.rx_line[0], 0);
+  close(fd);
+  us_socket_close(&a);
 }
 
 static void timed_read_returns_partial_then_times_out(void) {
@@ -268,6 +360,12 @@ TEST_TABLE(stream_tests) = {
     {"stream_readline_long_line_and_max", readline_long_line_and_max},
     {"stream_readline_fixed_sink_stops_when_full",
      readline_fixed_sink_stops_when_full},
+    {"stream_readline_remembers_the_lines_a_look_saw",
+     readline_remembers_the_lines_a_look_saw},
+    {"stream_readline_known_line_gone_behind_its_back",
+     readline_known_line_gone_behind_its_back},
+    {"stream_shutdown_and_detach_forget_the_lines",
+     shutdown_and_detach_forget_the_lines},
     {"stream_timed_read_returns_partial_then_times_out",
      timed_read_returns_partial_then_times_out},
     {"stream_nonblocking_read_and_write", nonblocking_read_and_write},

@@ -180,8 +180,61 @@ static void readline_fixed_sink_short_receives(void) {
   us_socket_close(&b);
 }
 
+/* Lines already queued: a look notes US_RX_LINES of them, each then taken
+ * by one receive, so a line costs 1 + 1/US_RX_LINES receives, not 2; and
+ * with every receive failing EAGAIN once in a while, or cut short, the
+ * lines still come whole. */
+static void readline_counts(long every, size_t most, size_t per4) {
+  us_socket_t a, b;
+  struct lines l;
+  size_t lens[64];
+  us__fault_stats_t before, after;
+  for (int i = 0; i < 64; i++)
+    lens[i] = 40;
+  tcp_pair(&a, &b);
+  lines_make(&l, lens, 64);
+  raw_send_all(a.fd, l.text, l.len);
+  shutdown(a.fd, SHUT_WR);
+  /* Timed: EAGAIN from a blocking socket would be its own timeout. */
+  ASSERT_OK(us_settimeout(&b, 5000 * MS));
+  if (every)
+    ASSERT_OK(us__fault_add(
+        US__FAULT_RECV,
+        &(us__fault_t){.err = -EAGAIN, .count = -1, .every = every}));
+  if (most)
+    ASSERT_OK(us__fault_short(US__FAULT_RECV, most, -1));
+  us__fault_stats(&before);
+  readline_all(&b, &l);
+  us__fault_stats(&after);
+  us__fault_reset();
+  size_t calls = after.calls[US__FAULT_RECV] - before.calls[US__FAULT_RECV];
+  /* 64 lines, then the look that finds EOF. */
+  ASSERT(calls <= 64 / 4 * per4 + 1);
+  ASSERT(calls >= 64 + 1);
+  fault_done();
+  free(l.text);
+  us_socket_close(&a);
+  us_socket_close(&b);
+}
+
+static void readline_queued_lines_take_one_receive_each(void) {
+  guard(10);
+  readline_counts(0, 0, 5);
+}
+
+static void readline_queued_lines_with_eagain_and_short_receives(void) {
+  guard(10);
+  readline_counts(3, 0, 16); /* an EAGAIN sends a line the long way */
+  /* 40-byte lines in 7-byte pieces: a look and a take for each piece. */
+  readline_counts(0, 7, 4 * 13);
+}
+
 TEST_TABLE(fault_readline_tests) = {
     {"fault_readline_one_byte_receives", readline_one_byte_receives},
+    {"fault_readline_queued_lines_take_one_receive_each",
+     readline_queued_lines_take_one_receive_each},
+    {"fault_readline_queued_lines_with_eagain_and_short_receives",
+     readline_queued_lines_with_eagain_and_short_receives},
     {"fault_readline_short_receives", readline_short_receives},
     {"fault_readline_eintr_storm", readline_eintr_storm},
     {"fault_timed_readline_eagain_bursts", timed_readline_eagain_bursts},
