@@ -52,7 +52,7 @@ def options():
     a = p.parse_args()
     a.build = os.path.join(ROOT, a.build) if not os.path.isabs(a.build) \
         else a.build
-    a.reps = a.reps or (2 if a.quick else 5)
+    a.reps = a.reps or (2 if a.quick else 9)
     a.micropython = [b for b in re.split(r"[:\s]+", a.micropython) if b]
     return a
 
