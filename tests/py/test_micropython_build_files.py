@@ -66,8 +66,12 @@ all:
 \t@echo $(SRC_USERMOD_LIB_C)
 \t@echo $(CFLAGS_USERMOD)
 """)
-    r = subprocess.run(["make", "-s", "-C", str(tmp_path)], capture_output=True,
-                       text=True, timeout=60)
+    # A make of its own, not a sub-make of `make test` (whose flags would
+    # add "Entering directory" lines).
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+    r = subprocess.run(["make", "-s", "--no-print-directory", "-C", str(tmp_path)],
+                       capture_output=True, text=True, timeout=60, env=env)
     assert r.returncode == 0, r.stdout + r.stderr
     binding, core, flags = r.stdout.splitlines()
     srcs = binding.split() + core.split()
