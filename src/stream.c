@@ -78,8 +78,11 @@ ssize_t us_readline(us_socket_t *s, us_sink_t *sink, size_t max) {
       }
       sink->len += (size_t)n;
       done += (size_t)n;
-      if ((size_t)n == known && at[n - 1] == '\n')
-        break;
+      if ((size_t)n == known) {
+        if (at[n - 1] == '\n')
+          break;
+        us__rx_forget(s); /* not the line we knew: read behind our back */
+      }
       continue; /* short: the rest is looked for as below */
     }
     /* Look first, then take exactly up to the newline: the kernel keeps

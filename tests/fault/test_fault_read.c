@@ -83,13 +83,21 @@ static void timed_read_through_eagain_bursts(void) {
   ASSERT_OK(us_settimeout(&b, 5000 * MS));
   /* Each burst makes the core wait for readiness that is already there. */
   us__fault_t f = {.err = -EAGAIN, .count = 200, .every = 2};
+  us__fault_stats_t before, st;
+  us__fault_stats(&before);
   ASSERT_OK(us__fault_add(US__FAULT_RECV, &f));
   peer_write_pattern(&p, a.fd, 50000);
   read_all_and_expect(&b, 50000);
   peer_join(&p);
-  us__fault_stats_t st;
   us__fault_stats(&st);
-  ASSERT(st.injected >= 40 && st.injected <= 200);
+  /* How many receives the read took depends on how the chunks arrived (a
+   * loaded machine coalesces them), but one in two failed, and each
+   * failure was waited through. */
+  unsigned long long calls =
+      st.calls[US__FAULT_RECV] - before.calls[US__FAULT_RECV];
+  unsigned long long injected = st.injected - before.injected;
+  ASSERT(injected >= 1 && injected <= 200);
+  ASSERT(calls / 2 <= injected && injected <= calls / 2 + 1);
   fault_done();
   free(p.buf);
   us_socket_close(&a);
