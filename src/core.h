@@ -64,8 +64,9 @@ ssize_t us__send_once(us__op_t *op, const void *buf, size_t len, int flags,
                       const us_addr_t *to);
 /* The socket's knowledge of its receive queue (rx_known, rx_line): n
  * bytes were taken from its head; nothing is known any more (the queue
- * changed behind our back, or a shutdown); a peek of n bytes at `at`
- * saw them, nl being the first newline among them or NULL. */
+ * changed behind our back, or a shutdown); the lines among the n bytes a
+ * peek (already counted in rx_known by us__recv_once) saw at `at`, nl
+ * being the first newline among them or NULL. */
 void us__rx_taken(us_socket_t *s, size_t n);
 void us__rx_forget(us_socket_t *s);
 void us__rx_saw_lines(us_socket_t *s, const char *at, size_t n, const char *nl);

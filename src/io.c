@@ -45,7 +45,6 @@ void us__rx_forget(us_socket_t *s) {
 void us__rx_saw_lines(us_socket_t *s, const char *at, size_t n,
                       const char *nl) {
   size_t i = 0, from = 0;
-  rx_peeked(s, n);
   memset(s->rx_line, 0, sizeof s->rx_line);
   while (nl && i < US_RX_LINES) {
     size_t end = (size_t)(nl - at) + 1;

@@ -53,9 +53,8 @@ ssize_t us_readline(us_socket_t *s, us_sink_t *sink, size_t max) {
     /* A line that an earlier look saw whole is taken at once: one system
      * call, and the kernel keeps what follows its newline. */
     size_t known = s->rx_line[0];
-    size_t want = known && known <= max - done ? known
-                  : guess < max - done         ? guess
-                                               : max - done;
+    int take_known = known && known <= max - done;
+    size_t want = take_known ? known : guess < max - done ? guess : max - done;
     ssize_t room = us__sink_room(&op, sink, want);
     if (room <= 0) {
       err = (int)room;
@@ -63,7 +62,7 @@ ssize_t us_readline(us_socket_t *s, us_sink_t *sink, size_t max) {
     }
     char *at = sink->data + sink->len;
     ssize_t n;
-    if (want == known && (size_t)room == known) {
+    if (take_known && (size_t)room == known) {
       /* The line is queued: taking it never waits. If it is not there
        * after all (the descriptor was read behind our back), what we knew
        * is forgotten and the line is looked for as below. */
