@@ -353,6 +353,7 @@ static ssize_t call_buffered(struct run *run, uint8_t op, us_sink_t *use,
     CHECK(len > 0 && len <= max && !memchr(line, '\n', len - 1));
     CHECK(line[len - 1] == '\n' || len == max);
     CHECK(!memcmp(line, k.all + k.delivered, len));
+    us_bufstream_takeline_done(&run->b);
     k.delivered += len;
     return NO_CALL;
   case 6:

@@ -44,6 +44,14 @@ typedef struct us_addr {
 /* How many of the next lines a socket remembers the lengths of. */
 #define US_RX_LINES 4
 
+/* A lock the core takes around one side of an object's state (private:
+ * see docs/threads.md). word holds its state and the fork generation it
+ * was taken in; owner names the thread holding it. */
+typedef struct us__lock {
+  uint32_t word;
+  const void *owner;
+} us__lock_t;
+
 /* A socket. Treat the fields as read-only; use the functions. */
 typedef struct us_socket {
   int fd; /* -1 once closed */
@@ -52,14 +60,21 @@ typedef struct us_socket {
   int proto;
   int64_t timeout_ns; /* US_TIMEOUT_BLOCK, 0, or > 0 */
   int pending_err;    /* an error held back behind bytes already returned */
-  int busy;           /* calls in progress on it, in any thread */
-  int zombie_fd;      /* closed while busy: closed for real by the last */
+  /* Calls in progress on it, in any thread, and poll sets holding it;
+   * with the fork generation they were counted in, so that a child never
+   * takes its parent's for its own. */
+  uint32_t busy;
+  int zombie_fd; /* closed while busy: closed for real by the last */
   /* What readline's last look (a peek) saw of the receive queue, kept up
    * to date as bytes are taken: how many bytes are queued, and the lengths
    * of the first whole lines, in order from the head of the queue. A line
    * known whole is then taken with a single receive. */
   uint32_t rx_known;
   uint16_t rx_line[US_RX_LINES];
+  /* One receiving call and one sending call at a time: readline's look
+   * and take, and a write's pieces, are never interleaved with another
+   * thread's (a buffered stream's buffers are guarded by them too). */
+  us__lock_t rx_lock, tx_lock;
 } us_socket_t;
 
 /* How a blocking call cooperates with its host (an interpreter or plain C).
@@ -176,7 +191,9 @@ ssize_t us_write(us_socket_t *s, const void *buf, size_t len);
 
 /* A read-ahead and write-behind buffer over a socket, for callers that
  * read many small lines. Bytes it has read ahead are seen only through
- * it. The socket stays the caller's: the stream never closes it. */
+ * it. The socket stays the caller's: the stream never closes it. Threads
+ * may share a stream as they share its socket (each read or write is
+ * whole), but not with us_bufstream_init or us_bufstream_free. */
 typedef struct us_bufstream {
   us_socket_t *sock;
   char *rbuf; /* rbuf[rpos..rend) is read ahead and not yet taken */
@@ -190,10 +207,14 @@ int us_bufstream_init(us_bufstream_t *b, us_socket_t *sock, size_t size);
 /* Frees the buffers, dropping unwritten bytes: flush first. */
 void us_bufstream_free(us_bufstream_t *b);
 /* The fast path: if a whole line (or max bytes) is already buffered, sets
- * *line and *len to it, consumes it and returns 1; else returns 0. The
- * pointer is valid until the next call on b. */
+ * *line and *len to it, consumes it and returns 1; else returns 0 (also
+ * when another thread is reading b: us_bufstream_readline then waits). On
+ * 1 the stream's reading side stays locked, the line valid, until
+ * us_bufstream_takeline_done(b), which must follow soon, with no other
+ * call on b in between. */
 int us_bufstream_takeline(us_bufstream_t *b, const char **line, size_t *len,
                           size_t max);
+void us_bufstream_takeline_done(us_bufstream_t *b);
 /* Reads a line (at most max bytes) into sink, as us_readline. */
 ssize_t us_bufstream_readline(us_bufstream_t *b, us_sink_t *sink, size_t max);
 /* Reads max bytes or until EOF into sink, as us_read. */
@@ -203,6 +224,12 @@ ssize_t us_bufstream_read(us_bufstream_t *b, us_sink_t *sink, size_t max);
 ssize_t us_bufstream_write(us_bufstream_t *b, const void *buf, size_t len);
 /* Writes out what is buffered, as us_sendall. */
 int us_bufstream_flush(us_bufstream_t *b);
+/* Flushes (unless another thread is writing b: that call sends what is
+ * buffered, or fails as the socket closes), then closes the socket,
+ * waking b's calls blocked in other threads, which return -EBADF. Returns
+ * the flush's error, else the close's. The buffers stay: free them with
+ * us_bufstream_free once no call on b is in progress. */
+int us_bufstream_close(us_bufstream_t *b);
 
 /* ---- readiness -------------------------------------------------------- */
 

@@ -11,9 +11,24 @@ typedef struct {
   PyObject_HEAD PyObject *sock; /* the socket object; NULL once closed */
   us_bufstream_t bs;
   int readable, writable;
+  int users; /* calls in progress (the GIL guards it) */
 } uspy_buffered;
 
 #define BUF(self) ((uspy_buffered *)(self))
+
+/* A call keeps the socket object alive and the buffers allocated while
+ * it runs, whatever close() in another thread does meanwhile: the last
+ * call to leave a closed stream frees them. */
+static PyObject *enter(uspy_buffered *b) {
+  b->users++;
+  return Py_NewRef(b->sock);
+}
+
+static void leave(uspy_buffered *b, PyObject *sock) {
+  if (--b->users == 0 && !b->sock)
+    us_bufstream_free(&b->bs);
+  Py_DECREF(sock);
+}
 
 PyObject *uspy_buffered_new(uspy_state *st, PyObject *sock, Py_ssize_t size,
                             int readable, int writable) {
@@ -27,6 +42,7 @@ PyObject *uspy_buffered_new(uspy_state *st, PyObject *sock, Py_ssize_t size,
     return uspy_raise(r);
   }
   b->sock = Py_NewRef(sock);
+  b->users = 0;
   b->readable = readable;
   b->writable = writable;
   return (PyObject *)b;
@@ -68,13 +84,19 @@ static PyObject *buf_readline(PyObject *self, PyObject *const *args,
     return NULL;
   const char *line;
   size_t len;
+  PyObject *sock = enter(b), *res;
   /* The common case: the whole line is buffered; one copy, no sink. */
-  if (us_bufstream_takeline(&b->bs, &line, &len, max))
-    return PyBytes_FromStringAndSize(line, (Py_ssize_t)len);
-  uspy_bytes_sink s;
-  uspy_bytes_sink_init(&s);
-  ssize_t r = max ? us_bufstream_readline(&b->bs, &s.sink, max) : 0;
-  return uspy_bytes_sink_finish(&s, r, 1);
+  if (us_bufstream_takeline(&b->bs, &line, &len, max)) {
+    res = PyBytes_FromStringAndSize(line, (Py_ssize_t)len);
+    us_bufstream_takeline_done(&b->bs);
+  } else {
+    uspy_bytes_sink s;
+    uspy_bytes_sink_init(&s);
+    ssize_t r = max ? us_bufstream_readline(&b->bs, &s.sink, max) : 0;
+    res = uspy_bytes_sink_finish(&s, r, 1);
+  }
+  leave(b, sock);
+  return res;
 }
 
 static PyObject *buf_iternext(PyObject *self) {
@@ -93,7 +115,9 @@ static PyObject *buf_read(PyObject *self, PyObject *const *args, Py_ssize_t n) {
     return NULL;
   uspy_bytes_sink s;
   uspy_bytes_sink_init(&s);
+  PyObject *sock = enter(b);
   ssize_t r = max ? us_bufstream_read(&b->bs, &s.sink, max) : 0;
+  leave(b, sock);
   return uspy_bytes_sink_finish(&s, r, 1);
 }
 
@@ -104,8 +128,10 @@ static PyObject *buf_readinto(PyObject *self, PyObject *arg) {
     return NULL;
   us_sink_t sink;
   us_sink_fixed(&sink, w.view.buf, (size_t)w.view.len);
+  PyObject *sock = enter(b);
   ssize_t r =
       w.view.len ? us_bufstream_read(&b->bs, &sink, (size_t)w.view.len) : 0;
+  leave(b, sock);
   uspy_wbuf_release(&w);
   if (r == -EAGAIN && !PyErr_Occurred())
     Py_RETURN_NONE;
@@ -117,7 +143,9 @@ static PyObject *buf_write(PyObject *self, PyObject *arg) {
   Py_buffer view;
   if (check(b, 0) < 0 || PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
     return NULL;
+  PyObject *sock = enter(b);
   ssize_t r = us_bufstream_write(&b->bs, view.buf, (size_t)view.len);
+  leave(b, sock);
   PyBuffer_Release(&view);
   return r < 0 || PyErr_Occurred() ? uspy_raise((int)r) : PyLong_FromSsize_t(r);
 }
@@ -127,24 +155,28 @@ static PyObject *buf_flush(PyObject *self, PyObject *unused) {
   uspy_buffered *b = BUF(self);
   if (!b->sock || !b->writable)
     Py_RETURN_NONE;
+  PyObject *sock = enter(b);
   int r = us_bufstream_flush(&b->bs);
+  leave(b, sock);
   if (r < 0)
     return uspy_raise(r);
   Py_RETURN_NONE;
 }
 
 static PyObject *buf_close(PyObject *self, PyObject *unused) {
+  (void)unused;
   uspy_buffered *b = BUF(self);
   if (!b->sock)
     Py_RETURN_NONE;
-  /* Flush first; whatever it says, the socket is closed after it. */
-  PyObject *r = buf_flush(self, unused);
-  PyObject *sock = b->sock;
-  b->sock = NULL;
-  us_socket_close(&((uspy_socket *)sock)->sock);
-  us_bufstream_free(&b->bs);
-  Py_DECREF(sock);
-  return r;
+  /* Flushed first; whatever that says, the socket is closed after it,
+   * which wakes the calls blocked on it in other threads. */
+  PyObject *sock = enter(b);
+  int r = us_bufstream_close(&b->bs);
+  Py_CLEAR(b->sock); /* another close may have come first meanwhile */
+  leave(b, sock);
+  if (r < 0 && r != -ECONNRESET && r != -EINTR)
+    return uspy_raise(r);
+  Py_RETURN_NONE;
 }
 
 static PyObject *buf_fileno(PyObject *self, PyObject *unused) {

@@ -52,6 +52,15 @@ int us__sys_wait(int fd, int events, int64_t timeout_ns);
 /* A monotonic clock in nanoseconds. */
 int64_t us__sys_now(void);
 
+/* Waits while *word holds value, for at most timeout_ns (< 0: no limit);
+ * may return early. -EINTR if a signal came, else 0. */
+int us__sys_lock_wait(uint32_t *word, uint32_t value, int64_t timeout_ns);
+/* Wakes one thread waiting on word. */
+void us__sys_lock_wake(uint32_t *word);
+/* fn runs in the child of every later fork() (once registered, it stays:
+ * one fn for the process). */
+void us__sys_on_fork(void (*fn)(void));
+
 /* Text and packed addresses, as inet_ntop/inet_pton. */
 int us__sys_ntop(int family, const void *packed, char *buf, size_t len);
 int us__sys_pton(int family, const char *text, void *packed);

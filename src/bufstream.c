@@ -30,19 +30,32 @@ void us_bufstream_free(us_bufstream_t *b) {
   b->rpos = b->rend = b->rcap = b->wlen = b->wcap = 0;
 }
 
+/* The read buffer is guarded by the socket's receive lock, the write
+ * buffer by its send lock: a stream's reader and writer never wait for
+ * each other, and the socket's own calls keep out of the stream's way. */
+
 int us_bufstream_takeline(us_bufstream_t *b, const char **line, size_t *len,
                           size_t max) {
+  us__lock_t *lock = &b->sock->rx_lock;
+  if (!us__lock_try(lock))
+    return 0; /* another call is reading: the slow path waits for it */
   size_t avail = b->rend - b->rpos;
   size_t look = avail < max ? avail : max;
   const char *p = b->rbuf + b->rpos;
   const char *nl = look ? memchr(p, '\n', look) : NULL;
   size_t n = nl ? (size_t)(nl - p) + 1 : look;
-  if (!nl && (look < max || max == 0))
+  if (!nl && (look < max || max == 0)) {
+    us__lock_drop(lock);
     return 0; /* no whole line yet, and max not reached */
+  }
   *line = p;
   *len = n;
   b->rpos += n;
   return 1;
+}
+
+void us_bufstream_takeline_done(us_bufstream_t *b) {
+  us__lock_drop(&b->sock->rx_lock);
 }
 
 /* Reads more into the read buffer, after what it holds. */
@@ -75,7 +88,7 @@ static ssize_t take(us__op_t *op, us_bufstream_t *b, us_sink_t *sink,
 ssize_t us_bufstream_readline(us_bufstream_t *b, us_sink_t *sink, size_t max) {
   us__op_t op;
   size_t done = 0;
-  int err = us__op_begin(&op, b->sock);
+  int err = us__op_begin_locked(&op, b->sock, &b->sock->rx_lock, 0);
   if (err < 0)
     return err;
   max = us__sink_clamp(sink, max);
@@ -107,7 +120,7 @@ ssize_t us_bufstream_readline(us_bufstream_t *b, us_sink_t *sink, size_t max) {
 ssize_t us_bufstream_read(us_bufstream_t *b, us_sink_t *sink, size_t max) {
   us__op_t op;
   size_t done = 0;
-  int err = us__op_begin(&op, b->sock);
+  int err = us__op_begin_locked(&op, b->sock, &b->sock->rx_lock, 0);
   if (err < 0)
     return err;
   max = us__sink_clamp(sink, max);
@@ -147,9 +160,26 @@ static int flush_in(us__op_t *op, us_bufstream_t *b) {
   return err;
 }
 
+int us_bufstream_close(us_bufstream_t *b) {
+  us_socket_t *s = b->sock;
+  int err = 0;
+  /* A writer in progress holds the send lock, maybe blocked for good: its
+   * call sends what is buffered, or fails as the socket closes. */
+  if (us__lock_try(&s->tx_lock)) {
+    us__op_t op;
+    if (b->wlen && (err = us__op_begin(&op, s)) == 0) {
+      err = flush_in(&op, b);
+      us__op_end(&op);
+    }
+    us__lock_drop(&s->tx_lock);
+  }
+  int r = us_socket_close(s);
+  return err < 0 ? err : r;
+}
+
 int us_bufstream_flush(us_bufstream_t *b) {
   us__op_t op;
-  int err = us__op_begin(&op, b->sock);
+  int err = us__op_begin_locked(&op, b->sock, &b->sock->tx_lock, 0);
   if (err < 0)
     return err;
   err = flush_in(&op, b);
@@ -158,17 +188,31 @@ int us_bufstream_flush(us_bufstream_t *b) {
 }
 
 ssize_t us_bufstream_write(us_bufstream_t *b, const void *buf, size_t len) {
-  if (len <= b->wcap - b->wlen) {
-    if (b->sock->fd < 0)
-      return -EBADF;
-    memcpy(b->wbuf + b->wlen, buf, len);
-    b->wlen += len;
-    return (ssize_t)len;
+  us__lock_t *lock = &b->sock->tx_lock;
+  if (us__lock_try(lock)) {
+    if (len <= b->wcap - b->wlen) {
+      ssize_t r = (ssize_t)len;
+      if (b->sock->fd < 0) {
+        r = -EBADF;
+      } else {
+        memcpy(b->wbuf + b->wlen, buf, len);
+        b->wlen += len;
+      }
+      us__lock_drop(lock);
+      return r;
+    }
+    us__lock_drop(lock);
   }
   us__op_t op;
-  int err = us__op_begin(&op, b->sock);
+  int err = us__op_begin_locked(&op, b->sock, lock, 0);
   if (err < 0)
     return err;
+  if (len <= b->wcap - b->wlen) { /* room was made while we waited */
+    memcpy(b->wbuf + b->wlen, buf, len);
+    b->wlen += len;
+    us__op_end(&op);
+    return (ssize_t)len;
+  }
   if ((err = flush_in(&op, b)) < 0)
     return us__op_finish(&op, 0, err);
   if (len <= b->wcap) {

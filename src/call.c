@@ -29,6 +29,7 @@ int us__op_begin(us__op_t *op, us_socket_t *s) {
   op->s = s;
   op->unlocked = 0;
   op->token = NULL;
+  op->held = NULL;
   op->fd = s->fd;
   if (s->fd < 0)
     return -EBADF;
@@ -38,6 +39,10 @@ int us__op_begin(us__op_t *op, us_socket_t *s) {
     return err;
   }
   us__socket_hold(s);
+  if (__atomic_load_n(&s->fd, __ATOMIC_SEQ_CST) < 0) {
+    us__socket_release(s); /* closed before it could see our hold */
+    return -EBADF;
+  }
   if (s->timeout_ns > 0)
     op->deadline = us__sys_now() + s->timeout_ns;
   /* The lock is released by us__op_unlock(), right before the first
@@ -52,6 +57,8 @@ int us__op_begin(us__op_t *op, us_socket_t *s) {
 void us__op_unlock_now(us__op_t *op) { host_unlock(op); }
 
 void us__op_end(us__op_t *op) {
+  if (op->held) /* first: a waiter need not wait for our host lock too */
+    us__lock_drop(op->held);
   host_lock(op);
   us__socket_release(op->s);
 }
@@ -168,7 +175,8 @@ ssize_t us__sink_room(us__op_t *op, us_sink_t *sink, size_t want) {
 }
 
 int us__wait_run(us__waiter_t *w, int64_t timeout_ns) {
-  us__op_t op = {NULL, -1, 0, NULL, 0, 0}; /* only its lock state is used */
+  us__op_t op = {NULL, -1, 0,   NULL,
+                 0,    0,  NULL}; /* only its lock state is used */
   int64_t deadline = 0, now = us__sys_now();
   if (timeout_ns > INT64_MAX - now) /* centuries away: no limit at all */
     timeout_ns = -1;
@@ -203,19 +211,5 @@ int us__wait_run(us__waiter_t *w, int64_t timeout_ns) {
     r = w->done(w, r);
     if (r != -EAGAIN || left == 0)
       return r == -EAGAIN ? 0 : r;
-  }
-}
-
-void us__socket_hold(us_socket_t *s) {
-  __atomic_add_fetch(&s->busy, 1, __ATOMIC_ACQ_REL);
-}
-
-void us__socket_release(us_socket_t *s) {
-  /* As us__op_end(): the last user of a socket closed meanwhile closes
-   * its descriptor for real. */
-  if (__atomic_sub_fetch(&s->busy, 1, __ATOMIC_ACQ_REL) == 0 &&
-      s->zombie_fd >= 0) {
-    us__sys_close(s->zombie_fd);
-    s->zombie_fd = -1;
   }
 }

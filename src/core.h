@@ -21,7 +21,8 @@ typedef struct us__op {
   int64_t deadline; /* monotonic ns; meaningful when s->timeout_ns > 0 */
   void *token;      /* the host's lock token while unlocked */
   int unlocked;
-  int lazy; /* may block, under a host with a lock to release first */
+  int lazy;         /* may block, under a host with a lock to release first */
+  us__lock_t *held; /* the object's lock this call holds, or NULL */
 } us__op_t;
 
 /* Starts a call on s (-EBADF if closed). On failure nothing is held. */
@@ -105,9 +106,30 @@ int us__wait_run(us__waiter_t *w, int64_t timeout_ns);
 
 /* Keeps s in use beyond one call (a poll set's registration): closing it
  * meanwhile only shuts it down, waking whoever watches it, and the last
- * release closes its descriptor, whose number is never reused under them. */
+ * release closes its descriptor, whose number is never reused under them.
+ * Holds taken before a fork() count for nothing in the child. */
 void us__socket_hold(us_socket_t *s);
 void us__socket_release(us_socket_t *s);
+/* How many holds this process has on s. */
+unsigned us__socket_busy(const us_socket_t *s);
+
+/* The locks of lock.c: one per side of an object (a socket's receiving
+ * and sending), held by one call at a time, released by us__op_end. A
+ * lock taken before a fork() is free in the child. */
+void us__lock_init(us__lock_t *l);
+/* Makes sure the child of a fork knows it is one (once per process). */
+void us__fork_watch(void);
+/* Takes l for op, waiting for it within op's deadline with the host's
+ * lock released. 0, or -EAGAIN (non-blocking, or nowait), -ETIMEDOUT,
+ * -EBADF (closed meanwhile), -EDEADLK (this thread holds it already: a
+ * signal handler using the object its call is using), a signal's error. */
+int us__op_lock(us__op_t *op, us__lock_t *l, int nowait);
+/* us__op_begin, then us__op_lock: on failure nothing is held. */
+int us__op_begin_locked(us__op_t *op, us_socket_t *s, us__lock_t *l,
+                        int nowait);
+/* Takes l if free, never waiting: 1 if taken. */
+int us__lock_try(us__lock_t *l);
+void us__lock_drop(us__lock_t *l);
 
 /* The hooks in force (never NULL). */
 extern const us_host_t *us__host;

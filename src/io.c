@@ -17,6 +17,16 @@ static int wait_allowed(int err, int flags) {
   return 1;
 }
 
+/* A call told not to wait does not wait for another thread's either. */
+static int no_wait(int flags) {
+#ifdef MSG_DONTWAIT
+  return (flags & MSG_DONTWAIT) != 0;
+#else
+  (void)flags;
+  return 0;
+#endif
+}
+
 /* Bytes a peek just saw queued, n of them (a peek takes nothing, so the
  * lines known stay as they are). */
 static void rx_peeked(us_socket_t *s, size_t n) {
@@ -140,7 +150,7 @@ ssize_t us_sendto(us_socket_t *s, const void *buf, size_t len, int flags,
     return s->fd < 0 ? -EBADF : -EAFNOSUPPORT;
   if (to && to->port == 0)
     return -EINVAL;
-  ssize_t n = us__op_begin(&op, s);
+  ssize_t n = us__op_begin_locked(&op, s, &s->tx_lock, no_wait(flags));
   if (n < 0)
     return n;
   n = us__send_once(&op, buf, len, flags, to);
@@ -165,7 +175,7 @@ int us_sendall(us_socket_t *s, const void *buf, size_t len, int flags,
                size_t *sent) {
   us__op_t op;
   size_t done = 0;
-  int r = us__op_begin(&op, s);
+  int r = us__op_begin_locked(&op, s, &s->tx_lock, no_wait(flags));
   if (r == 0) {
     r = us__send_all(&op, buf, len, flags, &done);
     us__op_end(&op);
@@ -220,7 +230,7 @@ ssize_t us_recv_sink(us_socket_t *s, us_sink_t *sink, size_t max, int flags) {
 ssize_t us_recvfrom_sink(us_socket_t *s, us_sink_t *sink, size_t max, int flags,
                          us_addr_t *from) {
   us__op_t op;
-  ssize_t n = us__op_begin(&op, s);
+  ssize_t n = us__op_begin_locked(&op, s, &s->rx_lock, no_wait(flags));
   if (n < 0)
     return n;
   n = make_room(&op, sink, max);

@@ -15,11 +15,14 @@ static void init(us_socket_t *s, int fd, int family, int type, int proto) {
   s->pending_err = 0;
   s->busy = 0;
   s->zombie_fd = -1;
+  us__lock_init(&s->rx_lock);
+  us__lock_init(&s->tx_lock);
   us__rx_forget(s);
 }
 
 int us_socket_open(us_socket_t *s, int family, int type, int proto) {
   init(s, -1, family, type, proto);
+  us__fork_watch();
   if (proto == 0 && (family == AF_INET || family == AF_INET6)) {
     if (type == SOCK_STREAM)
       proto = IPPROTO_TCP;
@@ -36,6 +39,7 @@ int us_socket_open(us_socket_t *s, int family, int type, int proto) {
 int us_socket_from_fd(us_socket_t *s, int fd) {
   int family, type, proto;
   init(s, -1, 0, 0, 0);
+  us__fork_watch();
   if (fd < 0)
     return -EBADF;
   int r = us__sys_sockinfo(fd, &family, &type, &proto);
@@ -50,14 +54,23 @@ int us_socket_close(us_socket_t *s) {
   int fd = s->fd;
   if (fd < 0)
     return 0;
-  s->fd = -1;
+  __atomic_store_n(&s->fd, -1, __ATOMIC_SEQ_CST);
   s->pending_err = 0;
   us__rx_forget(s);
-  if (__atomic_load_n(&s->busy, __ATOMIC_ACQUIRE) > 0) {
+  /* Only this process's own calls and poll sets count: a forked child
+   * closing its copy must never shut down the connection it shares with
+   * its parent, whose threads may be the ones using it. */
+  if (us__socket_busy(s) > 0) {
     /* Wake the calls blocked on it; the last to leave closes it, so that
      * its number cannot be reused under them. */
-    s->zombie_fd = fd;
     us__sys_shutdown(fd, SHUT_RDWR);
+    /* Handed over after the shutdown, which must not meet a number that
+     * the last user closed meanwhile. If that user left before seeing it,
+     * the descriptor is still ours to close. */
+    __atomic_store_n(&s->zombie_fd, fd, __ATOMIC_SEQ_CST);
+    if (us__socket_busy(s) == 0 &&
+        (fd = __atomic_exchange_n(&s->zombie_fd, -1, __ATOMIC_SEQ_CST)) >= 0)
+      return us__sys_close(fd);
     return 0;
   }
   return us__sys_close(fd);

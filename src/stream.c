@@ -13,7 +13,7 @@
 ssize_t us_read(us_socket_t *s, us_sink_t *sink, size_t max) {
   us__op_t op;
   size_t done = 0;
-  int err = us__op_begin(&op, s);
+  int err = us__op_begin_locked(&op, s, &s->rx_lock, 0);
   if (err < 0)
     return err;
   max = us__sink_clamp(sink, max);
@@ -45,7 +45,9 @@ ssize_t us_read(us_socket_t *s, us_sink_t *sink, size_t max) {
 ssize_t us_readline(us_socket_t *s, us_sink_t *sink, size_t max) {
   us__op_t op;
   size_t done = 0, guess = LINE_GUESS;
-  int err = us__op_begin(&op, s);
+  /* Held from the look to the take: another thread's receive in between
+   * would make what we take differ from what we saw. */
+  int err = us__op_begin_locked(&op, s, &s->rx_lock, 0);
   if (err < 0)
     return err;
   max = us__sink_clamp(sink, max);
@@ -116,7 +118,7 @@ ssize_t us_readline(us_socket_t *s, us_sink_t *sink, size_t max) {
 ssize_t us_write(us_socket_t *s, const void *buf, size_t len) {
   us__op_t op;
   size_t done = 0;
-  int err = us__op_begin(&op, s);
+  int err = us__op_begin_locked(&op, s, &s->tx_lock, 0);
   if (err < 0)
     return err;
   err = us__send_all(&op, buf, len, 0, &done);
