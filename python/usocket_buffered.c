@@ -76,27 +76,37 @@ static int limit_arg(PyObject *const *args, Py_ssize_t n, const char *name,
   return 0;
 }
 
+/* The common case: the whole line is buffered; one copy, no sink. The
+ * GIL is kept throughout, and no Python code runs: no close() can come in
+ * between, so this needs no enter(). Returns 1 with *res set (the line, or
+ * NULL on an error), or 0 when the line is not there yet. Flattened: the
+ * core's calls inline into it (saving a call of seven registers a line). */
+__attribute__((flatten)) static int take_buffered(uspy_buffered *b, size_t max,
+                                                  PyObject **res) {
+  const char *line;
+  size_t len;
+  if (!us_bufstream_takeline(&b->bs, &line, &len, max))
+    return 0;
+  *res = PyBytes_FromStringAndSize(line, (Py_ssize_t)len);
+  us_bufstream_takeline_done(&b->bs);
+  return 1;
+}
+
 static PyObject *buf_readline(PyObject *self, PyObject *const *args,
                               Py_ssize_t n) {
   uspy_buffered *b = BUF(self);
   size_t max = SIZE_MAX;
+  PyObject *res;
   if ((n && limit_arg(args, n, "readline", &max) < 0) || check(b, 1) < 0)
     return NULL;
-  const char *line;
-  size_t len;
-  PyObject *sock = enter(b), *res;
-  /* The common case: the whole line is buffered; one copy, no sink. */
-  if (us_bufstream_takeline(&b->bs, &line, &len, max)) {
-    res = PyBytes_FromStringAndSize(line, (Py_ssize_t)len);
-    us_bufstream_takeline_done(&b->bs);
-  } else {
-    uspy_bytes_sink s;
-    uspy_bytes_sink_init(&s);
-    ssize_t r = max ? us_bufstream_readline(&b->bs, &s.sink, max) : 0;
-    res = uspy_bytes_sink_finish(&s, r, 1);
-  }
+  if (take_buffered(b, max, &res))
+    return res;
+  uspy_bytes_sink s;
+  uspy_bytes_sink_init(&s);
+  PyObject *sock = enter(b);
+  ssize_t r = max ? us_bufstream_readline(&b->bs, &s.sink, max) : 0;
   leave(b, sock);
-  return res;
+  return uspy_bytes_sink_finish(&s, r, 1);
 }
 
 static PyObject *buf_iternext(PyObject *self) {

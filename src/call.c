@@ -38,9 +38,9 @@ int us__op_begin(us__op_t *op, us_socket_t *s) {
     s->pending_err = 0;
     return err;
   }
-  us__socket_hold(s);
+  op->held_in = us__socket_hold(s);
   if (__atomic_load_n(&s->fd, __ATOMIC_SEQ_CST) < 0) {
-    us__socket_release(s); /* closed before it could see our hold */
+    us__socket_release(s, op->held_in); /* closed before it saw our hold */
     return -EBADF;
   }
   if (s->timeout_ns > 0)
@@ -60,7 +60,7 @@ void us__op_end(us__op_t *op) {
   if (op->held) /* first: a waiter need not wait for our host lock too */
     us__lock_drop(op->held);
   host_lock(op);
-  us__socket_release(op->s);
+  us__socket_release(op->s, op->held_in);
 }
 
 static int after_signal(us__op_t *op) {
@@ -175,8 +175,7 @@ ssize_t us__sink_room(us__op_t *op, us_sink_t *sink, size_t want) {
 }
 
 int us__wait_run(us__waiter_t *w, int64_t timeout_ns) {
-  us__op_t op = {NULL, -1, 0,   NULL,
-                 0,    0,  NULL}; /* only its lock state is used */
+  us__op_t op = {.fd = -1}; /* only its lock state is used */
   int64_t deadline = 0, now = us__sys_now();
   if (timeout_ns > INT64_MAX - now) /* centuries away: no limit at all */
     timeout_ns = -1;

@@ -23,6 +23,7 @@ typedef struct us__op {
   int unlocked;
   int lazy;         /* may block, under a host with a lock to release first */
   us__lock_t *held; /* the object's lock this call holds, or NULL */
+  uint32_t held_in; /* what us__socket_hold returned for the call */
 } us__op_t;
 
 /* Starts a call on s (-EBADF if closed). On failure nothing is held. */
@@ -108,28 +109,81 @@ int us__wait_run(us__waiter_t *w, int64_t timeout_ns);
  * meanwhile only shuts it down, waking whoever watches it, and the last
  * release closes its descriptor, whose number is never reused under them.
  * Holds taken before a fork() count for nothing in the child. */
-void us__socket_hold(us_socket_t *s);
-void us__socket_release(us_socket_t *s);
+uint32_t us__socket_hold(us_socket_t *s);
+/* held_in: what the hold returned (the fork generation it was taken in). */
+void us__socket_release(us_socket_t *s, uint32_t held_in);
 /* How many holds this process has on s. */
 unsigned us__socket_busy(const us_socket_t *s);
 
 /* The locks of lock.c: one per side of an object (a socket's receiving
  * and sending), held by one call at a time, released by us__op_end. A
- * lock taken before a fork() is free in the child. */
+ * lock taken before a fork() is free in the child. The fast paths (free
+ * when taken, nobody waiting when dropped) are inline: one atomic
+ * instruction each. */
 void us__lock_init(us__lock_t *l);
 /* Makes sure the child of a fork knows it is one (once per process). */
 void us__fork_watch(void);
-/* Takes l for op, waiting for it within op's deadline with the host's
- * lock released. 0, or -EAGAIN (non-blocking, or nowait), -ETIMEDOUT,
- * -EBADF (closed meanwhile), -EDEADLK (this thread holds it already: a
- * signal handler using the object its call is using), a signal's error. */
-int us__op_lock(us__op_t *op, us__lock_t *l, int nowait);
-/* us__op_begin, then us__op_lock: on failure nothing is held. */
-int us__op_begin_locked(us__op_t *op, us_socket_t *s, us__lock_t *l,
-                        int nowait);
-/* Takes l if free, never waiting: 1 if taken. */
-int us__lock_try(us__lock_t *l);
-void us__lock_drop(us__lock_t *l);
+
+/* Lock words: the state in the low bits, the fork generation above. */
+#define US__LOCK_HELD 1u
+#define US__LOCK_WAITED 2u /* held, and someone may be waiting to be woken */
+#define US__LOCK_STATE 3u
+#define US__LOCK_GEN_SHIFT 2
+
+/* The fork generation: one more in each child than in its parent. Hidden,
+ * as us__self: reached directly, not through the symbol table. */
+extern uint32_t us__fork_gen __attribute__((visibility("hidden")));
+static inline uint32_t us__gen(void) {
+  return __atomic_load_n(&us__fork_gen, __ATOMIC_RELAXED);
+}
+
+/* The calling thread's own byte: its address names the thread holding a
+ * lock. Initial-exec: two instructions to reach, even in a module that
+ * is loaded at run time. */
+extern _Thread_local char us__self
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+
+/* Takes l if free: 1 if taken, never waiting. */
+int us__lock_try_stale(us__lock_t *l, uint32_t w);
+static inline int us__lock_try(us__lock_t *l) {
+  uint32_t free_now = us__gen() << US__LOCK_GEN_SHIFT, w = free_now;
+  if (!__atomic_compare_exchange_n(&l->word, &w, free_now | US__LOCK_HELD, 0,
+                                   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+    return us__lock_try_stale(l, w);
+  __atomic_store_n(&l->owner, (const void *)&us__self, __ATOMIC_RELAXED);
+  return 1;
+}
+
+void us__lock_wake(us__lock_t *l);
+static inline void us__lock_drop(us__lock_t *l) {
+  __atomic_store_n(&l->owner, NULL, __ATOMIC_RELAXED);
+  /* Only its holder frees it, in the generation it was taken in: an
+   * exchange does, and tells whether anyone waits. */
+  uint32_t w = __atomic_exchange_n(&l->word, us__gen() << US__LOCK_GEN_SHIFT,
+                                   __ATOMIC_RELEASE);
+  if ((w & US__LOCK_STATE) == US__LOCK_WAITED)
+    us__lock_wake(l);
+}
+
+/* Waits for l for op, within op's deadline, with the host's lock
+ * released. 0, or -EAGAIN (non-blocking, or nowait), -ETIMEDOUT, -EBADF
+ * (closed meanwhile), -EDEADLK (this thread holds it already: a signal
+ * handler using the object its call is using), a signal's error. */
+int us__op_lock_wait(us__op_t *op, us__lock_t *l, int nowait);
+
+/* us__op_begin, then takes l for the call: on failure nothing is held. */
+static inline int us__op_begin_locked(us__op_t *op, us_socket_t *s,
+                                      us__lock_t *l, int nowait) {
+  int r = us__op_begin(op, s);
+  if (r < 0)
+    return r;
+  if (us__lock_try(l) || (r = us__op_lock_wait(op, l, nowait)) == 0) {
+    op->held = l;
+    return 0;
+  }
+  us__op_end(op);
+  return r;
+}
 
 /* The hooks in force (never NULL). */
 extern const us_host_t *us__host;

@@ -9,61 +9,62 @@
 
 #include <errno.h>
 
-/* Lock words: the state in the low bits, the generation above them. */
 #define FREE 0u
-#define HELD 1u
-#define WAITED 2u /* held, and someone may be waiting to be woken */
-#define STATE 3u
-#define GEN_SHIFT 2
+#define HELD US__LOCK_HELD
+#define WAITED US__LOCK_WAITED
+#define STATE US__LOCK_STATE
+#define GEN_SHIFT US__LOCK_GEN_SHIFT
 
 /* Busy words: the count in the low bits, the generation above them. */
 #define COUNT_BITS 20
 #define COUNT ((1u << COUNT_BITS) - 1)
 
-static uint32_t fork_gen;
-/* Each thread's own address: the owner of what it holds. */
-static _Thread_local char me;
+uint32_t us__fork_gen __attribute__((visibility("hidden")));
 
-static void forked(void) { __atomic_add_fetch(&fork_gen, 1, __ATOMIC_RELAXED); }
-
-static uint32_t gen(void) {
-  return __atomic_load_n(&fork_gen, __ATOMIC_RELAXED);
+static void forked(void) {
+  __atomic_add_fetch(&us__fork_gen, 1, __ATOMIC_RELAXED);
 }
+
+static uint32_t gen(void) { return us__gen(); }
 
 void us__fork_watch(void) { us__sys_on_fork(forked); }
 
 /* ---- busy count ------------------------------------------------------- */
 
-static uint32_t busy_word(uint32_t g, uint32_t count) {
-  return (g << COUNT_BITS) | count;
-}
+static uint32_t busy_gen(uint32_t w) { return w >> COUNT_BITS; }
 
-void us__socket_hold(us_socket_t *s) {
-  uint32_t g = gen(), w = __atomic_load_n(&s->busy, __ATOMIC_RELAXED);
-  uint32_t want;
-  do /* a count from another generation is none */
-    want = busy_word(g, (w >> COUNT_BITS == (g & (UINT32_MAX >> COUNT_BITS))
-                             ? (w & COUNT)
-                             : 0) +
-                            1);
+static uint32_t short_gen(uint32_t g) { return g & (UINT32_MAX >> COUNT_BITS); }
+
+/* The first hold in a child of a count from its parent: that count is
+ * none, and becomes ours alone (a thread adding to the stale count
+ * meanwhile comes here too, and adds to ours). Out of line: it happens
+ * once per socket and fork, and the usual hold stays small. */
+__attribute__((noinline, cold)) static void hold_stale(us_socket_t *s,
+                                                       uint32_t g) {
+  uint32_t w = __atomic_load_n(&s->busy, __ATOMIC_RELAXED), want;
+  do
+    want = busy_gen(w) == short_gen(g) ? w + 1 : (g << COUNT_BITS) | 1;
   while (!__atomic_compare_exchange_n(&s->busy, &w, want, 1, __ATOMIC_SEQ_CST,
                                       __ATOMIC_RELAXED));
 }
 
-unsigned us__socket_busy(const us_socket_t *s) {
-  uint32_t w = __atomic_load_n(&s->busy, __ATOMIC_SEQ_CST);
-  uint32_t g = gen() & (UINT32_MAX >> COUNT_BITS);
-  return w >> COUNT_BITS == g ? w & COUNT : 0;
+uint32_t us__socket_hold(us_socket_t *s) {
+  uint32_t g = gen();
+  uint32_t w = __atomic_fetch_add(&s->busy, 1, __ATOMIC_SEQ_CST);
+  if (busy_gen(w) != short_gen(g))
+    hold_stale(s, g);
+  return g;
 }
 
-void us__socket_release(us_socket_t *s) {
-  uint32_t g = gen() & (UINT32_MAX >> COUNT_BITS);
-  uint32_t w = __atomic_load_n(&s->busy, __ATOMIC_RELAXED);
-  do {
-    if (w >> COUNT_BITS != g || (w & COUNT) == 0)
-      return; /* held before a fork, by a thread this process lacks */
-  } while (!__atomic_compare_exchange_n(&s->busy, &w, w - 1, 1,
-                                        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
+unsigned us__socket_busy(const us_socket_t *s) {
+  uint32_t w = __atomic_load_n(&s->busy, __ATOMIC_SEQ_CST);
+  return busy_gen(w) == short_gen(gen()) ? w & COUNT : 0;
+}
+
+void us__socket_release(us_socket_t *s, uint32_t held_in) {
+  if (held_in != gen())
+    return; /* held before a fork, by a thread this process lacks */
+  uint32_t w = __atomic_fetch_sub(&s->busy, 1, __ATOMIC_SEQ_CST);
   /* The last user of a socket closed meanwhile closes its descriptor for
    * real. */
   if ((w & COUNT) == 1) {
@@ -75,40 +76,32 @@ void us__socket_release(us_socket_t *s) {
 
 /* ---- locks ------------------------------------------------------------ */
 
+_Thread_local char us__self
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+
 void us__lock_init(us__lock_t *l) {
   l->word = FREE;
   l->owner = NULL;
 }
 
-static void took(us__lock_t *l) {
-  __atomic_store_n(&l->owner, (const void *)&me, __ATOMIC_RELAXED);
-}
-
 /* Takes l if it is free, or was held in another generation, as `as`
  * (HELD, or WAITED after a wait: others may still be waiting). */
 static int take(us__lock_t *l, uint32_t w, uint32_t as) {
-  uint32_t mine = gen() << GEN_SHIFT;
+  uint32_t mine = us__gen() << GEN_SHIFT;
   if ((w & ~STATE) == mine && (w & STATE) != FREE)
     return 0;
   if (!__atomic_compare_exchange_n(&l->word, &w, mine | as, 0, __ATOMIC_ACQUIRE,
                                    __ATOMIC_RELAXED))
     return 0;
-  took(l);
+  __atomic_store_n(&l->owner, (const void *)&us__self, __ATOMIC_RELAXED);
   return 1;
 }
 
-int us__lock_try(us__lock_t *l) {
-  return take(l, __atomic_load_n(&l->word, __ATOMIC_RELAXED), HELD);
-}
+int us__lock_try_stale(us__lock_t *l, uint32_t w) { return take(l, w, HELD); }
 
-void us__lock_drop(us__lock_t *l) {
-  __atomic_store_n(&l->owner, NULL, __ATOMIC_RELAXED);
-  uint32_t w = __atomic_fetch_and(&l->word, ~STATE, __ATOMIC_RELEASE);
-  if ((w & STATE) == WAITED)
-    us__sys_lock_wake(&l->word);
-}
+void us__lock_wake(us__lock_t *l) { us__sys_lock_wake(&l->word); }
 
-static int lock_wait(us__op_t *op, us__lock_t *l, int nowait) {
+int us__op_lock_wait(us__op_t *op, us__lock_t *l, int nowait) {
   us_socket_t *s = op->s;
   uint32_t as = HELD;
   for (;;) {
@@ -120,7 +113,7 @@ static int lock_wait(us__op_t *op, us__lock_t *l, int nowait) {
     /* This thread holds it already: a signal handler, or a callback run
      * during the call, uses the object the call is using. Waiting would
      * never end. */
-    if (__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == &me)
+    if (__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == &us__self)
       return -EDEADLK;
     if (nowait || s->timeout_ns == 0)
       return -EAGAIN;
@@ -146,23 +139,4 @@ static int lock_wait(us__op_t *op, us__lock_t *l, int nowait) {
     return -EBADF;
   }
   return 0;
-}
-
-int us__op_begin_locked(us__op_t *op, us_socket_t *s, us__lock_t *l,
-                        int nowait) {
-  int r = us__op_begin(op, s);
-  if (r == 0 && (r = us__op_lock(op, l, nowait)) < 0)
-    us__op_end(op);
-  return r;
-}
-
-int us__op_lock(us__op_t *op, us__lock_t *l, int nowait) {
-  if (us__lock_try(l)) {
-    op->held = l;
-    return 0;
-  }
-  int r = lock_wait(op, l, nowait);
-  if (r == 0)
-    op->held = l;
-  return r;
 }

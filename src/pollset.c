@@ -19,6 +19,7 @@ typedef struct entry {
   int armed;  /* 0 once a one-shot wait reported it */
   void *data;
   us_socket_t *sock; /* held while registered, or NULL for a bare fd */
+  uint32_t held_in;  /* what holding sock returned */
 } entry_t;
 
 struct us_pollset {
@@ -57,7 +58,7 @@ void us_pollset_free(us_pollset_t *ps) {
   ps->ops->free(ps->impl);
   for (size_t i = 0; i < ps->n; i++)
     if (ps->ent[i].sock)
-      us__socket_release(ps->ent[i].sock);
+      us__socket_release(ps->ent[i].sock, ps->ent[i].held_in);
   free(ps->ent);
   free(ps->slot_of);
   free(ps);
@@ -141,10 +142,10 @@ static int add(us_pollset_t *ps, int fd, int events, void *data,
     if (r < 0)
       return r;
     if (e->sock != sock) {
-      if (sock)
-        us__socket_hold(sock);
+      uint32_t held_in = sock ? us__socket_hold(sock) : 0;
       if (e->sock)
-        us__socket_release(e->sock);
+        us__socket_release(e->sock, e->held_in);
+      e->held_in = held_in;
     }
     e->events = events;
     e->armed = 1;
@@ -157,9 +158,8 @@ static int add(us_pollset_t *ps, int fd, int events, void *data,
     return r;
   if ((r = ps->ops->add(ps->impl, ps->n, fd, events)) < 0)
     return r;
-  if (sock)
-    us__socket_hold(sock);
   e = &ps->ent[ps->n];
+  e->held_in = sock ? us__socket_hold(sock) : 0;
   e->fd = fd;
   e->events = events;
   e->armed = 1;
@@ -194,6 +194,7 @@ int us_pollset_remove(us_pollset_t *ps, int fd) {
   if (r < 0)
     return r;
   us_socket_t *sock = e->sock;
+  uint32_t held_in = e->held_in;
   ps->slot_of[fd] = 0;
   if (slot != last) {
     ps->ent[slot] = ps->ent[last];
@@ -201,7 +202,7 @@ int us_pollset_remove(us_pollset_t *ps, int fd) {
   }
   ps->n--;
   if (sock) /* last: it may close fd */
-    us__socket_release(sock);
+    us__socket_release(sock, held_in);
   return 0;
 }
 
