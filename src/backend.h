@@ -55,8 +55,8 @@ int64_t us__sys_now(void);
 /* Waits while *word holds value, for at most timeout_ns (< 0: no limit);
  * may return early. -EINTR if a signal came, else 0. */
 int us__sys_lock_wait(uint32_t *word, uint32_t value, int64_t timeout_ns);
-/* Wakes one thread waiting on word. */
-void us__sys_lock_wake(uint32_t *word);
+/* Wakes one thread waiting on word, or all of them. */
+void us__sys_lock_wake(uint32_t *word, int all);
 /* fn runs in the child of every later fork() (once registered, it stays:
  * one fn for the process). */
 void us__sys_on_fork(void (*fn)(void));

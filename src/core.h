@@ -155,6 +155,8 @@ static inline int us__lock_try(us__lock_t *l) {
 }
 
 void us__lock_wake(us__lock_t *l);
+/* Wakes every thread waiting for l (they look again: a close). */
+void us__lock_wake_all(us__lock_t *l);
 static inline void us__lock_drop(us__lock_t *l) {
   __atomic_store_n(&l->owner, NULL, __ATOMIC_RELAXED);
   /* Only its holder frees it, in the generation it was taken in: an

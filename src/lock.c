@@ -99,9 +99,24 @@ static int take(us__lock_t *l, uint32_t w, uint32_t as) {
 
 int us__lock_try_stale(us__lock_t *l, uint32_t w) { return take(l, w, HELD); }
 
-void us__lock_wake(us__lock_t *l) { us__sys_lock_wake(&l->word); }
+void us__lock_wake(us__lock_t *l) { us__sys_lock_wake(&l->word, 0); }
+
+void us__lock_wake_all(us__lock_t *l) { us__sys_lock_wake(&l->word, 1); }
+
+static int lock_wait(us__op_t *op, us__lock_t *l, int nowait, int *slept);
 
 int us__op_lock_wait(us__op_t *op, us__lock_t *l, int nowait) {
+  int slept = 0, r = lock_wait(op, l, nowait, &slept);
+  /* A waiter that leaves without the lock (closed, timed out, a signal)
+   * may have taken the wake meant for the next one: it passes it on, or
+   * that one would sleep on to its deadline. A spare wake costs the one
+   * it wakes only a look at the word. */
+  if (r < 0 && slept)
+    us__lock_wake(l);
+  return r;
+}
+
+static int lock_wait(us__op_t *op, us__lock_t *l, int nowait, int *slept) {
   us_socket_t *s = op->s;
   uint32_t as = HELD;
   for (;;) {
@@ -128,6 +143,7 @@ int us__op_lock_wait(us__op_t *op, us__lock_t *l, int nowait) {
     as = WAITED;
     /* Waits without the host's lock: the holder may need it to finish. */
     us__op_unlock(op);
+    *slept = 1;
     int r = us__sys_lock_wait(&l->word, waited, left);
     if (r == -EINTR && (r = us__op_retry(op, r, 0)) < 0)
       return r;

@@ -64,6 +64,9 @@ int us_socket_close(us_socket_t *s) {
     /* Wake the calls blocked on it; the last to leave closes it, so that
      * its number cannot be reused under them. */
     us__sys_shutdown(fd, SHUT_RDWR);
+    /* Calls waiting for their turn look again, and see it closed. */
+    us__lock_wake_all(&s->rx_lock);
+    us__lock_wake_all(&s->tx_lock);
     /* Handed over after the shutdown, which must not meet a number that
      * the last user closed meanwhile. If that user left before seeing it,
      * the descriptor is still ours to close. */

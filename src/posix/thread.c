@@ -4,6 +4,7 @@
 #include "../backend.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <time.h>
 
@@ -39,11 +40,12 @@ int us__sys_lock_wait(uint32_t *word, uint32_t value, int64_t timeout_ns) {
 #endif
 }
 
-void us__sys_lock_wake(uint32_t *word) {
+void us__sys_lock_wake(uint32_t *word, int all) {
 #ifdef __linux__
-  syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0);
+  syscall(SYS_futex, word, FUTEX_WAKE, all ? INT_MAX : 1, NULL, NULL, 0);
 #else
   (void)word;
+  (void)all;
 #endif
 }
 

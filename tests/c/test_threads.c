@@ -135,16 +135,16 @@ static void *readline_once(void *arg) {
   return NULL;
 }
 
-/* One reader blocked in the kernel, one waiting for it: close wakes
- * both, and the stream's buffers may be freed once they have left. */
+/* One reader blocked in the kernel, three waiting for it: close wakes
+ * them all, and the stream's buffers may be freed once they have left. */
 static void close_wakes_blocked_and_waiting_readers(void) {
   us_socket_t a, b;
   us_bufstream_t bs;
-  struct blocked k[2];
-  pthread_t t[2];
+  struct blocked k[4];
+  pthread_t t[4];
   tcp_pair(&a, &b);
   ASSERT_OK(us_bufstream_init(&bs, &b, 64));
-  for (int i = 0; i < 2; i++) {
+  for (int i = 0; i < 4; i++) {
     k[i].s = &b;
     k[i].b = &bs;
     k[i].result = 1;
@@ -153,10 +153,10 @@ static void close_wakes_blocked_and_waiting_readers(void) {
   usleep(200000);
   int64_t t0 = now_ms();
   ASSERT_OK(us_bufstream_close(&bs));
-  for (int i = 0; i < 2; i++)
+  for (int i = 0; i < 4; i++)
     pthread_join(t[i], NULL);
   ASSERT(now_ms() - t0 < 3000);
-  for (int i = 0; i < 2; i++)
+  for (int i = 0; i < 4; i++)
     ASSERT_EQ(k[i].result, -EBADF);
   us_bufstream_free(&bs);
   us_socket_close(&a);

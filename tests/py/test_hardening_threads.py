@@ -214,18 +214,20 @@ def test_socket_closed_after_buffered_close_race_still_wakes_its_own_recv(listen
 
 
 @pytest.mark.parametrize("buffered", [False, True])
-def test_close_wakes_a_reader_blocked_and_one_waiting_behind_it(tcp_pair, buffered):
+def test_close_wakes_a_reader_blocked_and_those_waiting_behind_it(tcp_pair, buffered):
+    """One reader in the kernel, three waiting their turn (blocking: they
+    would wait for good): close() ends all four promptly."""
     cli, srv = tcp_pair
     f = srv.makefile("rb", 4096) if buffered else srv
-    (t1, out1), (t2, out2) = (start_blocked_reader(f.readline) for _ in range(2))
-    time.sleep(0.2)
+    readers = [start_blocked_reader(f.readline) for _ in range(4)]
+    time.sleep(0.3)
     t0 = time.monotonic()
     f.close()
-    for t in (t1, t2):
+    for t, _ in readers:
         t.join(5)
     assert time.monotonic() - t0 < 3
-    for out in (out1, out2):
-        assert isinstance(out[0], OSError) and out[0].errno == errno.EBADF, out
+    for _, out in readers:
+        assert out and isinstance(out[0], OSError) and out[0].errno == errno.EBADF, out
 
 
 def test_a_reader_waiting_behind_another_keeps_its_timeout(tcp_pair):
