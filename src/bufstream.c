@@ -192,7 +192,7 @@ ssize_t us_bufstream_write(us_bufstream_t *b, const void *buf, size_t len) {
   if (us__lock_try(lock)) {
     if (len <= b->wcap - b->wlen) {
       ssize_t r = (ssize_t)len;
-      if (b->sock->fd < 0) {
+      if (us__fd(b->sock) < 0) {
         r = -EBADF;
       } else {
         memcpy(b->wbuf + b->wlen, buf, len);

@@ -30,8 +30,8 @@ int us__op_begin(us__op_t *op, us_socket_t *s) {
   op->unlocked = 0;
   op->token = NULL;
   op->held = NULL;
-  op->fd = s->fd;
-  if (s->fd < 0)
+  op->fd = us__fd(s);
+  if (op->fd < 0)
     return -EBADF;
   if (s->pending_err) { /* held back behind bytes already returned */
     int err = s->pending_err;
@@ -87,7 +87,7 @@ int us__op_wait(us__op_t *op, int events) {
     }
     us__op_unlock(op);
     int r = us__sys_wait(op->fd, events, left);
-    if (s->fd < 0) /* closed by another thread, which woke the wait */
+    if (us__fd(s) < 0) /* closed by another thread, which woke the wait */
       return -EBADF;
     if (r > 0)
       return 0; /* ready, or an error the next call will report */
@@ -97,19 +97,19 @@ int us__op_wait(us__op_t *op, int events) {
       return r;
     if ((r = after_signal(op)) < 0)
       return r;
-    if (s->fd < 0) /* closed by a signal handler */
+    if (us__fd(s) < 0) /* closed by a signal handler */
       return -EBADF;
   }
 }
 
 int us__op_retry(us__op_t *op, int err, int events) {
-  if (op->s->fd < 0) /* closed by another thread meanwhile */
+  if (us__fd(op->s) < 0) /* closed by another thread meanwhile */
     return -EBADF;
   if (err == -EINTR) {
     int r = after_signal(op);
     if (r < 0)
       return r;
-    if (op->s->fd < 0)
+    if (us__fd(op->s) < 0)
       return -EBADF;
     /* A storm of signals must not outlast the deadline: without this
      * check a call retried on each EINTR would never time out. */
@@ -152,7 +152,7 @@ ssize_t us__op_finish(us__op_t *op, size_t done, int err) {
   us__op_end(op);
   if (done == 0)
     return err;
-  if (err < 0 && lasting(err) && op->s->fd >= 0)
+  if (err < 0 && lasting(err) && us__fd(op->s) >= 0)
     op->s->pending_err = err;
   return (ssize_t)done;
 }

@@ -187,6 +187,11 @@ static inline int us__op_begin_locked(us__op_t *op, us_socket_t *s,
   return r;
 }
 
+/* s's descriptor, read as another thread's close may be writing it. */
+static inline int us__fd(const us_socket_t *s) {
+  return __atomic_load_n(&s->fd, __ATOMIC_RELAXED);
+}
+
 /* The hooks in force (never NULL). */
 extern const us_host_t *us__host;
 

@@ -82,7 +82,7 @@ ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
    * releasing the host's lock; if they are gone after all, the call goes
    * the usual way below. */
   if (stream && !from && s->rx_known && op->lazy && !op->unlocked &&
-      s->fd >= 0) {
+      us__fd(s) >= 0) {
     ssize_t n = us__sys_recv(op->fd, buf, len, flags | MSG_DONTWAIT);
     if (n > 0) {
       note_received(s, n, flags);
@@ -98,7 +98,7 @@ ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
     int fd = op->fd;
     ssize_t n = from ? us__sys_recvfrom(fd, buf, len, flags, from)
                      : us__sys_recv(fd, buf, len, flags);
-    if (op->s->fd < 0) /* closed by another thread meanwhile */
+    if (us__fd(op->s) < 0) /* closed by another thread meanwhile */
       return -EBADF;
     if (n >= 0 && stream)
       note_received(s, n, flags);
@@ -116,7 +116,7 @@ ssize_t us__send_once(us__op_t *op, const void *buf, size_t len, int flags,
   /* Tried without waiting, a small send keeps the host's lock; only one
    * that must wait releases it (and sends again below). */
   if (op->lazy && !op->unlocked && len <= US__LOCKED_SEND_MAX &&
-      op->s->fd >= 0) {
+      us__fd(op->s) >= 0) {
     int fd = op->fd;
     ssize_t n = to ? us__sys_sendto(fd, buf, len, flags | MSG_DONTWAIT, to)
                    : us__sys_send(fd, buf, len, flags | MSG_DONTWAIT);
@@ -129,7 +129,7 @@ ssize_t us__send_once(us__op_t *op, const void *buf, size_t len, int flags,
     int fd = op->fd;
     ssize_t n = to ? us__sys_sendto(fd, buf, len, flags, to)
                    : us__sys_send(fd, buf, len, flags);
-    if (op->s->fd < 0) /* closed by another thread meanwhile */
+    if (us__fd(op->s) < 0) /* closed by another thread meanwhile */
       return -EBADF;
     if (n >= 0 || !wait_allowed((int)n, flags))
       return n;
@@ -147,7 +147,7 @@ ssize_t us_sendto(us_socket_t *s, const void *buf, size_t len, int flags,
                   const us_addr_t *to) {
   us__op_t op;
   if (to && to->family != s->family)
-    return s->fd < 0 ? -EBADF : -EAFNOSUPPORT;
+    return us__fd(s) < 0 ? -EBADF : -EAFNOSUPPORT;
   if (to && to->port == 0)
     return -EINVAL;
   ssize_t n = us__op_begin_locked(&op, s, &s->tx_lock, no_wait(flags));

@@ -147,10 +147,11 @@ static int lock_wait(us__op_t *op, us__lock_t *l, int nowait, int *slept) {
     int r = us__sys_lock_wait(&l->word, waited, left);
     if (r == -EINTR && (r = us__op_retry(op, r, 0)) < 0)
       return r;
-    if (s->fd < 0) /* closed meanwhile: its holder was woken, and so are we */
+    if (us__fd(s) <
+        0) /* closed meanwhile: its holder was woken, and so are we */
       return -EBADF;
   }
-  if (s->fd < 0) { /* closed while we waited */
+  if (us__fd(s) < 0) { /* closed while we waited */
     us__lock_drop(l);
     return -EBADF;
   }

@@ -239,7 +239,7 @@ static int pw_done(us__waiter_t *w, int r) {
     int ev = pw->out[i].events & (e->events | ALWAYS);
     /* A held socket closed meanwhile was only shut down, which the kernel
      * reports as a hang-up; the set knows better: it is closed. */
-    if (e->sock && e->sock->fd < 0)
+    if (e->sock && us__fd(e->sock) < 0)
       ev = US_POLLNVAL;
     if (!ev)
       continue;

@@ -51,12 +51,12 @@ int us_socket_from_fd(us_socket_t *s, int fd) {
 }
 
 int us_socket_close(us_socket_t *s) {
-  int fd = s->fd;
+  /* Taken, not read: of two threads closing at once, one closes. Nothing
+   * else of s is reset: calls under way in other threads still use it,
+   * and every later call stops at the descriptor. */
+  int fd = __atomic_exchange_n(&s->fd, -1, __ATOMIC_SEQ_CST);
   if (fd < 0)
     return 0;
-  __atomic_store_n(&s->fd, -1, __ATOMIC_SEQ_CST);
-  s->pending_err = 0;
-  us__rx_forget(s);
   /* Only this process's own calls and poll sets count: a forked child
    * closing its copy must never shut down the connection it shares with
    * its parent, whose threads may be the ones using it. */
@@ -80,8 +80,7 @@ int us_socket_close(us_socket_t *s) {
 }
 
 int us_socket_detach(us_socket_t *s) {
-  int fd = s->fd;
-  s->fd = -1;
+  int fd = __atomic_exchange_n(&s->fd, -1, __ATOMIC_SEQ_CST);
   us__rx_forget(s);
   return fd;
 }
@@ -132,7 +131,7 @@ int us_accept(us_socket_t *s, us_socket_t *conn, us_addr_t *peer) {
   do
     fd = us__sys_accept(op.fd, peer, s->timeout_ns >= 0);
   while (fd < 0 && (fd = us__op_retry(&op, fd, US__IN)) == 0);
-  if (fd >= 0 && s->fd < 0) { /* closed by another thread meanwhile */
+  if (fd >= 0 && us__fd(s) < 0) { /* closed by another thread meanwhile */
     us__sys_close(fd);
     fd = -EBADF;
   }
@@ -164,7 +163,7 @@ int us_connect(us_socket_t *s, const us_addr_t *addr) {
     if (r == 0)
       r = us__sys_connect_result(op.fd);
   }
-  if (s->fd < 0) /* closed by another thread meanwhile */
+  if (us__fd(s) < 0) /* closed by another thread meanwhile */
     r = -EBADF;
   us__op_end(&op);
   return r;
