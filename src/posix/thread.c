@@ -52,11 +52,11 @@ void us__sys_lock_wake(uint32_t *word, int all) {
 static void (*on_fork)(void);
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
-static void child(void) { on_fork(); }
+static void child(void) { __atomic_load_n(&on_fork, __ATOMIC_RELAXED)(); }
 
 static void watch(void) { pthread_atfork(NULL, NULL, child); }
 
 void us__sys_on_fork(void (*fn)(void)) {
-  on_fork = fn;
+  __atomic_store_n(&on_fork, fn, __ATOMIC_RELAXED);
   pthread_once(&fork_once, watch);
 }
