@@ -52,7 +52,10 @@ typedef struct us__lock {
   const void *owner;
 } us__lock_t;
 
-/* A socket. Treat the fields as read-only; use the functions. */
+/* A socket. Treat the fields as read-only; use the functions. Threads may
+ * share one: its receiving calls run one at a time, as do its sending
+ * calls, so each call's bytes are whole (docs/threads.md). It must not
+ * be moved or copied while calls on it are under way. */
 typedef struct us_socket {
   int fd; /* -1 once closed */
   int family;
@@ -116,8 +119,11 @@ int us_socket_open(us_socket_t *s, int family, int type, int proto);
 /* Wraps an existing descriptor (its family and type are read from it). */
 int us_socket_from_fd(us_socket_t *s, int fd);
 /* Closes the descriptor. Idempotent: closing a closed socket returns 0.
- * Calls blocked on it in other threads return -EBADF promptly, and the
- * descriptor number is not reused before the last of them has left. */
+ * Calls blocked on it in other threads (in the kernel, or waiting for
+ * their turn) return -EBADF promptly, and the descriptor number is not
+ * reused before the last of them has left. In a forked child, the
+ * parent's calls and poll sets do not count: the child's close closes
+ * its own descriptor and never shuts the shared connection down. */
 int us_socket_close(us_socket_t *s);
 /* Gives up ownership of the descriptor without closing it; returns it. */
 int us_socket_detach(us_socket_t *s);
