@@ -263,7 +263,7 @@ def test_signal_handler_reading_what_its_thread_reads_fails_cleanly(tcp_pair, bu
     old = signal.signal(signal.SIGUSR1, handler)
     main = threading.main_thread().ident
     try:
-        timer = threading.Timer(0.2, signal.pthread_kill, (main, signal.SIGUSR1))
+        timer = threading.Timer(0.5, signal.pthread_kill, (main, signal.SIGUSR1))
         timer.start()
         t0 = time.monotonic()
         with pytest.raises(KeyboardInterrupt):
