@@ -7,7 +7,8 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 CMAKE_FLAGS = -DPython3_EXECUTABLE=$(PYTHON) -DUS_PYTHON=ON
 
-.PHONY: format-check all build clang asan test test-c test-py test-asan demo clean deps-test deps-demo
+.PHONY: format-check all build clang asan test test-c test-py test-asan demo clean \
+	deps-test deps-demo deps-bench deps-fuzz
 
 all: build
 
@@ -24,8 +25,9 @@ asan:
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DUS_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(ASAN_BUILD) -j2
 
-deps-%:
-	scripts/deps.sh $*
+# Explicit rules: make never applies a pattern rule to a phony target.
+deps-test deps-demo deps-bench deps-fuzz:
+	scripts/deps.sh $(@:deps-%=%)
 
 test: deps-test
 	$(MAKE) format-check
