@@ -43,14 +43,14 @@ test-c:
 	$(BUILD)/us_tests
 
 test-py:
-	PYTHONPATH=$(BUILD)/python $(PYTHON) -m pytest -q tests/py
+	PYTHONPATH=$(BUILD)/python $(PYTHON) -m pytest -q -rs tests/py
 
 # Python cannot load an ASan-built module unless the runtime comes first.
 test-asan: asan
 	$(ASAN_BUILD)/us_tests
 	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	PYTHONPATH=$(ASAN_BUILD)/python $(PYTHON) -m pytest -q -p no:cacheprovider tests/py
+	PYTHONPATH=$(ASAN_BUILD)/python $(PYTHON) -m pytest -q -rs -p no:cacheprovider tests/py
 
 demo: deps-demo
 	$(MAKE) build

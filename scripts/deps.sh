@@ -5,8 +5,9 @@
 # (scripts/fresh-check.sh): nothing may come from whatever a developer's
 # machine happens to have.
 set -eu
-# Every target builds the C core and the CPython module.
-need=(gcc make cmake git pkg-config python3 python3-dev)
+# Every target builds the C core and the CPython module; netbase gives
+# /etc/services and /etc/protocols, which getaddrinfo(host, "http") reads.
+need=(gcc make cmake git pkg-config python3 python3-dev netbase)
 case "${1:-test}" in
   # make test: format check, gcc and clang builds, C and Python tests (the
   # packaging test's venv, network namespaces with nftables, curl and

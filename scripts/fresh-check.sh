@@ -14,6 +14,7 @@
 #
 # The Debian mirror is the one this machine's apt already uses (override:
 # FRESH_MIRROR=http://...); FRESH_KEEP=1 keeps the root for a post-mortem.
+# Each command's output is also kept in build-fresh/make-<command>.log.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,6 +53,9 @@ commit=$(git -C "$top" rev-parse HEAD)
 git -C "$top" diff --quiet HEAD -- 2>/dev/null ||
   say "note: uncommitted changes are not part of the check"
 
+# The logs outlive the root, for a post-mortem.
+logs=$top/build-fresh
+mkdir -p "$logs"
 root=$(mktemp -d "${TMPDIR:-/var/tmp}/usocket-fresh.XXXXXX")
 
 cleanup() {
@@ -64,10 +68,11 @@ cleanup() {
       kill -KILL "${p#/proc/}" 2>/dev/null
   done
   # Deepest mounts first; a lazy unmount for any that stays busy.
-  findmnt -rn -o TARGET | grep -F "$root/" | sort -r | while read -r m; do
+  mounts_under() { findmnt -rn -o TARGET | grep -E "^$root(/|\$)"; }
+  mounts_under | sort -r | while read -r m; do
     umount "$m" 2>/dev/null || umount -l "$m"
   done
-  if findmnt -rn -o TARGET | grep -qF "$root/"; then
+  if mounts_under >/dev/null; then
     say "still mounted under $root; not removing it"
   elif [ "${FRESH_KEEP:-}" = 1 ]; then
     say "kept $root"
@@ -91,6 +96,9 @@ rm -f "$root.debootstrap.log"
 t1=$(stamp)
 say "root ready in $((t1 - t0)) s"
 
+# The root is a mount point of its own, as / is on a real system: `ip
+# netns` (the tests' network namespaces) remounts / and fails otherwise.
+mount --bind "$root" "$root"
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
 mount --rbind /dev "$root/dev"
@@ -119,7 +127,7 @@ in_root() {
 for s in "${steps[@]}"; do
   ts=$(stamp)
   say "make $s"
-  in_root "make $s" 2>&1 | tee "$root/make-$s.log" ||
+  in_root "make $s" 2>&1 | tee "$logs/make-$s.log" ||
     {
       say "make $s FAILED after $(($(stamp) - ts)) s"
       exit 1
