@@ -57,6 +57,7 @@ git -C "$top" diff --quiet HEAD -- 2>/dev/null ||
 logs=$top/build-fresh
 mkdir -p "$logs"
 root=$(mktemp -d "${TMPDIR:-/var/tmp}/usocket-fresh.XXXXXX")
+chmod 755 "$root" # it becomes /, which every user must be able to walk
 
 cleanup() {
   local rc=$?
