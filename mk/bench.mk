@@ -11,6 +11,7 @@ BENCH_QUICK ?=
 MICROPYTHON ?=
 
 .PHONY: bench
+CLEAN += bench/results
 
 bench: deps-bench
 	$(MAKE) build
