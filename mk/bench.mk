@@ -4,8 +4,8 @@
 #   make bench MICROPYTHON=/path/to/micropython
 #                                  the stream workloads under MicroPython
 #                                  too (several binaries: separate by ':')
-# Results: bench/results/ (results.json, ratios.png, the raw counts) and
-# the results table in bench/README.md.
+# Results: bench/results/ (results.json, ratios.png, the raw counts) and,
+# for a full run only (not BENCH_QUICK), the results table in bench/README.md.
 BENCH_REPS ?=
 BENCH_QUICK ?=
 MICROPYTHON ?=
