@@ -153,7 +153,8 @@ static PyGetSetDef sockaddr_getset[] = {
     {NULL, NULL, NULL, NULL, NULL}};
 
 static PyMethodDef sockaddr_methods[] = {
-    {"__reduce__", sockaddr_reduce, METH_NOARGS, "Pickles as the tuple form."},
+    {"__reduce__", sockaddr_reduce, METH_NOARGS,
+     "__reduce__($self, /)\n--\n\nPickles as the tuple form."},
     {NULL, NULL, 0, NULL}};
 
 static void sockaddr_dealloc(PyObject *self) {
