@@ -56,8 +56,16 @@ demo: deps-demo
 	$(MAKE) build
 	PYTHONPATH=$(BUILD)/python $(PYTHON) examples/demo.py
 
+# What the builds and tests leave in the tree (mk/*.mk add theirs with
+# CLEAN +=): the CMake builds, the C library of README's recipe, what
+# `pip install .` writes, Python's caches. fuzz/corpus-work/ stays: it is
+# what `make fuzz` found, kept for its next run (rm -rf it to start anew).
+CLEAN += $(BUILD) $(ASAN_BUILD) build-clang build-lib dist usocket.egg-info \
+  .pytest_cache
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-clang
+	rm -rf $(CLEAN)
+	find . -name .git -prune -o -name __pycache__ -type d -exec rm -rf {} +
 
 # Further targets (bench, fuzz, micropython, ...) live in mk/*.mk; a file
 # there adds its part of `make test` with EXTRA_TESTS += target.

@@ -393,28 +393,28 @@ static PyObject *poll_repr(PyObject *self) {
 
 static PyMethodDef poll_methods[] = {
     {"register", (PyCFunction)(void (*)(void))poll_register, METH_FASTCALL,
-     "register(obj, eventmask=POLLIN|POLLOUT, /)\n--\n\n"
+     "register($self, obj, eventmask=uselect.POLLIN|uselect.POLLOUT, /)\n--\n\n"
      "Watch obj (an int descriptor or an object with fileno()) for the "
      "events in eventmask. Registering again replaces the mask (and "
      "re-arms a one-shot entry); registering another object with the same "
      "descriptor replaces the first. POLLERR and POLLHUP are always "
      "reported, asked for or not."},
     {"unregister", poll_unregister, METH_O,
-     "unregister(obj, /)\n--\n\n"
+     "unregister($self, obj, /)\n--\n\n"
      "Stop watching obj (found even once closed). An object that is not "
      "registered is ignored, as in MicroPython."},
     {"modify", (PyCFunction)(void (*)(void))poll_modify, METH_FASTCALL,
-     "modify(obj, eventmask, /)\n--\n\n"
+     "modify($self, obj, eventmask, /)\n--\n\n"
      "Replace obj's eventmask and re-arm it after a one-shot ipoll(). "
      "OSError(ENOENT) if obj is not registered."},
     {"poll", (PyCFunction)(void (*)(void))poll_poll, METH_FASTCALL,
-     "poll(timeout=-1, /)\n--\n\n"
+     "poll($self, timeout=-1, /)\n--\n\n"
      "Wait until a registered object is ready, at most timeout "
      "milliseconds (an int; -1 or None: no limit). Returns a list of "
      "(obj, events) where obj is the registered object itself; an empty "
      "list on timeout."},
     {"ipoll", (PyCFunction)(void (*)(void))poll_ipoll, METH_FASTCALL,
-     "ipoll(timeout=-1, flags=0, /)\n--\n\n"
+     "ipoll($self, timeout=-1, flags=0, /)\n--\n\n"
      "As poll(), returning an iterator of (obj, events). flags=1 is "
      "one-shot: each object reported is disarmed (reports nothing, not "
      "even POLLHUP) until modify() or register() re-arms it."},

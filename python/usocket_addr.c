@@ -153,7 +153,8 @@ static PyGetSetDef sockaddr_getset[] = {
     {NULL, NULL, NULL, NULL, NULL}};
 
 static PyMethodDef sockaddr_methods[] = {
-    {"__reduce__", sockaddr_reduce, METH_NOARGS, "Pickles as the tuple form."},
+    {"__reduce__", sockaddr_reduce, METH_NOARGS,
+     "__reduce__($self, /)\n--\n\nPickles as the tuple form."},
     {NULL, NULL, 0, NULL}};
 
 static void sockaddr_dealloc(PyObject *self) {
@@ -221,13 +222,17 @@ int uspy_addr_from_obj(uspy_state *st, int family, PyObject *obj,
   Py_ssize_t n = PyTuple_Check(obj) ? PyTuple_GET_SIZE(obj) : -1;
   int ok = family == AF_INET6 ? (n >= 2 && n <= 4) : n == 2;
   if (!ok) {
-    PyErr_Format(PyExc_TypeError,
-                 family == AF_INET6
-                     ? "AF_INET6 address must be a tuple (host, port[, "
-                       "flowinfo[, scope_id]]), not %.100s"
-                     : "AF_INET address must be a tuple (host, port), not "
-                       "%.100s",
-                 Py_TYPE(obj)->tp_name);
+    const char *want = family == AF_INET6
+                           ? "an AF_INET6 address must be a (host, port[, "
+                             "flowinfo[, scope_id]]) tuple"
+                           : "an AF_INET address must be a (host, port) tuple";
+    /* Say what was wrong: the length of a tuple, or the type of the rest. */
+    if (n >= 0)
+      PyErr_Format(PyExc_TypeError, "%s, not a tuple of %zd item%s", want, n,
+                   n == 1 ? "" : "s");
+    else
+      PyErr_Format(PyExc_TypeError, "%s, not %.100s", want,
+                   Py_TYPE(obj)->tp_name);
     return -1;
   }
   PyObject *hostobj = PyTuple_GET_ITEM(obj, 0);

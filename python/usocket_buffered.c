@@ -202,24 +202,31 @@ static void buf_dealloc(PyObject *self) {
 
 static PyMethodDef buf_methods[] = {
     FAST("readline", buf_readline,
-         "readline([size])\n--\n\nOne line, with its newline."),
-    FAST("read", buf_read, "read([size])\n--\n\nsize bytes, or all until EOF."),
+         "readline($self, size=-1, /)\n--\n\nOne line, with its newline "
+         "(at most size bytes; -1 or None: no limit)."),
+    FAST("read", buf_read,
+         "read($self, size=-1, /)\n--\n\nsize bytes, or all until EOF "
+         "when size is -1 or None."),
     {"readinto", buf_readinto, METH_O,
-     "readinto(buf)\n--\n\nFill a writable buffer; return the count."},
+     "readinto($self, buf, /)\n--\n\nFill a writable buffer; return the "
+     "count."},
     {"write", buf_write, METH_O,
-     "write(buf)\n--\n\nBuffer bytes for the socket; return the count."},
+     "write($self, buf, /)\n--\n\nBuffer bytes for the socket; return "
+     "the count."},
     {"flush", buf_flush, METH_NOARGS,
-     "flush()\n--\n\nWrite out what is buffered."},
+     "flush($self, /)\n--\n\nWrite out what is buffered."},
     {"close", buf_close, METH_NOARGS,
-     "close()\n--\n\nFlush, then close the socket."},
+     "close($self, /)\n--\n\nFlush, then close the socket."},
     {"fileno", buf_fileno, METH_NOARGS,
-     "fileno()\n--\n\nThe socket's descriptor."},
+     "fileno($self, /)\n--\n\nThe socket's descriptor."},
     {"readable", buf_readable, METH_NOARGS,
-     "readable()\n--\n\nWhether the mode has 'r'."},
+     "readable($self, /)\n--\n\nWhether the mode has 'r'."},
     {"writable", buf_writable, METH_NOARGS,
-     "writable()\n--\n\nWhether the mode has 'w'."},
-    {"__enter__", buf_enter, METH_NOARGS, "Return the stream."},
-    FAST("__exit__", buf_exit, "Close the stream."),
+     "writable($self, /)\n--\n\nWhether the mode has 'w'."},
+    {"__enter__", buf_enter, METH_NOARGS,
+     "__enter__($self, /)\n--\n\nReturn the stream."},
+    FAST("__exit__", buf_exit,
+         "__exit__($self, /, *exc_info)\n--\n\nClose the stream."),
     {NULL, NULL, 0, NULL}};
 
 static PyGetSetDef buf_getset[] = {
