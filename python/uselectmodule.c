@@ -460,8 +460,9 @@ static PyMethodDef poll_methods[] = {
      "Watch obj (an int descriptor or an object with fileno()) for the "
      "events in eventmask. Registering again replaces the mask (and "
      "re-arms a one-shot entry); registering another object with the same "
-     "descriptor replaces the first. POLLERR and POLLHUP are always "
-     "reported, asked for or not."},
+     "descriptor replaces the first. POLLERR, POLLHUP and POLLNVAL are "
+     "always reported, asked for or not. A usocket socket is watched by "
+     "its own descriptor; a closed object is OSError(EBADF)."},
     {"unregister", poll_unregister, METH_O,
      "unregister(obj, /)\n--\n\n"
      "Stop watching obj (found even once closed). An object that is not "
@@ -539,7 +540,8 @@ static PyMethodDef sel_methods[] = {
      "Wait until objects of rlist are readable, of wlist writable, or of "
      "xlist in error or hung up, at most timeout seconds (None: no limit). "
      "Returns three lists of the objects passed in. A descriptor that is "
-     "not open raises OSError(EBADF)."},
+     "not open, or an object closed before or during the call, raises "
+     "OSError(EBADF)."},
     {NULL, NULL, 0, NULL}};
 
 static int sel_exec(PyObject *m) {
