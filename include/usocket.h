@@ -135,7 +135,10 @@ ssize_t us_send(us_socket_t *s, const void *buf, size_t len, int flags);
  * count sent even on failure; non-blocking and full: -EAGAIN. */
 int us_sendall(us_socket_t *s, const void *buf, size_t len, int flags,
                size_t *sent);
-/* One receive of at most len bytes; 0 at EOF. */
+/* One receive of at most len bytes; 0 at EOF. Every receive returns the
+ * count it copied: with MSG_TRUNC a datagram's whole length is not
+ * reported; on a stream socket MSG_TRUNC (which would drop bytes without
+ * copying them) is -EINVAL. */
 ssize_t us_recv(us_socket_t *s, void *buf, size_t len, int flags);
 /* One receive of at most max bytes into a sink, growing it only as far as
  * the data that has arrived: a huge max allocates nothing up front. */
@@ -313,7 +316,8 @@ int us_pollset_new(us_pollset_t **ps, int flags);
 void us_pollset_free(us_pollset_t *ps);
 /* Watches fd for events (US_POLLIN|US_POLLOUT; ERR/HUP/NVAL accepted and
  * implied), or, if fd is already in the set, replaces its mask and data;
- * either way it is armed. Unknown bits: -EINVAL; fd not open: -EBADF. */
+ * either way it is armed. Unknown bits: -EINVAL; fd not open: -EBADF,
+ * found before anything is sized by fd's number. */
 int us_pollset_add(us_pollset_t *ps, int fd, int events, void *data);
 /* As us_pollset_add for s's descriptor, and holds s until removed (s must
  * stay valid that long): closing s meanwhile shuts it down at once (the
@@ -335,9 +339,10 @@ size_t us_pollset_count(const us_pollset_t *ps);
 int us_pollset_at(const us_pollset_t *ps, size_t i, us_pollev_t *ev);
 /* Waits up to timeout_ns (US_TIMEOUT_BLOCK: no limit; 0: a check) for
  * registered descriptors to be ready and writes at most max of them to
- * out. Returns the count, 0 when the time passed, or a negative errno:
- * -EBUSY if another wait on the set is under way, or the host's error
- * after a signal. flags: 0 or US_POLL_ONESHOT. */
+ * out (never more than were registered when the wait began). Returns
+ * the count, 0 when the time passed, or a negative errno: -EBUSY if
+ * another wait on the set is under way, or the host's error after a
+ * signal. flags: 0 or US_POLL_ONESHOT. */
 int us_pollset_wait(us_pollset_t *ps, us_pollev_t *out, size_t max,
                     int64_t timeout_ns, int flags);
 /* The backend in use: "epoll" or "poll". */

@@ -63,17 +63,31 @@ static void note_received(us_socket_t *s, ssize_t n, int flags) {
     us__rx_taken(s, (size_t)n);
 }
 
+/* What a receive of at most len bytes wrote: with MSG_TRUNC the kernel
+ * counts a datagram's whole length, and no caller may see more bytes than
+ * were copied into its buffer. */
+static ssize_t copied(ssize_t n, size_t len) {
+  return n > 0 && (size_t)n > len ? (ssize_t)len : n;
+}
+
 ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
                       us_addr_t *from) {
   us_socket_t *s = op->s;
   int stream = s->type == SOCK_STREAM;
+#ifdef MSG_TRUNC
+  /* On a stream, MSG_TRUNC drops the bytes without copying them (Linux's
+   * TCP): there is nothing to return for them. */
+  if (stream && (flags & MSG_TRUNC))
+    return -EINVAL;
+#endif
 #ifdef MSG_DONTWAIT
   /* Bytes a peek already saw (readline's next line) are taken without
    * releasing the host's lock; if they are gone after all, the call goes
    * the usual way below. */
   if (stream && !from && s->rx_known && op->lazy && !op->unlocked &&
       s->fd >= 0) {
-    ssize_t n = us__sys_recv(op->fd, buf, len, flags | MSG_DONTWAIT);
+    ssize_t n =
+        copied(us__sys_recv(op->fd, buf, len, flags | MSG_DONTWAIT), len);
     if (n > 0) {
       note_received(s, n, flags);
       return n;
@@ -86,8 +100,9 @@ ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
   us__op_unlock(op);
   for (;;) {
     int fd = op->fd;
-    ssize_t n = from ? us__sys_recvfrom(fd, buf, len, flags, from)
-                     : us__sys_recv(fd, buf, len, flags);
+    ssize_t n = copied(from ? us__sys_recvfrom(fd, buf, len, flags, from)
+                            : us__sys_recv(fd, buf, len, flags),
+                       len);
     if (op->s->fd < 0) /* closed by another thread meanwhile */
       return -EBADF;
     if (n >= 0 && stream)

@@ -187,8 +187,9 @@ def test_register_refuses_negative_and_closed_descriptors():
         p.register(Fileno(-5))
     s = socket.socket()
     s.close()  # fileno() is -1 now
-    with pytest.raises(ValueError):
+    with pytest.raises(OSError) as e:
         p.register(s)
+    assert e.value.errno == errno.EBADF
     r, w = os.pipe()
     os.close(r)
     os.close(w)
@@ -565,8 +566,9 @@ def test_closed_usocket_socket_still_registered_is_pollnval():
     assert p.poll(0) == []
     p.modify(s, IN)
     assert p.poll(0) == [(s, NVAL)]
-    with pytest.raises(ValueError):
+    with pytest.raises(OSError) as e:
         p.register(s)  # fileno() is -1 now
+    assert e.value.errno == errno.EBADF
     os.fstat(fd)  # still open: no other file can take the number yet
     p.unregister(s)
     with pytest.raises(OSError):
