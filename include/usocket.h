@@ -63,15 +63,27 @@ typedef struct us_socket {
 } us_socket_t;
 
 /* How a blocking call cooperates with its host (an interpreter or plain C).
- * Any member may be NULL. */
+ * Any member may be NULL.
+ *
+ * Signals: in the thread that runs the host's handlers, a signal that
+ * comes at any moment of a blocking call (before, during or after its
+ * kernel wait) runs check_signals promptly, never only at the deadline:
+ * each wait blocks signals, runs check_signals, releases the lock and lets
+ * them in atomically with the kernel wait (ppoll), and sends and receives
+ * never block in the kernel (MSG_DONTWAIT) but wait that way. A handler
+ * may run with signals blocked, when one came just before a wait. */
 typedef struct us_host {
   /* Before a call may block: release the host's lock; returns a token. */
   void *(*unlock)(void);
   /* After it: take the lock back. */
   void (*lock)(void *token);
-  /* After EINTR, lock held: run pending signal handlers. Return 0 to retry
-   * with the remaining time, or a negative errno (-EINTR) to give up. */
+  /* Lock held, before each wait of the thread below and after EINTR: run
+   * pending signal handlers. Return 0 to go on with the remaining time, or
+   * a negative errno (-EINTR) to give up. */
   int (*check_signals)(void);
+  /* Lock held: nonzero if the calling thread is one whose handlers run
+   * (CPython: the main thread). NULL: every thread is. */
+  int (*handles_signals)(void);
 } us_host_t;
 
 /* Installs the host's hooks for every later call (NULL: plain C defaults,
