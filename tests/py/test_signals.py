@@ -360,3 +360,39 @@ def test_ctrl_c_ends_a_large_blocked_send_promptly(name):
     word, at = out.split()
     assert word == "KeyboardInterrupt"
     assert float(at) - sent < PROMPT + slack
+
+
+# ---- the same under MicroPython ---------------------------------------------
+
+MP_KINDS = ["accept", "connect", "read", "readline", "recv", "sendall",
+            "write"]
+MP_DELIVERIES = int(os.environ.get("US_SIGNAL_MP_DELIVERIES", "150"))
+
+
+@pytest.mark.parametrize("kind", MP_KINDS)
+def test_sigint_at_a_random_moment_interrupts_the_call_under_micropython(kind):
+    """The same under MicroPython (MICROPYTHON names a binary built with
+    usocket): mp_sigint_thread.py delivers SIGINT from a thread of its own
+    into the blocked main thread, with the same bound and its own slack."""
+    import subprocess
+    import sys
+    mp = os.environ.get("MICROPYTHON", "").split(":")[0]
+    if not mp:
+        pytest.skip("MICROPYTHON is not set")
+    here = os.path.dirname(os.path.abspath(__file__))
+    args = [mp, "-X", "heapsize=64M", os.path.join(here, "mp_sigint_thread.py"),
+            kind, str(MP_DELIVERIES)]
+    full = Connect(False) if kind == "connect" else None
+    if full:
+        args.append(str(full.addr[1]))
+    try:
+        # Each miss costs the script's 1.5 s watchdog: bounded well within
+        # the hang guard, with the output so far kept.
+        r = subprocess.run(args, capture_output=True, text=True, timeout=15)
+        out = r.stdout + r.stderr
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode() + " (timed out)"
+    finally:
+        if full:
+            full.close()
+    assert out.splitlines()[-1:] == ["done %d" % MP_DELIVERIES], out[-2000:]
