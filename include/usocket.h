@@ -122,7 +122,8 @@ int us_socket_detach(us_socket_t *s);
 /* ---- timeouts -------------------------------------------------------- */
 
 /* Sets the timeout: US_TIMEOUT_BLOCK, 0 (non-blocking) or > 0 nanoseconds.
- * Other negative values: -EINVAL. */
+ * Other negative values: -EINVAL. A call under way in another thread keeps
+ * the timeout it began with; the socket's next call has the new one. */
 int us_settimeout(us_socket_t *s, int64_t timeout_ns);
 
 /* ---- connection set-up ----------------------------------------------- */
@@ -141,7 +142,9 @@ int us_getpeername(const us_socket_t *s, us_addr_t *addr);
 
 /* ---- datagram and single-call I/O ------------------------------------ */
 
-/* One send; returns the count sent (may be short). */
+/* One send; returns the count sent (may be short). Blocking, under a host
+ * (us_set_host), a stream send takes all of it, as the kernel's would, or
+ * returns the count that went when an error (the host's) stopped it. */
 ssize_t us_send(us_socket_t *s, const void *buf, size_t len, int flags);
 /* Sends everything, within one deadline. *sent (may be NULL) receives the
  * count sent even on failure; non-blocking and full: -EAGAIN. */
