@@ -39,7 +39,8 @@ int us__op_begin(us__op_t *op, us_socket_t *s) {
   }
   us__socket_hold(s);
   op->timeout = s->timeout_ns;
-  op->deadline = op->timeout > 0 ? us__sys_now() + op->timeout : 0;
+  if (op->timeout > 0)
+    op->deadline = us__sys_now() + op->timeout;
   op->guard = -1;
   /* The lock is released by us__op_unlock(), right before the first
    * system call that may block, not here: room made in a sink first, or a

@@ -143,19 +143,21 @@ ssize_t us_sendto(us_socket_t *s, const void *buf, size_t len, int flags,
 int us__send_all(us__op_t *op, const void *buf, size_t len, int flags,
                  size_t *done) {
   *done = 0;
-  while (*done < len) {
+  if (len == 0)
+    return 0;
+  for (;;) {
     ssize_t n =
         us__send_once(op, (const char *)buf + *done, len - *done, flags, NULL);
     if (n < 0)
       return (int)n;
-    *done += (size_t)n;
+    if ((*done += (size_t)n) == len)
+      return 0;
     /* A transfer that goes on without waiting (the peer keeps up) still
      * lets a signal's handler end it between its pieces. */
-    int r = *done < len ? us__op_signals(op) : 0;
+    int r = us__op_signals(op);
     if (r < 0)
       return r;
   }
-  return 0;
 }
 
 int us_sendall(us_socket_t *s, const void *buf, size_t len, int flags,
