@@ -63,15 +63,27 @@ typedef struct us_socket {
 } us_socket_t;
 
 /* How a blocking call cooperates with its host (an interpreter or plain C).
- * Any member may be NULL. */
+ * Any member may be NULL.
+ *
+ * Signals: in the thread that runs the host's handlers, a signal that
+ * comes at any moment of a blocking call (before, during or after its
+ * kernel wait) runs check_signals promptly, never only at the deadline:
+ * each wait blocks signals, runs check_signals, releases the lock and lets
+ * them in atomically with the kernel wait (ppoll), and sends and receives
+ * never block in the kernel (MSG_DONTWAIT) but wait that way. A handler
+ * may run with signals blocked, when one came just before a wait. */
 typedef struct us_host {
   /* Before a call may block: release the host's lock; returns a token. */
   void *(*unlock)(void);
   /* After it: take the lock back. */
   void (*lock)(void *token);
-  /* After EINTR, lock held: run pending signal handlers. Return 0 to retry
-   * with the remaining time, or a negative errno (-EINTR) to give up. */
+  /* Lock held, before each wait of the thread below and after EINTR: run
+   * pending signal handlers. Return 0 to go on with the remaining time, or
+   * a negative errno (-EINTR) to give up. */
   int (*check_signals)(void);
+  /* Lock held: nonzero if the calling thread is one whose handlers run
+   * (CPython: the main thread). NULL: every thread is. */
+  int (*handles_signals)(void);
 } us_host_t;
 
 /* Installs the host's hooks for every later call (NULL: plain C defaults,
@@ -110,7 +122,8 @@ int us_socket_detach(us_socket_t *s);
 /* ---- timeouts -------------------------------------------------------- */
 
 /* Sets the timeout: US_TIMEOUT_BLOCK, 0 (non-blocking) or > 0 nanoseconds.
- * Other negative values: -EINVAL. */
+ * Other negative values: -EINVAL. A call under way in another thread keeps
+ * the timeout it began with; the socket's next call has the new one. */
 int us_settimeout(us_socket_t *s, int64_t timeout_ns);
 
 /* ---- connection set-up ----------------------------------------------- */
@@ -129,7 +142,9 @@ int us_getpeername(const us_socket_t *s, us_addr_t *addr);
 
 /* ---- datagram and single-call I/O ------------------------------------ */
 
-/* One send; returns the count sent (may be short). */
+/* One send; returns the count sent (may be short). Blocking, under a host
+ * (us_set_host), a stream send takes all of it, as the kernel's would, or
+ * returns the count that went when an error (the host's) stopped it. */
 ssize_t us_send(us_socket_t *s, const void *buf, size_t len, int flags);
 /* Sends everything, within one deadline. *sent (may be NULL) receives the
  * count sent even on failure; non-blocking and full: -EAGAIN. */

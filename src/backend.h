@@ -49,6 +49,16 @@ int us__sys_getsockopt(int fd, int level, int name, void *val, size_t *len);
 /* Waits for events on fd for at most timeout_ns (< 0: forever). Returns
  * the events that are ready (POLLERR/POLLHUP included), 0 on timeout. */
 int us__sys_wait(int fd, int events, int64_t timeout_ns);
+
+/* Signals that must interrupt a wait, for the thread that runs the host's
+ * handlers: us__sys_hold_signals() blocks every signal in the calling
+ * thread, keeping the mask it had. While they are held, us__sys_wait()
+ * and the poll sets' waits wait with that kept mask in force, atomically
+ * (ppoll, epoll_pwait): a signal that arrived after the hold, even before
+ * the wait began, interrupts the wait (-EINTR) instead of slipping by.
+ * us__sys_release_signals() restores the mask. Holds nest (per thread). */
+void us__sys_hold_signals(void);
+void us__sys_release_signals(void);
 /* A monotonic clock in nanoseconds. */
 int64_t us__sys_now(void);
 

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "../backend.h"
 #include "fault_names.h" /* first: a fault build renames what follows */
+#include "signals.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -224,14 +225,8 @@ int us__sys_getsockopt(int fd, int level, int name, void *val, size_t *len) {
 
 int us__sys_wait(int fd, int events, int64_t timeout_ns) {
   struct pollfd p = {.fd = fd, .events = (short)events, .revents = 0};
-  int ms;
-  if (timeout_ns < 0)
-    ms = -1;
-  else if (timeout_ns >= (int64_t)1000000 * 0x7fffffff)
-    ms = 0x7fffffff;
-  else /* round up: waking early would only cost a spurious retry */
-    ms = (int)((timeout_ns + 999999) / 1000000);
-  int r = poll(&p, 1, ms);
+  struct timespec ts;
+  int r = ppoll(&p, 1, us__posix_limit(timeout_ns, &ts), us__posix_wait_mask());
   if (r < 0)
     return neg_errno();
   return r == 0 ? 0 : p.revents;

@@ -432,7 +432,8 @@ static int count_check(void) {
   }
   return check_result;
 }
-static const us_host_t counting_host = {count_unlock, count_lock, count_check};
+static const us_host_t counting_host = {count_unlock, count_lock, count_check,
+                                        NULL};
 
 static void on_alarm(int sig) { (void)sig; }
 
