@@ -98,6 +98,11 @@ int us__send_all(us__op_t *op, const void *buf, size_t len, int flags,
  * the host's lock kept. */
 #define US__LOCKED_RECV_MAX ((size_t)65536)
 
+/* How long a wait in the thread that handles signals first waits without
+ * holding them (see guarded_wait in call.c): the most a signal that comes
+ * right before a wait can be seen late. */
+#define US__GLANCE_NS ((int64_t)10000000)
+
 /* Up to this many bytes, a receive makes room for its whole size at once;
  * beyond it, only for what has arrived. */
 #define US__EAGER_MAX ((size_t)65536)
