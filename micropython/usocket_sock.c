@@ -367,6 +367,8 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sock_readinto_obj, 2, 3,
 static mp_obj_t sock_write(size_t n_args, const mp_obj_t *args) {
   mp_buffer_info_t b;
   mp_get_buffer_raise(args[1], &b, MP_BUFFER_READ);
+  if (n_args == 2) /* the common form: nothing to clamp */
+    return count_or_none(us_write(SELF(args[0]), b.buf, b.len));
   size_t off = 0, max = SIZE_MAX, at;
   if (n_args == 3)
     max = (size_t)mp_obj_get_int_truncated(args[2]);
