@@ -190,6 +190,14 @@ ssize_t us_readline(us_socket_t *s, us_sink_t *sink, size_t max);
  * short; -EAGAIN when nothing did. */
 ssize_t us_write(us_socket_t *s, const void *buf, size_t len);
 
+/* The part of a buffer of len bytes that MicroPython's stream methods
+ * address with write(buf, max_len) or write(buf, off, max_len): an offset
+ * past the end is the end, and the length is at most max_len. Hosts pass
+ * their integers truncated to size_t as MicroPython does, so -1 means "no
+ * limit" for max_len and "the end" for off. Returns the length and sets
+ * *at to the offset: the caller passes buf + *at on, copying nothing. */
+size_t us_span(size_t len, size_t off, size_t max_len, size_t *at);
+
 /* ---- buffered streams -------------------------------------------------- */
 
 /* A read-ahead and write-behind buffer over a socket, for callers that
@@ -253,6 +261,18 @@ int us_addr_resolve(us_addr_t *addr, int family, const char *host,
 int us_addr_format(const us_addr_t *addr, char *buf, size_t len);
 /* 1 if two addresses are equal in every field, else 0. */
 int us_addr_equal(const us_addr_t *a, const us_addr_t *b);
+
+/* Decodes the platform's struct sockaddr bytes (len of them), the raw
+ * form MicroPython's unix port passes around. Returns the family: for
+ * AF_INET and AF_INET6, *addr holds the address; for any other, *addr is
+ * zeroed and *data_off (may be NULL) says where the family's own bytes
+ * (sa_data) start. Shorter than the header or its family's struct: -EINVAL. */
+int us_addr_from_raw(us_addr_t *addr, const void *raw, size_t len,
+                     size_t *data_off);
+/* Encodes an AF_INET/AF_INET6 address as the platform's struct sockaddr in
+ * raw[0..cap); returns its length. Other families: -EAFNOSUPPORT; cap too
+ * small: -ENOSPC. 28 bytes are always enough. */
+int us_addr_to_raw(const us_addr_t *addr, void *raw, size_t cap);
 
 /* Packed bytes (4 or 16) to text; returns the text length. Unknown family:
  * -EAFNOSUPPORT; buffer too small: -ENOSPC. */

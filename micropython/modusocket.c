@@ -183,6 +183,7 @@ static const mp_rom_map_elem_t mod_globals_table[] = {
     C(IP_MULTICAST_TTL),
     C(MSG_PEEK),
     C(MSG_DONTWAIT),
+    C(MSG_DONTROUTE),
     C(SHUT_RD),
     C(SHUT_WR),
     C(SHUT_RDWR),

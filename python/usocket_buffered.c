@@ -97,28 +97,41 @@ static PyObject *buf_read(PyObject *self, PyObject *const *args, Py_ssize_t n) {
   return uspy_bytes_sink_finish(&s, r, 1);
 }
 
-static PyObject *buf_readinto(PyObject *self, PyObject *arg) {
+static PyObject *buf_readinto(PyObject *self, PyObject *const *args,
+                              Py_ssize_t n) {
   uspy_buffered *b = BUF(self);
   uspy_wbuf w;
-  if (check(b, 1) < 0 || uspy_wbuf_get(arg, &w) < 0)
+  size_t max;
+  if (uspy_nargs("readinto", n, 1, 2) < 0 || check(b, 1) < 0 ||
+      uspy_wbuf_get(args[0], &w) < 0)
     return NULL;
+  if (uspy_nbytes_arg(n > 1 ? args[1] : Py_None, (size_t)w.view.len, &max) <
+      0) {
+    uspy_wbuf_release(&w);
+    return NULL;
+  }
   us_sink_t sink;
-  us_sink_fixed(&sink, w.view.buf, (size_t)w.view.len);
-  ssize_t r =
-      w.view.len ? us_bufstream_read(&b->bs, &sink, (size_t)w.view.len) : 0;
+  us_sink_fixed(&sink, w.view.buf, max);
+  ssize_t r = max ? us_bufstream_read(&b->bs, &sink, max) : 0;
   uspy_wbuf_release(&w);
   if (r == -EAGAIN && !PyErr_Occurred())
     Py_RETURN_NONE;
   return r < 0 || PyErr_Occurred() ? uspy_raise((int)r) : PyLong_FromSsize_t(r);
 }
 
-static PyObject *buf_write(PyObject *self, PyObject *arg) {
+static PyObject *buf_write(PyObject *self, PyObject *const *args,
+                           Py_ssize_t n) {
   uspy_buffered *b = BUF(self);
-  Py_buffer view;
-  if (check(b, 0) < 0 || PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+  uspy_rbuf v;
+  if (uspy_nargs("write", n, 1, 3) < 0 || check(b, 0) < 0 ||
+      uspy_rbuf_get(args[0], &v) < 0)
     return NULL;
-  ssize_t r = us_bufstream_write(&b->bs, view.buf, (size_t)view.len);
-  PyBuffer_Release(&view);
+  if (uspy_rbuf_span(&v, args + 1, n - 1) < 0) {
+    uspy_rbuf_release(&v);
+    return NULL;
+  }
+  ssize_t r = us_bufstream_write(&b->bs, v.buf, v.len);
+  uspy_rbuf_release(&v);
   return r < 0 || PyErr_Occurred() ? uspy_raise((int)r) : PyLong_FromSsize_t(r);
 }
 
@@ -207,12 +220,13 @@ static PyMethodDef buf_methods[] = {
     FAST("read", buf_read,
          "read($self, size=-1, /)\n--\n\nsize bytes, or all until EOF "
          "when size is -1 or None."),
-    {"readinto", buf_readinto, METH_O,
-     "readinto($self, buf, /)\n--\n\nFill a writable buffer; return the "
-     "count."},
-    {"write", buf_write, METH_O,
-     "write($self, buf, /)\n--\n\nBuffer bytes for the socket; return "
-     "the count."},
+    FAST("readinto", buf_readinto,
+         "readinto($self, buf, nbytes=None, /)\n--\n\nFill a writable "
+         "buffer, or its first nbytes; return the count."),
+    FAST("write", buf_write,
+         "write($self, buf, /, *off_max_len)\n--\n\nwrite(buf), "
+         "write(buf, max_len) or write(buf, off, max_len), as the socket's "
+         "write: buffer the bytes for the socket; return the count."),
     {"flush", buf_flush, METH_NOARGS,
      "flush($self, /)\n--\n\nWrite out what is buffered."},
     {"close", buf_close, METH_NOARGS,

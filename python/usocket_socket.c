@@ -205,16 +205,18 @@ static PyObject *sock_setsockopt(PyObject *self, PyObject *const *args,
       return NULL;
     return done(us_setsockopt(SOCK(self), level, name, &ival, sizeof ival));
   }
-  Py_buffer view;
-  if (PyObject_GetBuffer(args[2], &view, PyBUF_SIMPLE) < 0) {
+  uspy_rbuf b;
+  if (uspy_rbuf_get(args[2], &b) < 0) {
+    if (!PyErr_ExceptionMatches(PyExc_TypeError))
+      return NULL;
     PyErr_Clear();
     PyErr_Format(PyExc_TypeError,
-                 "value must be an int or a bytes-like object, not %.100s",
+                 "value must be an int, str or bytes-like object, not %.100s",
                  Py_TYPE(args[2])->tp_name);
     return NULL;
   }
-  int r = us_setsockopt(SOCK(self), level, name, view.buf, (size_t)view.len);
-  PyBuffer_Release(&view);
+  int r = us_setsockopt(SOCK(self), level, name, b.buf, b.len);
+  uspy_rbuf_release(&b);
   return done(r);
 }
 
@@ -392,9 +394,11 @@ static PyMethodDef socket_methods[] = {
          "readline($self, size=-1, /)\n--\n\nRead one line, with its "
          "newline (at most size bytes); never reads past it. Non-blocking: "
          "None if nothing is there."),
-    {"write", uspy_sock_write, METH_O,
-     "write($self, buf, /)\n--\n\nWrite everything (non-blocking: what "
-     "fits, None if nothing); return the count."},
+    FAST("write", uspy_sock_write,
+         "write($self, buf, /, *off_max_len)\n--\n\nwrite(buf), "
+         "write(buf, max_len) or write(buf, off, max_len): write "
+         "buf[off:off+max_len] (clamped, no copy; a str as UTF-8), all of "
+         "it (non-blocking: what fits, None if nothing); return the count."),
     FAST("setsockopt", sock_setsockopt,
          "setsockopt($self, level, option, value, /)\n--\n\nSet an "
          "option; value is an int or bytes-like."),

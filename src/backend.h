@@ -32,6 +32,14 @@ int us__sys_shutdown(int fd, int how);
 int us__sys_getsockname(int fd, us_addr_t *addr);
 int us__sys_getpeername(int fd, us_addr_t *addr);
 
+/* A platform struct sockaddr of len bytes: returns its family, and for
+ * AF_INET/AF_INET6 fills *a (else zeroes it); *data_off (may be NULL) is
+ * where the family's own bytes start. Too short: -EINVAL. */
+int us__sys_addr_decode(const void *raw, size_t len, us_addr_t *a,
+                        size_t *data_off);
+/* *a as a platform struct sockaddr in raw[0..cap); returns its length. */
+int us__sys_addr_encode(const us_addr_t *a, void *raw, size_t cap);
+
 /* flags are the platform's MSG_* bits; sends never raise SIGPIPE. */
 ssize_t us__sys_send(int fd, const void *buf, size_t len, int flags);
 ssize_t us__sys_recv(int fd, void *buf, size_t len, int flags);

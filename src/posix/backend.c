@@ -11,6 +11,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -62,6 +63,37 @@ static void from_sa(const struct sockaddr *sa, socklen_t len, us_addr_t *a) {
     a->scope_id = in6->sin6_scope_id;
     memcpy(a->ip, &in6->sin6_addr, 16);
   }
+}
+
+int us__sys_addr_decode(const void *raw, size_t len, us_addr_t *a,
+                        size_t *data_off) {
+  us__sa_t sa; /* a copy: the caller's bytes need not be aligned */
+  struct sockaddr head;
+  memset(a, 0, sizeof *a);
+  if (len < offsetof(struct sockaddr, sa_data))
+    return -EINVAL;
+  memcpy(&head, raw, len < sizeof head ? len : sizeof head);
+  if (data_off)
+    *data_off = offsetof(struct sockaddr, sa_data);
+  if (head.sa_family == AF_INET || head.sa_family == AF_INET6) {
+    size_t need = head.sa_family == AF_INET ? sizeof sa.in4 : sizeof sa.in6;
+    if (len < need)
+      return -EINVAL;
+    memcpy(&sa, raw, need);
+    from_sa(&sa.sa, (socklen_t)need, a);
+  }
+  return head.sa_family;
+}
+
+int us__sys_addr_encode(const us_addr_t *a, void *raw, size_t cap) {
+  us__sa_t sa;
+  if (a->family != AF_INET && a->family != AF_INET6)
+    return -EAFNOSUPPORT;
+  socklen_t len = to_sa(a, &sa);
+  if (cap < len)
+    return -ENOSPC;
+  memcpy(raw, &sa, len);
+  return (int)len;
 }
 
 int us__sys_socket(int family, int type, int proto) {

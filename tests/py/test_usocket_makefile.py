@@ -202,11 +202,12 @@ def test_buffered_readline_timeout(cpeer_pair):
     assert 0.18 <= time.monotonic() - t0 < late(0.2)
 
 
-def test_buffered_write_str_is_typeerror(cpeer_pair):
+def test_buffered_write_non_buffer_is_typeerror(cpeer_pair):
     s, _ = cpeer_pair
     f = s.makefile("wb", 64)
-    with pytest.raises(TypeError):
-        f.write("text")
+    for bad in (5, None, [1]):
+        with pytest.raises(TypeError):
+            f.write(bad)
 
 
 def test_buffered_stream_over_a_closed_socket_is_ebadf(cpeer_pair):
