@@ -7,7 +7,8 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 CMAKE_FLAGS = -DPython3_EXECUTABLE=$(PYTHON) -DUS_PYTHON=ON
 
-.PHONY: format-check all build clang asan test test-c test-py test-asan demo clean deps-test deps-demo
+.PHONY: format-check all build clang asan test test-c test-py test-asan demo clean \
+	deps-test deps-demo deps-bench deps-fuzz
 
 all: build
 
@@ -24,8 +25,9 @@ asan:
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DUS_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(ASAN_BUILD) -j2
 
-deps-%:
-	scripts/deps.sh $*
+# Explicit rules: make never applies a pattern rule to a phony target.
+deps-test deps-demo deps-bench deps-fuzz:
+	scripts/deps.sh $(@:deps-%=%)
 
 test: deps-test
 	$(MAKE) format-check
@@ -41,21 +43,29 @@ test-c:
 	$(BUILD)/us_tests
 
 test-py:
-	PYTHONPATH=$(BUILD)/python $(PYTHON) -m pytest -q tests/py
+	PYTHONPATH=$(BUILD)/python $(PYTHON) -m pytest -q -rs tests/py
 
 # Python cannot load an ASan-built module unless the runtime comes first.
 test-asan: asan
 	$(ASAN_BUILD)/us_tests
 	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	PYTHONPATH=$(ASAN_BUILD)/python $(PYTHON) -m pytest -q -p no:cacheprovider tests/py
+	PYTHONPATH=$(ASAN_BUILD)/python $(PYTHON) -m pytest -q -rs -p no:cacheprovider tests/py
 
 demo: deps-demo
 	$(MAKE) build
 	PYTHONPATH=$(BUILD)/python $(PYTHON) examples/demo.py
 
+# What the builds and tests leave in the tree (mk/*.mk add theirs with
+# CLEAN +=): the CMake builds, the C library of README's recipe, what
+# `pip install .` writes, Python's caches. fuzz/corpus-work/ stays: it is
+# what `make fuzz` found, kept for its next run (rm -rf it to start anew).
+CLEAN += $(BUILD) $(ASAN_BUILD) build-clang build-lib dist usocket.egg-info \
+  .pytest_cache
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-clang
+	rm -rf $(CLEAN)
+	find . -name .git -prune -o -name __pycache__ -type d -exec rm -rf {} +
 
 # Further targets (bench, fuzz, micropython, ...) live in mk/*.mk; a file
 # there adds its part of `make test` with EXTRA_TESTS += target.

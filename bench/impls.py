@@ -35,7 +35,7 @@ def _env(build):
 
 
 # What the probe prints: which module "socket" and "usocket" are in this
-# MicroPython. Ours has TCP_NODELAY (SPEC section 4); the port's own
+# MicroPython. Ours has TCP_NODELAY (docs/python-api.md); the port's own
 # module does not, and with MICROPY_PY_SOCKET=0 both names are ours.
 _MP_PROBE = """
 import sys

@@ -318,8 +318,13 @@ def write_plot(result, path):
     return None
 
 
-def update_readme(path, text):
-    """Replaces what is between the markers; the rest is the README's."""
+def update_readme(path, text, meta):
+    """Replaces what is between the markers; the rest is the README's.
+    The committed figures are a full run's: the tables of a quick run
+    (meta["quick"]: smoke sizes, 2 repetitions) never replace them, and
+    then the file is left as it is and False returned."""
+    if meta.get("quick"):
+        return False
     with open(path) as f:
         content = f.read()
     start, end = content.find(BEGIN), content.find(END)
@@ -329,6 +334,7 @@ def update_readme(path, text):
     new = content[:start + len(BEGIN)] + "\n" + text + "\n" + content[end:]
     with open(path, "w") as f:
         f.write(new)
+    return True
 
 
 def ensure_dir(path):

@@ -57,6 +57,23 @@ def options():
     return a
 
 
+def readme_kept(a):
+    """Why this run leaves the results in bench/README.md as they are, or
+    None when it rewrites them: only a full run of every workload, with
+    times and counts, does."""
+    if a.quick:
+        return "a quick run: smoke sizes, not figures to keep"
+    if a.no_readme:
+        return "--no-readme"
+    if a.only:
+        return "--only: not every workload"
+    if a.no_times:
+        return "--no-times: counts only"
+    if a.no_counts:
+        return "--no-counts: the goals on counts would be missing"
+    return None
+
+
 def load():
     return " ".join(open("/proc/loadavg").read().split()[:3])
 
@@ -146,8 +163,11 @@ def main():
                                                      "ratios.png"))
     if trouble:
         log("bench: " + trouble)
-    if not (a.no_readme or a.only or a.no_times):
-        report.update_readme(os.path.join(BENCH_DIR, "README.md"), text)
+    kept = readme_kept(a)
+    if kept:
+        log("bench: bench/README.md left as it is (%s)" % kept)
+    else:
+        report.update_readme(os.path.join(BENCH_DIR, "README.md"), text, meta)
     log("bench: done in %d s; results in %s" % (meta["seconds"],
                                                 results_dir))
 

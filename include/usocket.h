@@ -81,15 +81,27 @@ typedef struct us_socket {
 } us_socket_t;
 
 /* How a blocking call cooperates with its host (an interpreter or plain C).
- * Any member may be NULL. */
+ * Any member may be NULL.
+ *
+ * Signals: in the thread that runs the host's handlers, a signal that
+ * comes at any moment of a blocking call (before, during or after its
+ * kernel wait) runs check_signals promptly, never only at the deadline:
+ * each wait blocks signals, runs check_signals, releases the lock and lets
+ * them in atomically with the kernel wait (ppoll), and sends and receives
+ * never block in the kernel (MSG_DONTWAIT) but wait that way. A handler
+ * may run with signals blocked, when one came just before a wait. */
 typedef struct us_host {
   /* Before a call may block: release the host's lock; returns a token. */
   void *(*unlock)(void);
   /* After it: take the lock back. */
   void (*lock)(void *token);
-  /* After EINTR, lock held: run pending signal handlers. Return 0 to retry
-   * with the remaining time, or a negative errno (-EINTR) to give up. */
+  /* Lock held, before each wait of the thread below and after EINTR: run
+   * pending signal handlers. Return 0 to go on with the remaining time, or
+   * a negative errno (-EINTR) to give up. */
   int (*check_signals)(void);
+  /* Lock held: nonzero if the calling thread is one whose handlers run
+   * (CPython: the main thread). NULL: every thread is. */
+  int (*handles_signals)(void);
 } us_host_t;
 
 /* Installs the host's hooks for every later call (NULL: plain C defaults,
@@ -131,7 +143,8 @@ int us_socket_detach(us_socket_t *s);
 /* ---- timeouts -------------------------------------------------------- */
 
 /* Sets the timeout: US_TIMEOUT_BLOCK, 0 (non-blocking) or > 0 nanoseconds.
- * Other negative values: -EINVAL. */
+ * Other negative values: -EINVAL. A call under way in another thread keeps
+ * the timeout it began with; the socket's next call has the new one. */
 int us_settimeout(us_socket_t *s, int64_t timeout_ns);
 
 /* ---- connection set-up ----------------------------------------------- */
@@ -150,13 +163,18 @@ int us_getpeername(const us_socket_t *s, us_addr_t *addr);
 
 /* ---- datagram and single-call I/O ------------------------------------ */
 
-/* One send; returns the count sent (may be short). */
+/* One send; returns the count sent (may be short). Blocking, under a host
+ * (us_set_host), a stream send takes all of it, as the kernel's would, or
+ * returns the count that went when an error (the host's) stopped it. */
 ssize_t us_send(us_socket_t *s, const void *buf, size_t len, int flags);
 /* Sends everything, within one deadline. *sent (may be NULL) receives the
  * count sent even on failure; non-blocking and full: -EAGAIN. */
 int us_sendall(us_socket_t *s, const void *buf, size_t len, int flags,
                size_t *sent);
-/* One receive of at most len bytes; 0 at EOF. */
+/* One receive of at most len bytes; 0 at EOF. Every receive returns the
+ * count it copied: with MSG_TRUNC a datagram's whole length is not
+ * reported; on a stream socket MSG_TRUNC (which would drop bytes without
+ * copying them) is -EINVAL. */
 ssize_t us_recv(us_socket_t *s, void *buf, size_t len, int flags);
 /* One receive of at most max bytes into a sink, growing it only as far as
  * the data that has arrived: a huge max allocates nothing up front. */
@@ -192,6 +210,14 @@ ssize_t us_readline(us_socket_t *s, us_sink_t *sink, size_t max);
  * count and the next call reports the error. Non-blocking: what fits, maybe
  * short; -EAGAIN when nothing did. */
 ssize_t us_write(us_socket_t *s, const void *buf, size_t len);
+
+/* The part of a buffer of len bytes that MicroPython's stream methods
+ * address with write(buf, max_len) or write(buf, off, max_len): an offset
+ * past the end is the end, and the length is at most max_len. Hosts pass
+ * their integers truncated to size_t as MicroPython does, so -1 means "no
+ * limit" for max_len and "the end" for off. Returns the length and sets
+ * *at to the offset: the caller passes buf + *at on, copying nothing. */
+size_t us_span(size_t len, size_t off, size_t max_len, size_t *at);
 
 /* ---- buffered streams -------------------------------------------------- */
 
@@ -268,6 +294,18 @@ int us_addr_resolve(us_addr_t *addr, int family, const char *host,
 int us_addr_format(const us_addr_t *addr, char *buf, size_t len);
 /* 1 if two addresses are equal in every field, else 0. */
 int us_addr_equal(const us_addr_t *a, const us_addr_t *b);
+
+/* Decodes the platform's struct sockaddr bytes (len of them), the raw
+ * form MicroPython's unix port passes around. Returns the family: for
+ * AF_INET and AF_INET6, *addr holds the address; for any other, *addr is
+ * zeroed and *data_off (may be NULL) says where the family's own bytes
+ * (sa_data) start. Shorter than the header or its family's struct: -EINVAL. */
+int us_addr_from_raw(us_addr_t *addr, const void *raw, size_t len,
+                     size_t *data_off);
+/* Encodes an AF_INET/AF_INET6 address as the platform's struct sockaddr in
+ * raw[0..cap); returns its length. Other families: -EAFNOSUPPORT; cap too
+ * small: -ENOSPC. 28 bytes are always enough. */
+int us_addr_to_raw(const us_addr_t *addr, void *raw, size_t cap);
 
 /* Packed bytes (4 or 16) to text; returns the text length. Unknown family:
  * -EAFNOSUPPORT; buffer too small: -ENOSPC. */
@@ -346,7 +384,8 @@ int us_pollset_new(us_pollset_t **ps, int flags);
 void us_pollset_free(us_pollset_t *ps);
 /* Watches fd for events (US_POLLIN|US_POLLOUT; ERR/HUP/NVAL accepted and
  * implied), or, if fd is already in the set, replaces its mask and data;
- * either way it is armed. Unknown bits: -EINVAL; fd not open: -EBADF. */
+ * either way it is armed. Unknown bits: -EINVAL; fd not open: -EBADF,
+ * found before anything is sized by fd's number. */
 int us_pollset_add(us_pollset_t *ps, int fd, int events, void *data);
 /* As us_pollset_add for s's descriptor, and holds s until removed (s must
  * stay valid that long): closing s meanwhile shuts it down at once (the
@@ -368,9 +407,10 @@ size_t us_pollset_count(const us_pollset_t *ps);
 int us_pollset_at(const us_pollset_t *ps, size_t i, us_pollev_t *ev);
 /* Waits up to timeout_ns (US_TIMEOUT_BLOCK: no limit; 0: a check) for
  * registered descriptors to be ready and writes at most max of them to
- * out. Returns the count, 0 when the time passed, or a negative errno:
- * -EBUSY if another wait on the set is under way, or the host's error
- * after a signal. flags: 0 or US_POLL_ONESHOT. */
+ * out (never more than were registered when the wait began). Returns
+ * the count, 0 when the time passed, or a negative errno: -EBUSY if
+ * another wait on the set is under way, or the host's error after a
+ * signal. flags: 0 or US_POLL_ONESHOT. */
 int us_pollset_wait(us_pollset_t *ps, us_pollev_t *out, size_t max,
                     int64_t timeout_ns, int flags);
 /* The backend in use: "epoll" or "poll". */

@@ -34,8 +34,12 @@ static int mp_check_signals(void) {
   return MP_STATE_THREAD(mp_pending_exception) != MP_OBJ_NULL ? -EINTR : 0;
 }
 
-static const us_host_t micropython_host = {mp_unlock, mp_lock,
-                                           mp_check_signals};
+/* The port's SIGINT handler schedules KeyboardInterrupt on the main
+ * thread only: only its calls must be interrupted by it. */
+static int mp_handles_signals(void) { return mp_thread_is_main_thread(); }
+
+static const us_host_t micropython_host = {mp_unlock, mp_lock, mp_check_signals,
+                                           mp_handles_signals};
 
 void mpus_install_host(void) { us_set_host(&micropython_host); }
 
@@ -179,6 +183,7 @@ static const mp_rom_map_elem_t mod_globals_table[] = {
     C(IP_MULTICAST_TTL),
     C(MSG_PEEK),
     C(MSG_DONTWAIT),
+    C(MSG_DONTROUTE),
     C(SHUT_RD),
     C(SHUT_WR),
     C(SHUT_RDWR),

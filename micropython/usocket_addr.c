@@ -75,12 +75,47 @@ static mp_obj_t sockaddr_getiter(mp_obj_t self_in, mp_obj_iter_buf_t *buf) {
   return mp_obj_tuple_getiter(to_tuple(self_in), buf);
 }
 
+/* sockaddr(raw): the unix port's decoder of raw struct sockaddr bytes,
+ * (family, packed host, port[, flowinfo, scope_id]), or (family, the
+ * family's own bytes) for another family. A sockaddr object decodes the
+ * same way, so code written for the unix port's getaddrinfo (which gives
+ * raw bytes) runs unchanged. */
+static mp_obj_t sockaddr_make_new(const mp_obj_type_t *type, size_t n_args,
+                                  size_t n_kw, const mp_obj_t *args) {
+  (void)type;
+  mp_arg_check_num(n_args, n_kw, 1, 1, false);
+  us_addr_t a;
+  int family;
+  size_t off = 0;
+  mp_buffer_info_t b = {0};
+  if (mp_obj_is_type(args[0], &mpus_sockaddr_type)) {
+    a = ((mpus_sockaddr_obj_t *)MP_OBJ_TO_PTR(args[0]))->addr;
+    family = a.family;
+  } else {
+    mp_get_buffer_raise(args[0], &b, MP_BUFFER_READ);
+    family = mpus_check(us_addr_from_raw(&a, b.buf, b.len, &off));
+  }
+  if (family != AF_INET && family != AF_INET6) {
+    mp_obj_t items[2] = {
+        MP_OBJ_NEW_SMALL_INT(family),
+        mp_obj_new_bytes((const byte *)b.buf + off, b.len - off)};
+    return mp_obj_new_tuple(2, items);
+  }
+  mp_obj_t items[5] = {MP_OBJ_NEW_SMALL_INT(family),
+                       mp_obj_new_bytes(a.ip, family == AF_INET ? 4 : 16),
+                       MP_OBJ_NEW_SMALL_INT(a.port),
+                       mp_obj_new_int_from_uint(a.flowinfo),
+                       mp_obj_new_int_from_uint(a.scope_id)};
+  return mp_obj_new_tuple(family == AF_INET ? 3 : 5, items);
+}
+
 MP_DEFINE_CONST_OBJ_TYPE(mpus_sockaddr_type, MP_QSTR_sockaddr,
                          MP_TYPE_FLAG_EQ_CHECKS_OTHER_TYPE |
                              MP_TYPE_FLAG_ITER_IS_GETITER,
-                         print, sockaddr_print, unary_op, sockaddr_unary_op,
-                         binary_op, sockaddr_binary_op, subscr, sockaddr_subscr,
-                         iter, sockaddr_getiter);
+                         make_new, sockaddr_make_new, print, sockaddr_print,
+                         unary_op, sockaddr_unary_op, binary_op,
+                         sockaddr_binary_op, subscr, sockaddr_subscr, iter,
+                         sockaddr_getiter);
 
 /* ---- address arguments -------------------------------------------------- */
 
@@ -100,6 +135,15 @@ void mpus_addr_from_obj(mp_obj_t obj, int family, us_addr_t *addr) {
   if (mp_obj_is_type(obj, &mpus_sockaddr_type)) {
     *addr = ((mpus_sockaddr_obj_t *)MP_OBJ_TO_PTR(obj))->addr;
     return; /* the family check is the core's, as for any address */
+  }
+  mp_buffer_info_t raw;
+  if (!mp_obj_is_str(obj) && !mp_obj_is_type(obj, &mp_type_tuple) &&
+      mp_get_buffer(obj, &raw, MP_BUFFER_READ)) {
+    /* Raw struct sockaddr bytes, as the unix port takes them. */
+    int r = mpus_check(us_addr_from_raw(addr, raw.buf, raw.len, NULL));
+    if (r != AF_INET && r != AF_INET6)
+      mpus_raise(-EAFNOSUPPORT);
+    return;
   }
   size_t n = 0;
   mp_obj_t *items;

@@ -362,12 +362,24 @@ static mp_obj_t sock_readinto(size_t n_args, const mp_obj_t *args) {
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sock_readinto_obj, 2, 3,
                                            sock_readinto);
 
-static mp_obj_t sock_write(mp_obj_t self, mp_obj_t data) {
+/* write(buf), write(buf, max_len), write(buf, off, max_len): the forms
+ * of py/stream.c, its integers truncated as there. */
+static mp_obj_t sock_write(size_t n_args, const mp_obj_t *args) {
   mp_buffer_info_t b;
-  mp_get_buffer_raise(data, &b, MP_BUFFER_READ);
-  return count_or_none(us_write(SELF(self), b.buf, b.len));
+  mp_get_buffer_raise(args[1], &b, MP_BUFFER_READ);
+  if (n_args == 2) /* the common form: nothing to clamp */
+    return count_or_none(us_write(SELF(args[0]), b.buf, b.len));
+  size_t off = 0, max = SIZE_MAX, at;
+  if (n_args == 3)
+    max = (size_t)mp_obj_get_int_truncated(args[2]);
+  else if (n_args == 4) {
+    off = (size_t)mp_obj_get_int_truncated(args[2]);
+    max = (size_t)mp_obj_get_int_truncated(args[3]);
+  }
+  size_t len = us_span(b.len, off, max, &at);
+  return count_or_none(us_write(SELF(args[0]), (const char *)b.buf + at, len));
 }
-static MP_DEFINE_CONST_FUN_OBJ_2(sock_write_obj, sock_write);
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sock_write_obj, 2, 4, sock_write);
 
 /* ---- the stream protocol (select.poll, asyncio, ssl) -------------------- */
 

@@ -4,13 +4,14 @@
 #   make bench MICROPYTHON=/path/to/micropython
 #                                  the stream workloads under MicroPython
 #                                  too (several binaries: separate by ':')
-# Results: bench/results/ (results.json, ratios.png, the raw counts) and
-# the results table in bench/README.md.
+# Results: bench/results/ (results.json, ratios.png, the raw counts) and,
+# for a full run only (not BENCH_QUICK), the results table in bench/README.md.
 BENCH_REPS ?=
 BENCH_QUICK ?=
 MICROPYTHON ?=
 
 .PHONY: bench
+CLEAN += bench/results
 
 bench: deps-bench
 	$(MAKE) build

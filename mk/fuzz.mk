@@ -15,6 +15,7 @@ FUZZ_SECONDS_fuzz_stream ?= 3000
 FUZZ_SHORT_SECONDS ?= 15
 
 EXTRA_TESTS += fuzz-short test-fault
+CLEAN += $(FUZZ_BUILD)
 .PHONY: fuzz fuzz-short fuzz-build test-fault
 
 fuzz-build: deps-fuzz

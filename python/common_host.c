@@ -12,7 +12,12 @@ static int py_check_signals(void) {
   return PyErr_CheckSignals() < 0 ? -EINTR : 0;
 }
 
-static const us_host_t cpython_host = {py_unlock, py_lock, py_check_signals};
+/* CPython runs Python signal handlers only in the main thread (of the
+ * main interpreter): only its calls must be interrupted by them. */
+static int py_handles_signals(void) { return _PyOS_IsMainThread(); }
+
+static const us_host_t cpython_host = {py_unlock, py_lock, py_check_signals,
+                                       py_handles_signals};
 
 void uspy_install_host(void) { us_set_host(&cpython_host); }
 

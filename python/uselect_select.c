@@ -7,6 +7,8 @@
  * (built for one wait, a kernel epoll set would cost more than it saves).
  * Each distinct descriptor's entry points at its slot in rev. */
 typedef struct {
+  /* The caller's sequences, copied: fileno() (Python code) and other
+   * threads, while the wait runs, may change the originals. */
   PyObject *seq[3];
   int *fds[3];
   int *rev;
@@ -14,12 +16,31 @@ typedef struct {
 } sel_call;
 
 static void sel_call_free(sel_call *c) {
+  /* The set first: the last release of a socket closed meanwhile closes
+   * its descriptor, and no Python code may run while it is half gone. */
+  us_pollset_free(c->ps);
   for (int i = 0; i < 3; i++) {
     Py_XDECREF(c->seq[i]);
     PyMem_Free(c->fds[i]);
   }
   PyMem_Free(c->rev);
-  us_pollset_free(c->ps);
+}
+
+/* Watches fd for ask, on top of what it is watched for already. A usocket
+ * socket is held by the set, as poll() does: closed by another thread, it
+ * wakes the wait (POLLNVAL), and its number is not reused until the set
+ * is freed. */
+static int sel_watch(sel_call *c, int fd, us_socket_t *sock, int ask,
+                     Py_ssize_t *distinct) {
+  us_pollev_t cur;
+  int known = us_pollset_get(c->ps, fd, &cur) == 0;
+  if (!known)
+    cur = (us_pollev_t){fd, 0, &c->rev[(*distinct)++]};
+  if (sock)
+    return us_pollset_add_socket(c->ps, sock, cur.events | ask, cur.data);
+  /* modify keeps the hold an earlier socket on fd took. */
+  return known ? us_pollset_modify(c->ps, fd, cur.events | ask)
+               : us_pollset_add(c->ps, fd, ask, cur.data);
 }
 
 /* Fills c from the three sequences; the number of distinct descriptors,
@@ -28,10 +49,15 @@ static Py_ssize_t sel_call_fill(sel_call *c, PyObject *const *lists) {
   static const int asks[3] = {US_POLLIN, US_POLLOUT, 0};
   Py_ssize_t total = 0, distinct = 0;
   for (int i = 0; i < 3; i++) {
-    c->seq[i] = PySequence_Fast(lists[i], "arguments 1-3 must be sequences");
+    PyObject *fast =
+        PySequence_Fast(lists[i], "arguments 1-3 must be sequences");
+    if (!fast)
+      return -1;
+    c->seq[i] = PySequence_Tuple(fast); /* a list is copied, a tuple kept */
+    Py_DECREF(fast);
     if (!c->seq[i])
       return -1;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(c->seq[i]);
+    Py_ssize_t n = PyTuple_GET_SIZE(c->seq[i]);
     c->fds[i] = PyMem_Malloc((n ? n : 1) * sizeof(int));
     if (!c->fds[i])
       return PyErr_NoMemory(), -1;
@@ -42,15 +68,13 @@ static Py_ssize_t sel_call_fill(sel_call *c, PyObject *const *lists) {
   if (r < 0)
     return uspy_raise(r), -1;
   for (int i = 0; i < 3; i++) {
-    PyObject **items = PySequence_Fast_ITEMS(c->seq[i]);
-    for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(c->seq[i]); j++) {
-      int fd = c->fds[i][j] = PyObject_AsFileDescriptor(items[j]);
+    for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(c->seq[i]); j++) {
+      us_socket_t *sock;
+      int fd = c->fds[i][j] =
+          uspy_sel_fd(PyTuple_GET_ITEM(c->seq[i], j), &sock);
       if (fd < 0)
         return -1;
-      us_pollev_t cur;
-      if (us_pollset_get(c->ps, fd, &cur) < 0)
-        cur = (us_pollev_t){fd, 0, &c->rev[distinct++]};
-      if ((r = us_pollset_add(c->ps, fd, cur.events | asks[i], cur.data)) < 0)
+      if ((r = sel_watch(c, fd, sock, asks[i], &distinct)) < 0)
         return uspy_raise(r), -1;
     }
   }
@@ -103,12 +127,11 @@ PyObject *uspy_select(PyObject *module, PyObject *const *args,
   for (int i = 0; i < 3; i++) {
     if (!(lists[i] = PyList_New(0)))
       goto done;
-    PyObject **items = PySequence_Fast_ITEMS(c.seq[i]);
-    for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(c.seq[i]); j++) {
+    for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(c.seq[i]); j++) {
       us_pollev_t cur;
       us_pollset_get(c.ps, c.fds[i][j], &cur);
       if (sel_ready(i, *(int *)cur.data) &&
-          PyList_Append(lists[i], items[j]) < 0)
+          PyList_Append(lists[i], PyTuple_GET_ITEM(c.seq[i], j)) < 0)
         goto done;
     }
   }

@@ -27,10 +27,6 @@ typedef struct {
 
 /* ---- conversions -------------------------------------------------------- */
 
-/* The descriptor of an int or of an object with fileno(); -1 with
- * TypeError (neither) or ValueError (negative) set. */
-static int fd_of(PyObject *obj) { return PyObject_AsFileDescriptor(obj); }
-
 static int mask_of(PyObject *arg, int *out) {
   if (!PyLong_Check(arg)) {
     PyErr_Format(PyExc_TypeError, "eventmask must be an int, not %.100s",
@@ -44,7 +40,7 @@ static int mask_of(PyObject *arg, int *out) {
   if (overflow || v < 0 || (v & ~(long)ASKABLE)) {
     PyErr_Format(PyExc_ValueError,
                  "eventmask must combine POLLIN, POLLOUT, POLLERR, POLLHUP, "
-                 "not %R",
+                 "POLLNVAL, not %R",
                  arg);
     return -1;
   }
@@ -98,6 +94,56 @@ static us_socket_t *usocket_of(PyObject *obj) {
   return &((uspy_socket *)obj)->sock;
 }
 
+/* OSError(EBADF) for an object whose descriptor is gone. */
+static int raise_closed(PyObject *obj) {
+  PyObject *exc =
+      PyUnicode_FromFormat("Bad file descriptor (the %.100s object is closed)",
+                           Py_TYPE(obj)->tp_name);
+  if (exc) {
+    PyObject *args = Py_BuildValue("(iN)", EBADF, exc);
+    exc = args ? PyObject_Call(PyExc_OSError, args, NULL) : NULL;
+    Py_XDECREF(args);
+  }
+  if (exc) {
+    PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+    Py_DECREF(exc);
+  }
+  return -1;
+}
+
+int uspy_sel_fd(PyObject *obj, us_socket_t **sock) {
+  *sock = usocket_of(obj);
+  if (*sock) {
+    /* Its own descriptor, whatever a subclass's fileno() says: that is
+     * the one a poll set holds it by, and books it under. */
+    int fd = (*sock)->fd;
+    return fd < 0 ? raise_closed(obj) : fd;
+  }
+  if (PyLong_Check(obj))
+    return PyObject_AsFileDescriptor(obj);
+  PyObject *r = PyObject_CallMethod(obj, "fileno", NULL);
+  if (!r) {
+    if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
+      PyErr_Clear();
+      PyErr_SetString(PyExc_TypeError,
+                      "argument must be an int, or have a fileno() method.");
+    }
+    return -1;
+  }
+  /* A closed object's fileno() says -1 (CPython's sockets, ours); other
+   * numbers, negative ones included, are judged as ints. */
+  long v = PyLong_Check(r) ? PyLong_AsLong(r) : 0;
+  int fd;
+  if (v == -1 && !PyErr_Occurred()) {
+    fd = raise_closed(obj);
+  } else {
+    PyErr_Clear();
+    fd = PyObject_AsFileDescriptor(r);
+  }
+  Py_DECREF(r);
+  return fd;
+}
+
 static int args_between(const char *name, Py_ssize_t nargs, Py_ssize_t min,
                         Py_ssize_t max) {
   if (nargs >= min && nargs <= max)
@@ -125,9 +171,13 @@ static void drop_key(sel_poll *p, PyObject *obj) {
   Py_XDECREF(key);
 }
 
-/* Forgets whatever is registered on fd, dropping the set's reference. */
-static int forget_fd(sel_poll *p, int fd) {
+/* Forgets whatever is registered on fd; its object, whose reference the
+ * set held, goes to *gone (NULL if none) for the caller to drop once its
+ * own bookkeeping is done: a finalizer run by that decref may call back
+ * into this poll object. */
+static int forget_fd(sel_poll *p, int fd, PyObject **gone) {
   us_pollev_t cur;
+  *gone = NULL;
   if (us_pollset_get(p->ps, fd, &cur) < 0)
     return 0;
   int r = us_pollset_remove(p->ps, fd);
@@ -136,7 +186,7 @@ static int forget_fd(sel_poll *p, int fd) {
     return -1;
   }
   drop_key(p, cur.data);
-  Py_DECREF((PyObject *)cur.data);
+  *gone = cur.data;
   return 0;
 }
 
@@ -155,10 +205,12 @@ static int lookup(sel_poll *p, PyObject *obj, int *fd) {
   }
   if (PyErr_Occurred())
     return -1;
-  int f = fd_of(obj);
+  us_socket_t *sock;
+  int f = uspy_sel_fd(obj, &sock);
   if (f < 0) {
-    /* A negative descriptor (a closed socket) cannot be registered. */
-    if (!PyErr_ExceptionMatches(PyExc_ValueError))
+    /* A closed object (or a negative int) cannot be registered. */
+    if (!PyErr_ExceptionMatches(PyExc_ValueError) &&
+        !PyErr_ExceptionMatches(PyExc_OSError))
       return -1;
     PyErr_Clear();
     return 0;
@@ -170,8 +222,13 @@ static int lookup(sel_poll *p, PyObject *obj, int *fd) {
   return 1;
 }
 
-static PyObject *do_register(sel_poll *p, PyObject *obj, int fd, int mask) {
-  PyObject *key = PyLong_FromVoidPtr(obj), *fdobj = PyLong_FromLong(fd);
+/* Registers obj on fd, which uspy_sel_fd gave for it (its socket too):
+ * no Python code runs from then until obj is booked under the very
+ * number the set watches. */
+static PyObject *do_register(sel_poll *p, PyObject *obj, int fd,
+                             us_socket_t *sock, int mask) {
+  PyObject *gone = NULL, *key = PyLong_FromVoidPtr(obj),
+           *fdobj = PyLong_FromLong(fd);
   if (!key || !fdobj)
     goto fail;
   /* Registered before under another descriptor: that one is stale. */
@@ -179,7 +236,7 @@ static PyObject *do_register(sel_poll *p, PyObject *obj, int fd, int mask) {
   if (!prev && PyErr_Occurred())
     goto fail;
   long was = prev ? PyLong_AsLong(prev) : fd;
-  if (was != fd && forget_fd(p, (int)was) < 0)
+  if (was != fd && forget_fd(p, (int)was, &gone) < 0)
     goto fail;
   us_pollev_t cur;
   int had = us_pollset_get(p->ps, fd, &cur) == 0;
@@ -188,9 +245,9 @@ static PyObject *do_register(sel_poll *p, PyObject *obj, int fd, int mask) {
     goto fail;
   /* A usocket socket is held: closing it while registered is reported
    * (POLLNVAL) on every backend, and its number is kept until then. */
-  us_socket_t *sock = usocket_of(obj);
-  int r = sock ? us_pollset_add_socket(p->ps, sock, mask, obj)
-               : us_pollset_add(p->ps, fd, mask, obj);
+  int r = !sock            ? us_pollset_add(p->ps, fd, mask, obj)
+          : sock->fd == fd ? us_pollset_add_socket(p->ps, sock, mask, obj)
+                           : -EBADF;
   if (r < 0) {
     if (!same)
       drop_key(p, obj);
@@ -205,10 +262,12 @@ static PyObject *do_register(sel_poll *p, PyObject *obj, int fd, int mask) {
   }
   Py_DECREF(key);
   Py_DECREF(fdobj);
+  Py_XDECREF(gone);
   Py_RETURN_NONE;
 fail:
   Py_XDECREF(key);
   Py_XDECREF(fdobj);
+  Py_XDECREF(gone);
   return NULL;
 }
 
@@ -218,12 +277,14 @@ static PyObject *poll_register(PyObject *self, PyObject *const *args,
                                Py_ssize_t nargs) {
   sel_poll *p = live(self);
   int mask = US_POLLIN | US_POLLOUT;
-  if (!p || args_between("register", nargs, 1, 2) < 0)
+  us_socket_t *sock;
+  if (!p || args_between("register", nargs, 1, 2) < 0 ||
+      (nargs > 1 && mask_of(args[1], &mask) < 0))
     return NULL;
-  int fd = fd_of(args[0]);
-  if (fd < 0 || (nargs > 1 && mask_of(args[1], &mask) < 0))
+  int fd = uspy_sel_fd(args[0], &sock);
+  if (fd < 0)
     return NULL;
-  return do_register(p, args[0], fd, mask);
+  return do_register(p, args[0], fd, sock, mask);
 }
 
 static PyObject *poll_unregister(PyObject *self, PyObject *obj) {
@@ -232,8 +293,10 @@ static PyObject *poll_unregister(PyObject *self, PyObject *obj) {
   if (!p || (r = lookup(p, obj, &fd)) < 0)
     return NULL;
   /* Not registered: nothing to do, as in MicroPython. */
-  if (r > 0 && forget_fd(p, fd) < 0)
+  PyObject *gone = NULL;
+  if (r > 0 && forget_fd(p, fd, &gone) < 0)
     return NULL;
+  Py_XDECREF(gone);
   Py_RETURN_NONE;
 }
 
@@ -393,28 +456,29 @@ static PyObject *poll_repr(PyObject *self) {
 
 static PyMethodDef poll_methods[] = {
     {"register", (PyCFunction)(void (*)(void))poll_register, METH_FASTCALL,
-     "register(obj, eventmask=POLLIN|POLLOUT, /)\n--\n\n"
+     "register($self, obj, eventmask=uselect.POLLIN|uselect.POLLOUT, /)\n--\n\n"
      "Watch obj (an int descriptor or an object with fileno()) for the "
      "events in eventmask. Registering again replaces the mask (and "
      "re-arms a one-shot entry); registering another object with the same "
-     "descriptor replaces the first. POLLERR and POLLHUP are always "
-     "reported, asked for or not."},
+     "descriptor replaces the first. POLLERR, POLLHUP and POLLNVAL are "
+     "always reported, asked for or not. A usocket socket is watched by "
+     "its own descriptor; a closed object is OSError(EBADF)."},
     {"unregister", poll_unregister, METH_O,
-     "unregister(obj, /)\n--\n\n"
+     "unregister($self, obj, /)\n--\n\n"
      "Stop watching obj (found even once closed). An object that is not "
      "registered is ignored, as in MicroPython."},
     {"modify", (PyCFunction)(void (*)(void))poll_modify, METH_FASTCALL,
-     "modify(obj, eventmask, /)\n--\n\n"
+     "modify($self, obj, eventmask, /)\n--\n\n"
      "Replace obj's eventmask and re-arm it after a one-shot ipoll(). "
      "OSError(ENOENT) if obj is not registered."},
     {"poll", (PyCFunction)(void (*)(void))poll_poll, METH_FASTCALL,
-     "poll(timeout=-1, /)\n--\n\n"
+     "poll($self, timeout=-1, /)\n--\n\n"
      "Wait until a registered object is ready, at most timeout "
      "milliseconds (an int; -1 or None: no limit). Returns a list of "
      "(obj, events) where obj is the registered object itself; an empty "
      "list on timeout."},
     {"ipoll", (PyCFunction)(void (*)(void))poll_ipoll, METH_FASTCALL,
-     "ipoll(timeout=-1, flags=0, /)\n--\n\n"
+     "ipoll($self, timeout=-1, flags=0, /)\n--\n\n"
      "As poll(), returning an iterator of (obj, events). flags=1 is "
      "one-shot: each object reported is disarmed (reports nothing, not "
      "even POLLHUP) until modify() or register() re-arms it."},
@@ -476,7 +540,8 @@ static PyMethodDef sel_methods[] = {
      "Wait until objects of rlist are readable, of wlist writable, or of "
      "xlist in error or hung up, at most timeout seconds (None: no limit). "
      "Returns three lists of the objects passed in. A descriptor that is "
-     "not open raises OSError(EBADF)."},
+     "not open, or an object closed before or during the call, raises "
+     "OSError(EBADF)."},
     {NULL, NULL, 0, NULL}};
 
 static int sel_exec(PyObject *m) {

@@ -145,6 +145,44 @@ static PyObject *sockaddr_reduce(PyObject *self, PyObject *unused) {
   return t ? Py_BuildValue("(O(N))", (PyObject *)&PyTuple_Type, t) : NULL;
 }
 
+/* sockaddr(raw): MicroPython's unix port decoder of raw struct sockaddr
+ * bytes: (family, packed host, port[, flowinfo, scope_id]), or (family,
+ * the family's own bytes). A sockaddr object decodes the same way. */
+static PyObject *sockaddr_new(PyTypeObject *type, PyObject *args,
+                              PyObject *kw) {
+  PyObject *obj;
+  us_addr_t a;
+  size_t off = 0;
+  int family;
+  uspy_rbuf raw = {0};
+  if (!_PyArg_NoKeywords("sockaddr", kw) ||
+      !PyArg_UnpackTuple(args, "sockaddr", 1, 1, &obj))
+    return NULL;
+  if (Py_TYPE(obj) == type) {
+    a = ((uspy_sockaddr *)obj)->addr;
+    family = a.family;
+  } else {
+    if (uspy_rbuf_get(obj, &raw) < 0) /* a str as UTF-8, as MicroPython */
+      return NULL;
+    family = us_addr_from_raw(&a, raw.buf, raw.len, &off);
+  }
+  PyObject *r;
+  if (family < 0)
+    r = uspy_raise(family);
+  else if (family != AF_INET && family != AF_INET6)
+    r = Py_BuildValue("(iy#)", family, raw.buf + off,
+                      (Py_ssize_t)(raw.len - off));
+  else if (family == AF_INET)
+    r = Py_BuildValue("(iy#i)", family, (const char *)a.ip, (Py_ssize_t)4,
+                      (int)a.port);
+  else
+    r = Py_BuildValue("(iy#ikk)", family, (const char *)a.ip, (Py_ssize_t)16,
+                      (int)a.port, (unsigned long)a.flowinfo,
+                      (unsigned long)a.scope_id);
+  uspy_rbuf_release(&raw);
+  return r;
+}
+
 static PyGetSetDef sockaddr_getset[] = {
     {"family", sockaddr_get_family, NULL, "The address family (AF_INET...).",
      NULL},
@@ -153,7 +191,8 @@ static PyGetSetDef sockaddr_getset[] = {
     {NULL, NULL, NULL, NULL, NULL}};
 
 static PyMethodDef sockaddr_methods[] = {
-    {"__reduce__", sockaddr_reduce, METH_NOARGS, "Pickles as the tuple form."},
+    {"__reduce__", sockaddr_reduce, METH_NOARGS,
+     "__reduce__($self, /)\n--\n\nPickles as the tuple form."},
     {NULL, NULL, 0, NULL}};
 
 static void sockaddr_dealloc(PyObject *self) {
@@ -164,11 +203,16 @@ static void sockaddr_dealloc(PyObject *self) {
 
 static PyType_Slot sockaddr_slots[] = {
     {Py_tp_doc,
+     "sockaddr(raw, /)\n--\n\n"
      "An opaque socket address, as getaddrinfo(), accept() and recvfrom()\n"
      "give it. It holds the raw address, so connect(), bind() and sendto()\n"
      "take it without parsing text. It behaves like its tuple form\n"
      "(host, port) or, for IPv6, (host, port, flowinfo, scope_id): it\n"
-     "unpacks, indexes, compares, hashes and prints like that tuple."},
+     "unpacks, indexes, compares, hashes and prints like that tuple.\n"
+     "Called, as MicroPython's unix port: decodes raw struct sockaddr\n"
+     "bytes (or a sockaddr) to (family, packed, port[, flowinfo,\n"
+     "scope_id]), or (family, bytes) for other families."},
+    {Py_tp_new, sockaddr_new},
     {Py_tp_dealloc, sockaddr_dealloc},
     {Py_tp_repr, sockaddr_repr},
     {Py_tp_hash, sockaddr_hash},
@@ -185,8 +229,7 @@ static PyType_Slot sockaddr_slots[] = {
 PyType_Spec uspy_sockaddr_spec = {
     .name = "usocket.sockaddr",
     .basicsize = sizeof(uspy_sockaddr),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE |
-             Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE,
     .slots = sockaddr_slots,
 };
 
@@ -218,16 +261,34 @@ int uspy_addr_from_obj(uspy_state *st, int family, PyObject *obj,
     *out = ((uspy_sockaddr *)obj)->addr;
     return 0;
   }
+  if (PyBytes_Check(obj) || PyByteArray_Check(obj)) {
+    /* Raw struct sockaddr bytes, as MicroPython's unix port takes them. */
+    int r = us_addr_from_raw(out,
+                             PyBytes_Check(obj) ? PyBytes_AS_STRING(obj)
+                                                : PyByteArray_AS_STRING(obj),
+                             (size_t)Py_SIZE(obj), NULL);
+    if (r >= 0 && r != AF_INET && r != AF_INET6)
+      r = -EAFNOSUPPORT;
+    if (r < 0) {
+      uspy_raise(r);
+      return -1;
+    }
+    return 0;
+  }
   Py_ssize_t n = PyTuple_Check(obj) ? PyTuple_GET_SIZE(obj) : -1;
   int ok = family == AF_INET6 ? (n >= 2 && n <= 4) : n == 2;
   if (!ok) {
-    PyErr_Format(PyExc_TypeError,
-                 family == AF_INET6
-                     ? "AF_INET6 address must be a tuple (host, port[, "
-                       "flowinfo[, scope_id]]), not %.100s"
-                     : "AF_INET address must be a tuple (host, port), not "
-                       "%.100s",
-                 Py_TYPE(obj)->tp_name);
+    const char *want = family == AF_INET6
+                           ? "an AF_INET6 address must be a (host, port[, "
+                             "flowinfo[, scope_id]]) tuple"
+                           : "an AF_INET address must be a (host, port) tuple";
+    /* Say what was wrong: the length of a tuple, or the type of the rest. */
+    if (n >= 0)
+      PyErr_Format(PyExc_TypeError, "%s, not a tuple of %zd item%s", want, n,
+                   n == 1 ? "" : "s");
+    else
+      PyErr_Format(PyExc_TypeError, "%s, not %.100s", want,
+                   Py_TYPE(obj)->tp_name);
     return -1;
   }
   PyObject *hostobj = PyTuple_GET_ITEM(obj, 0);

@@ -131,16 +131,23 @@ static PyObject *buf_read(PyObject *self, PyObject *const *args, Py_ssize_t n) {
   return uspy_bytes_sink_finish(&s, r, 1);
 }
 
-static PyObject *buf_readinto(PyObject *self, PyObject *arg) {
+static PyObject *buf_readinto(PyObject *self, PyObject *const *args,
+                              Py_ssize_t n) {
   uspy_buffered *b = BUF(self);
   uspy_wbuf w;
-  if (check(b, 1) < 0 || uspy_wbuf_get(arg, &w) < 0)
+  size_t max;
+  if (uspy_nargs("readinto", n, 1, 2) < 0 || check(b, 1) < 0 ||
+      uspy_wbuf_get(args[0], &w) < 0)
     return NULL;
+  if (uspy_nbytes_arg(n > 1 ? args[1] : Py_None, (size_t)w.view.len, &max) <
+      0) {
+    uspy_wbuf_release(&w);
+    return NULL;
+  }
   us_sink_t sink;
-  us_sink_fixed(&sink, w.view.buf, (size_t)w.view.len);
+  us_sink_fixed(&sink, w.view.buf, max);
   PyObject *sock = enter(b);
-  ssize_t r =
-      w.view.len ? us_bufstream_read(&b->bs, &sink, (size_t)w.view.len) : 0;
+  ssize_t r = max ? us_bufstream_read(&b->bs, &sink, max) : 0;
   leave(b, sock);
   uspy_wbuf_release(&w);
   if (r == -EAGAIN && !PyErr_Occurred())
@@ -148,15 +155,21 @@ static PyObject *buf_readinto(PyObject *self, PyObject *arg) {
   return r < 0 || PyErr_Occurred() ? uspy_raise((int)r) : PyLong_FromSsize_t(r);
 }
 
-static PyObject *buf_write(PyObject *self, PyObject *arg) {
+static PyObject *buf_write(PyObject *self, PyObject *const *args,
+                           Py_ssize_t n) {
   uspy_buffered *b = BUF(self);
-  Py_buffer view;
-  if (check(b, 0) < 0 || PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+  uspy_rbuf v;
+  if (uspy_nargs("write", n, 1, 3) < 0 || check(b, 0) < 0 ||
+      uspy_rbuf_get(args[0], &v) < 0)
     return NULL;
+  if (uspy_rbuf_span(&v, args + 1, n - 1) < 0) {
+    uspy_rbuf_release(&v);
+    return NULL;
+  }
   PyObject *sock = enter(b);
-  ssize_t r = us_bufstream_write(&b->bs, view.buf, (size_t)view.len);
+  ssize_t r = us_bufstream_write(&b->bs, v.buf, v.len);
   leave(b, sock);
-  PyBuffer_Release(&view);
+  uspy_rbuf_release(&v);
   return r < 0 || PyErr_Occurred() ? uspy_raise((int)r) : PyLong_FromSsize_t(r);
 }
 
@@ -244,24 +257,32 @@ static void buf_dealloc(PyObject *self) {
 
 static PyMethodDef buf_methods[] = {
     FAST("readline", buf_readline,
-         "readline([size])\n--\n\nOne line, with its newline."),
-    FAST("read", buf_read, "read([size])\n--\n\nsize bytes, or all until EOF."),
-    {"readinto", buf_readinto, METH_O,
-     "readinto(buf)\n--\n\nFill a writable buffer; return the count."},
-    {"write", buf_write, METH_O,
-     "write(buf)\n--\n\nBuffer bytes for the socket; return the count."},
+         "readline($self, size=-1, /)\n--\n\nOne line, with its newline "
+         "(at most size bytes; -1 or None: no limit)."),
+    FAST("read", buf_read,
+         "read($self, size=-1, /)\n--\n\nsize bytes, or all until EOF "
+         "when size is -1 or None."),
+    FAST("readinto", buf_readinto,
+         "readinto($self, buf, nbytes=None, /)\n--\n\nFill a writable "
+         "buffer, or its first nbytes; return the count."),
+    FAST("write", buf_write,
+         "write($self, buf, /, *off_max_len)\n--\n\nwrite(buf), "
+         "write(buf, max_len) or write(buf, off, max_len), as the socket's "
+         "write: buffer the bytes for the socket; return the count."),
     {"flush", buf_flush, METH_NOARGS,
-     "flush()\n--\n\nWrite out what is buffered."},
+     "flush($self, /)\n--\n\nWrite out what is buffered."},
     {"close", buf_close, METH_NOARGS,
-     "close()\n--\n\nFlush, then close the socket."},
+     "close($self, /)\n--\n\nFlush, then close the socket."},
     {"fileno", buf_fileno, METH_NOARGS,
-     "fileno()\n--\n\nThe socket's descriptor."},
+     "fileno($self, /)\n--\n\nThe socket's descriptor."},
     {"readable", buf_readable, METH_NOARGS,
-     "readable()\n--\n\nWhether the mode has 'r'."},
+     "readable($self, /)\n--\n\nWhether the mode has 'r'."},
     {"writable", buf_writable, METH_NOARGS,
-     "writable()\n--\n\nWhether the mode has 'w'."},
-    {"__enter__", buf_enter, METH_NOARGS, "Return the stream."},
-    FAST("__exit__", buf_exit, "Close the stream."),
+     "writable($self, /)\n--\n\nWhether the mode has 'w'."},
+    {"__enter__", buf_enter, METH_NOARGS,
+     "__enter__($self, /)\n--\n\nReturn the stream."},
+    FAST("__exit__", buf_exit,
+         "__exit__($self, /, *exc_info)\n--\n\nClose the stream."),
     {NULL, NULL, 0, NULL}};
 
 static PyGetSetDef buf_getset[] = {

@@ -149,6 +149,74 @@ int uspy_wbuf_get_exported(PyObject *o, uspy_wbuf *w) {
   return -1;
 }
 
+int uspy_nbytes_arg(PyObject *o, size_t len, size_t *out) {
+  *out = len;
+  if (o == Py_None)
+    return 0;
+  if (size_arg(o, "nbytes", 0, out) < 0)
+    return -1;
+  if (*out > len) {
+    PyErr_SetString(PyExc_ValueError, "nbytes is greater than the buffer");
+    return -1;
+  }
+  return 0;
+}
+
+int uspy_rbuf_get(PyObject *o, uspy_rbuf *r) {
+  r->exported = 0;
+  if (PyBytes_Check(o)) {
+    r->buf = PyBytes_AS_STRING(o);
+    r->len = (size_t)PyBytes_GET_SIZE(o);
+    return 0;
+  }
+  if (PyUnicode_Check(o)) {
+    Py_ssize_t len;
+    if (!(r->buf = PyUnicode_AsUTF8AndSize(o, &len)))
+      return -1; /* lone surrogates: UnicodeEncodeError */
+    r->len = (size_t)len;
+    return 0;
+  }
+  if (PyObject_GetBuffer(o, &r->view, PyBUF_SIMPLE) < 0) {
+    if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+      PyErr_Clear();
+      PyErr_Format(PyExc_TypeError,
+                   "a bytes-like object or str is required, not %.100s",
+                   Py_TYPE(o)->tp_name);
+    }
+    return -1;
+  }
+  r->buf = r->view.buf;
+  r->len = (size_t)r->view.len;
+  r->exported = 1;
+  return 0;
+}
+
+/* An int truncated to size_t, as mp_obj_get_int_truncated. */
+static int truncated_arg(PyObject *o, const char *what, size_t *out) {
+  if (!PyLong_Check(o)) {
+    PyErr_Format(PyExc_TypeError, "%s must be an int, not %.100s", what,
+                 Py_TYPE(o)->tp_name);
+    return -1;
+  }
+  unsigned long long v = PyLong_AsUnsignedLongLongMask(o);
+  if (v == (unsigned long long)-1 && PyErr_Occurred())
+    return -1;
+  *out = (size_t)v;
+  return 0;
+}
+
+int uspy_rbuf_span(uspy_rbuf *r, PyObject *const *args, Py_ssize_t n) {
+  size_t off = 0, max = SIZE_MAX, at;
+  if (n == 1 && truncated_arg(args[0], "max_len", &max) < 0)
+    return -1;
+  if (n == 2 && (truncated_arg(args[0], "off", &off) < 0 ||
+                 truncated_arg(args[1], "max_len", &max) < 0))
+    return -1;
+  r->len = us_span(r->len, off, max, &at);
+  r->buf += at;
+  return 0;
+}
+
 static PyObject *count_or_none(ssize_t n, int none_on_eagain) {
   if (PyErr_Occurred()) /* a signal handler raised after some bytes */
     return NULL;
@@ -228,43 +296,47 @@ PyObject *uspy_sock_recv_into(PyObject *self, PyObject *const *args,
   return into(self, args, n, 0);
 }
 
-PyObject *uspy_sock_write(PyObject *self, PyObject *arg) {
-  Py_buffer view;
-  if (PyBytes_CheckExact(arg)) { /* immutable: no buffer export needed */
-    ssize_t r = us_write(SOCK(self), PyBytes_AS_STRING(arg),
-                         (size_t)PyBytes_GET_SIZE(arg));
+PyObject *uspy_sock_write(PyObject *self, PyObject *const *args, Py_ssize_t n) {
+  if (n == 1 && PyBytes_CheckExact(args[0])) { /* the fast path */
+    ssize_t r = us_write(SOCK(self), PyBytes_AS_STRING(args[0]),
+                         (size_t)PyBytes_GET_SIZE(args[0]));
     return count_or_none(r, 1);
   }
-  if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+  uspy_rbuf b;
+  if (uspy_nargs("write", n, 1, 3) < 0 || uspy_rbuf_get(args[0], &b) < 0)
     return NULL;
-  ssize_t r = us_write(SOCK(self), view.buf, (size_t)view.len);
-  PyBuffer_Release(&view);
+  if (uspy_rbuf_span(&b, args + 1, n - 1) < 0) {
+    uspy_rbuf_release(&b);
+    return NULL;
+  }
+  ssize_t r = us_write(SOCK(self), b.buf, b.len);
+  uspy_rbuf_release(&b);
   return count_or_none(r, 1);
 }
 
 /* ---- single calls and datagrams ----------------------------------------- */
 
 PyObject *uspy_sock_send(PyObject *self, PyObject *const *args, Py_ssize_t n) {
-  Py_buffer view;
+  uspy_rbuf b;
   int flags;
   if (uspy_nargs("send", n, 1, 2) < 0 || flags_arg(args, n, 1, &flags) < 0 ||
-      PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0)
+      uspy_rbuf_get(args[0], &b) < 0)
     return NULL;
-  ssize_t r = us_send(SOCK(self), view.buf, (size_t)view.len, flags);
-  PyBuffer_Release(&view);
+  ssize_t r = us_send(SOCK(self), b.buf, b.len, flags);
+  uspy_rbuf_release(&b);
   return count_or_none(r, 0);
 }
 
 PyObject *uspy_sock_sendall(PyObject *self, PyObject *const *args,
                             Py_ssize_t n) {
-  Py_buffer view;
+  uspy_rbuf b;
   int flags;
   size_t sent = 0;
   if (uspy_nargs("sendall", n, 1, 2) < 0 || flags_arg(args, n, 1, &flags) < 0 ||
-      PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0)
+      uspy_rbuf_get(args[0], &b) < 0)
     return NULL;
-  int r = us_sendall(SOCK(self), view.buf, (size_t)view.len, flags, &sent);
-  PyBuffer_Release(&view);
+  int r = us_sendall(SOCK(self), b.buf, b.len, flags, &sent);
+  uspy_rbuf_release(&b);
   if (r < 0)
     return uspy_raise_written(r, sent);
   Py_RETURN_NONE;
@@ -272,17 +344,17 @@ PyObject *uspy_sock_sendall(PyObject *self, PyObject *const *args,
 
 PyObject *uspy_sock_sendto(PyObject *self, PyObject *const *args,
                            Py_ssize_t n) {
-  Py_buffer view;
+  uspy_rbuf b;
   int flags = 0;
   us_addr_t to;
   uspy_state *st = uspy_state_of(Py_TYPE(self));
   if (uspy_nargs("sendto", n, 2, 3) < 0 ||
       (n == 3 && uspy_int_arg(args[1], "flags", &flags) < 0) ||
       uspy_addr_from_obj(st, SOCK(self)->family, args[n - 1], &to) < 0 ||
-      PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0)
+      uspy_rbuf_get(args[0], &b) < 0)
     return NULL;
-  ssize_t r = us_sendto(SOCK(self), view.buf, (size_t)view.len, flags, &to);
-  PyBuffer_Release(&view);
+  ssize_t r = us_sendto(SOCK(self), b.buf, b.len, flags, &to);
+  uspy_rbuf_release(&b);
   return count_or_none(r, 0);
 }
 

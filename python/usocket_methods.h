@@ -17,7 +17,7 @@ PyObject *uspy_sock_readinto(PyObject *self, PyObject *const *args,
                              Py_ssize_t n);
 PyObject *uspy_sock_recv_into(PyObject *self, PyObject *const *args,
                               Py_ssize_t n);
-PyObject *uspy_sock_write(PyObject *self, PyObject *arg);
+PyObject *uspy_sock_write(PyObject *self, PyObject *const *args, Py_ssize_t n);
 PyObject *uspy_sock_send(PyObject *self, PyObject *const *args, Py_ssize_t n);
 PyObject *uspy_sock_sendall(PyObject *self, PyObject *const *args,
                             Py_ssize_t n);

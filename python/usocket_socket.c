@@ -205,16 +205,18 @@ static PyObject *sock_setsockopt(PyObject *self, PyObject *const *args,
       return NULL;
     return done(us_setsockopt(SOCK(self), level, name, &ival, sizeof ival));
   }
-  Py_buffer view;
-  if (PyObject_GetBuffer(args[2], &view, PyBUF_SIMPLE) < 0) {
+  uspy_rbuf b;
+  if (uspy_rbuf_get(args[2], &b) < 0) {
+    if (!PyErr_ExceptionMatches(PyExc_TypeError))
+      return NULL;
     PyErr_Clear();
     PyErr_Format(PyExc_TypeError,
-                 "value must be an int or a bytes-like object, not %.100s",
+                 "value must be an int, str or bytes-like object, not %.100s",
                  Py_TYPE(args[2])->tp_name);
     return NULL;
   }
-  int r = us_setsockopt(SOCK(self), level, name, view.buf, (size_t)view.len);
-  PyBuffer_Release(&view);
+  int r = us_setsockopt(SOCK(self), level, name, b.buf, b.len);
+  uspy_rbuf_release(&b);
   return done(r);
 }
 
@@ -343,78 +345,98 @@ static PyGetSetDef socket_getset[] = {
 
 static PyMethodDef socket_methods[] = {
     {"close", sock_close, METH_NOARGS,
-     "close()\n--\n\nClose the socket. Idempotent; later calls raise EBADF."},
-    {"bind", sock_bind, METH_O, "bind(address)\n--\n\nBind to an address."},
+     "close($self, /)\n--\n\nClose the socket; the peer sees EOF. "
+     "Idempotent; any later operation raises OSError(EBADF)."},
+    {"bind", sock_bind, METH_O,
+     "bind($self, address, /)\n--\n\nBind to an address: a sockaddr or "
+     "a tuple; already bound: the OS error."},
     FAST("listen", sock_listen,
-         "listen([backlog])\n--\n\nListen for connections (default backlog: "
-         "min(SOMAXCONN, 128))."),
+         "listen($self, backlog=128, /)\n--\n\nListen for connections. "
+         "The default backlog is min(SOMAXCONN, 128); a negative one is "
+         "taken as 0."),
     {"accept", sock_accept, METH_NOARGS,
-     "accept()\n--\n\nAccept a connection: (socket, address). The new socket "
-     "has this one's timeout."},
+     "accept($self, /)\n--\n\nAccept a connection: (socket, sockaddr). "
+     "The new socket has this one's timeout."},
     {"connect", sock_connect, METH_O,
-     "connect(address)\n--\n\nConnect, within the timeout; non-blocking: "
-     "OSError(EINPROGRESS)."},
+     "connect($self, address, /)\n--\n\nConnect, within the timeout "
+     "(TimeoutError); non-blocking: OSError(EINPROGRESS)."},
     FAST("send", uspy_sock_send,
-         "send(bytes[, flags])\n--\n\nSend once; return the count sent."),
+         "send($self, data, flags=0, /)\n--\n\nSend once; return the "
+         "count sent, possibly short."),
     FAST("sendall", uspy_sock_sendall,
-         "sendall(bytes[, flags])\n--\n\nSend everything or raise; the "
-         "timeout bounds the whole call."),
+         "sendall($self, data, flags=0, /)\n--\n\nSend everything or "
+         "raise; the timeout bounds the whole call. The exception's "
+         "characters_written says how much went."),
     FAST("recv", uspy_sock_recv,
-         "recv(bufsize[, flags])\n--\n\nReceive at most bufsize bytes; b'' "
-         "at EOF."),
+         "recv($self, bufsize, flags=0, /)\n--\n\nReceive at most "
+         "bufsize bytes; b'' at EOF. Non-blocking with nothing there: "
+         "BlockingIOError."),
     FAST("recv_into", uspy_sock_recv_into,
-         "recv_into(buffer[, nbytes[, flags]])\n--\n\nReceive once into a "
-         "buffer; return the count."),
+         "recv_into($self, buf, nbytes=0, flags=0, /)\n--\n\nReceive "
+         "once into a writable buffer (nbytes 0: all of it); return the "
+         "count."),
     FAST("sendto", uspy_sock_sendto,
-         "sendto(bytes[, flags], address)\n--\n\nSend a datagram."),
+         "sendto($self, data, /, *flags_address)\n--\n\n"
+         "sendto(data, address) or sendto(data, flags, address): send a "
+         "datagram; return the count sent."),
     FAST("recvfrom", uspy_sock_recvfrom,
-         "recvfrom(bufsize[, flags])\n--\n\nReceive a datagram: (bytes, "
-         "address)."),
+         "recvfrom($self, bufsize, flags=0, /)\n--\n\nReceive a datagram: "
+         "(bytes, sockaddr)."),
     FAST("read", uspy_sock_read,
-         "read([size])\n--\n\nRead size bytes (no short reads unless EOF), "
-         "or all until EOF. Non-blocking: what is there, None if nothing."),
+         "read($self, size=-1, /)\n--\n\nRead size bytes (no short reads "
+         "unless EOF), or all until EOF when size is -1 or None. "
+         "Non-blocking: what is there, None if nothing."),
     FAST("readinto", uspy_sock_readinto,
-         "readinto(buf[, nbytes])\n--\n\nRead into a writable buffer, as "
-         "read(); return the count."),
+         "readinto($self, buf, nbytes=None, /)\n--\n\nRead into a "
+         "writable buffer, as read() (nbytes None: its length); return the "
+         "count, None if non-blocking and nothing is there."),
     FAST("readline", uspy_sock_readline,
-         "readline([size])\n--\n\nRead one line, with its newline; never "
-         "reads past it."),
-    {"write", uspy_sock_write, METH_O,
-     "write(buf)\n--\n\nWrite everything (non-blocking: what fits, None if "
-     "nothing); return the count."},
+         "readline($self, size=-1, /)\n--\n\nRead one line, with its "
+         "newline (at most size bytes); never reads past it. Non-blocking: "
+         "None if nothing is there."),
+    FAST("write", uspy_sock_write,
+         "write($self, buf, /, *off_max_len)\n--\n\nwrite(buf), "
+         "write(buf, max_len) or write(buf, off, max_len): write "
+         "buf[off:off+max_len] (clamped, no copy; a str as UTF-8), all of "
+         "it (non-blocking: what fits, None if nothing); return the count."),
     FAST("setsockopt", sock_setsockopt,
-         "setsockopt(level, option, value)\n--\n\nSet an option; value is "
-         "an int or bytes-like."),
+         "setsockopt($self, level, option, value, /)\n--\n\nSet an "
+         "option; value is an int or bytes-like."),
     FAST("getsockopt", sock_getsockopt,
-         "getsockopt(level, option[, buflen])\n--\n\nGet an option as an "
-         "int, or as bytes when buflen is given."),
+         "getsockopt($self, level, option, /, *buflen)\n--\n\n"
+         "getsockopt(level, option): the option as an int; "
+         "getsockopt(level, option, buflen): as at most buflen (0-1024) "
+         "bytes."),
     {"settimeout", sock_settimeout, METH_O,
-     "settimeout(value)\n--\n\nNone: blocking; 0: non-blocking; > 0: "
-     "seconds before TimeoutError."},
+     "settimeout($self, value, /)\n--\n\nNone: blocking; 0: "
+     "non-blocking; > 0: seconds before TimeoutError (ETIMEDOUT)."},
     {"gettimeout", sock_gettimeout, METH_NOARGS,
-     "gettimeout()\n--\n\nThe timeout in seconds, or None."},
+     "gettimeout($self, /)\n--\n\nThe timeout in seconds, or None."},
     {"setblocking", sock_setblocking, METH_O,
-     "setblocking(flag)\n--\n\nsettimeout(None) if flag, else "
+     "setblocking($self, flag, /)\n--\n\nsettimeout(None) if flag, else "
      "settimeout(0)."},
     {"getblocking", sock_getblocking, METH_NOARGS,
-     "getblocking()\n--\n\nFalse only when non-blocking."},
+     "getblocking($self, /)\n--\n\nFalse only when non-blocking."},
     FAST("makefile", sock_makefile,
-         "makefile(mode='rb', buffering=0)\n--\n\nA binary stream: the socket "
-         "itself, or with buffering > 0 a C buffered stream over it."),
+         "makefile($self, mode='rb', buffering=0, /)\n--\n\nA binary "
+         "stream: the socket itself, or with buffering > 0 a "
+         "BufferedStream over it."),
     {"fileno", sock_fileno, METH_NOARGS,
-     "fileno()\n--\n\nThe descriptor (-1 once closed)."},
+     "fileno($self, /)\n--\n\nThe descriptor (-1 once closed)."},
     {"detach", sock_detach, METH_NOARGS,
-     "detach()\n--\n\nGive up the descriptor without closing it; return "
-     "it."},
+     "detach($self, /)\n--\n\nGive up the descriptor without closing "
+     "it; return it."},
     {"shutdown", sock_shutdown, METH_O,
-     "shutdown(how)\n--\n\nShut down reading (SHUT_RD), writing (SHUT_WR) "
-     "or both."},
+     "shutdown($self, how, /)\n--\n\nShut down reading (SHUT_RD), "
+     "writing (SHUT_WR) or both (SHUT_RDWR)."},
     {"getsockname", sock_getsockname, METH_NOARGS,
-     "getsockname()\n--\n\nThe local address."},
+     "getsockname($self, /)\n--\n\nThe local address, a sockaddr."},
     {"getpeername", sock_getpeername, METH_NOARGS,
-     "getpeername()\n--\n\nThe peer's address."},
-    {"__enter__", sock_enter, METH_NOARGS, "Return the socket."},
-    FAST("__exit__", sock_exit, "Close the socket."),
+     "getpeername($self, /)\n--\n\nThe peer's address, a sockaddr."},
+    {"__enter__", sock_enter, METH_NOARGS,
+     "__enter__($self, /)\n--\n\nReturn the socket."},
+    FAST("__exit__", sock_exit,
+         "__exit__($self, /, *exc_info)\n--\n\nClose the socket."),
     {NULL, NULL, 0, NULL}};
 
 static PyMemberDef socket_members[] = {{"__weaklistoffset__", T_PYSSIZET,

@@ -265,6 +265,7 @@ static const struct {
                  CONST(IPV6_V6ONLY),
                  CONST(MSG_PEEK),
                  CONST(MSG_DONTWAIT),
+                 CONST(MSG_DONTROUTE),
                  CONST(MSG_WAITALL),
                  CONST(SHUT_RD),
                  CONST(SHUT_WR),

@@ -94,4 +94,32 @@ static inline void uspy_wbuf_release(uspy_wbuf *w) {
     PyBuffer_Release(&w->view);
 }
 
+/* A read-only buffer argument, held for one call: bytes (read in place),
+ * str (its UTF-8 bytes, as MicroPython reads a str wherever it takes a
+ * buffer; CPython caches them in the str), or anything exporting a
+ * buffer. Else -1 with TypeError. */
+typedef struct {
+  const char *buf;
+  size_t len;
+  Py_buffer view;
+  int exported;
+} uspy_rbuf;
+
+int uspy_rbuf_get(PyObject *o, uspy_rbuf *r);
+
+static inline void uspy_rbuf_release(uspy_rbuf *r) {
+  if (r->exported)
+    PyBuffer_Release(&r->view);
+}
+
+/* readinto's nbytes for a buffer of len bytes: None is len; a negative
+ * count or one past len is ValueError. 0, or -1 with the exception. */
+int uspy_nbytes_arg(PyObject *o, size_t len, size_t *out);
+
+/* write(buf[, off], max_len) as MicroPython's streams take it: narrows
+ * *r to the part addressed (args: what follows buf, n of them, 0 to 2).
+ * off and max_len are ints taken modulo 2**64 as MicroPython does: -1 is
+ * "no limit". 0, or -1 with TypeError. */
+int uspy_rbuf_span(uspy_rbuf *r, PyObject *const *args, Py_ssize_t n);
+
 #endif

@@ -1,13 +1,27 @@
 #!/usr/bin/env bash
 # deps.sh: installs the Debian packages a make target needs, if missing.
 # Usage: scripts/deps.sh test|demo|bench|fuzz
+# Each list is what that target runs, checked on a bare Debian 12 root
+# (scripts/fresh-check.sh): nothing may come from whatever a developer's
+# machine happens to have.
 set -eu
-need=(gcc make cmake python3-dev python3-pytest python3-pip python3-venv)
+# Every target builds the C core and the CPython module; netbase gives
+# /etc/services and /etc/protocols, which getaddrinfo(host, "http") reads.
+need=(gcc make cmake git pkg-config python3 python3-dev netbase)
 case "${1:-test}" in
-  test) need+=(clang curl iproute2 nftables valgrind libclang-rt-14-dev) ;;
+  # make test: format check, gcc and clang builds, C and Python tests (the
+  # packaging test's venv, network namespaces with nftables, curl and
+  # strace as peers and probes), ASan/UBSan, libFuzzer, valgrind.
+  test) need+=(clang clang-format libclang-rt-14-dev python3-pytest
+    python3-pip python3-setuptools python3-wheel python3-venv
+    iproute2 nftables curl strace valgrind procps) ;;
   demo) need+=(curl) ;;
-  bench) need+=(python3-matplotlib valgrind strace) ;;
+  bench) need+=(clang python3-matplotlib valgrind strace linux-perf) ;;
   fuzz) need+=(clang libclang-rt-14-dev) ;;
+  *)
+    echo "usage: $0 test|demo|bench|fuzz" >&2
+    exit 2
+    ;;
 esac
 missing=()
 for p in "${need[@]}"; do
@@ -18,5 +32,9 @@ done
 echo "deps: installing ${missing[*]}"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Another apt (an unattended upgrade, a parallel job) may hold dpkg's lock
+# for a while: wait for it rather than fail.
+lock=(-o DPkg::Lock::Timeout=600)
+$SUDO apt-get "${lock[@]}" update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get "${lock[@]}" install -y -qq \
+  --no-install-recommends "${missing[@]}" >/dev/null

@@ -195,3 +195,12 @@ const char *us_strerror(int err) {
     return us__sys_gai_strerror(US_GAI_BASE - err);
   return strerror(err < 0 ? -err : err);
 }
+
+int us_addr_from_raw(us_addr_t *addr, const void *raw, size_t len,
+                     size_t *data_off) {
+  return us__sys_addr_decode(raw, len, addr, data_off);
+}
+
+int us_addr_to_raw(const us_addr_t *addr, void *raw, size_t cap) {
+  return us__sys_addr_encode(addr, raw, cap);
+}

@@ -32,6 +32,14 @@ int us__sys_shutdown(int fd, int how);
 int us__sys_getsockname(int fd, us_addr_t *addr);
 int us__sys_getpeername(int fd, us_addr_t *addr);
 
+/* A platform struct sockaddr of len bytes: returns its family, and for
+ * AF_INET/AF_INET6 fills *a (else zeroes it); *data_off (may be NULL) is
+ * where the family's own bytes start. Too short: -EINVAL. */
+int us__sys_addr_decode(const void *raw, size_t len, us_addr_t *a,
+                        size_t *data_off);
+/* *a as a platform struct sockaddr in raw[0..cap); returns its length. */
+int us__sys_addr_encode(const us_addr_t *a, void *raw, size_t cap);
+
 /* flags are the platform's MSG_* bits; sends never raise SIGPIPE. */
 ssize_t us__sys_send(int fd, const void *buf, size_t len, int flags);
 ssize_t us__sys_recv(int fd, void *buf, size_t len, int flags);
@@ -49,6 +57,16 @@ int us__sys_getsockopt(int fd, int level, int name, void *val, size_t *len);
 /* Waits for events on fd for at most timeout_ns (< 0: forever). Returns
  * the events that are ready (POLLERR/POLLHUP included), 0 on timeout. */
 int us__sys_wait(int fd, int events, int64_t timeout_ns);
+
+/* Signals that must interrupt a wait, for the thread that runs the host's
+ * handlers: us__sys_hold_signals() blocks every signal in the calling
+ * thread, keeping the mask it had. While they are held, us__sys_wait()
+ * and the poll sets' waits wait with that kept mask in force, atomically
+ * (ppoll, epoll_pwait): a signal that arrived after the hold, even before
+ * the wait began, interrupts the wait (-EINTR) instead of slipping by.
+ * us__sys_release_signals() restores the mask. Holds nest (per thread). */
+void us__sys_hold_signals(void);
+void us__sys_release_signals(void);
 /* A monotonic clock in nanoseconds. */
 int64_t us__sys_now(void);
 

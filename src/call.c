@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 
-static const us_host_t plain_c_host = {NULL, NULL, NULL};
+static const us_host_t plain_c_host = {NULL, NULL, NULL, NULL};
 const us_host_t *us__host = &plain_c_host;
 
 void us_set_host(const us_host_t *host) {
@@ -43,14 +43,16 @@ int us__op_begin(us__op_t *op, us_socket_t *s) {
     us__socket_release(s, op->held_in); /* closed before it saw our hold */
     return -EBADF;
   }
-  if (s->timeout_ns > 0)
-    op->deadline = us__sys_now() + s->timeout_ns;
+  op->timeout = s->timeout_ns;
+  if (op->timeout > 0)
+    op->deadline = us__sys_now() + op->timeout;
+  op->guard = -1;
   /* The lock is released by us__op_unlock(), right before the first
    * system call that may block, not here: room made in a sink first, or a
    * small send that fits at once, then costs no round trip of the lock
    * (about 330 instructions under CPython). A non-blocking call never
    * waits, so it keeps the lock throughout. */
-  op->lazy = s->timeout_ns != 0 && us__host->unlock != NULL;
+  op->lazy = op->timeout != 0 && us__host->unlock != NULL;
   return 0;
 }
 
@@ -74,19 +76,89 @@ static int after_signal(us__op_t *op) {
   return r;
 }
 
+int us__op_signals(us__op_t *op) {
+  if (op->guard == 0 || !us__host->check_signals)
+    return 0;
+  int was_unlocked = op->unlocked;
+  host_lock(op);
+  int r = us__op_guarded(op) ? us__host->check_signals() : 0;
+  if (was_unlocked)
+    host_unlock(op);
+  return r;
+}
+
+int us__op_guarded(us__op_t *op) {
+  if (op->guard < 0)
+    op->guard = us__host->check_signals &&
+                (!us__host->handles_signals || us__host->handles_signals());
+  return op->guard;
+}
+
+/* One kernel wait of at most left_ns, run by wait(arg, left_ns) with the
+ * lock released. In the thread that handles signals, the host's check runs
+ * first, and a signal that comes after it must not go unseen until the
+ * wait ends. The wait's first US__GLANCE_NS are a plain wait: most end
+ * sooner (a reply on its way), and holding signals costs two more system
+ * calls, a tenth of a loopback round trip; a signal that slipped in before
+ * the glance is seen when it ends. The rest of the wait holds signals from
+ * a second check to the kernel wait, which lets them in atomically: one
+ * that comes at any moment interrupts it (-EINTR). The check's error, if
+ * any, is returned in *host_err (and as the result), the wait not made. */
+static int guarded_wait(us__op_t *op, int (*wait)(void *, int64_t), void *arg,
+                        int64_t left_ns, int *host_err) {
+  *host_err = 0;
+  if (op->guard != 0) { /* asking the host takes the lock */
+    host_lock(op);
+    if (us__op_guarded(op)) {
+      int r = *host_err = us__host->check_signals();
+      if (r < 0)
+        return r;
+      host_unlock(op);
+      int64_t t0 = us__sys_now(), glance = US__GLANCE_NS;
+      r = wait(arg, left_ns >= 0 && left_ns < glance ? left_ns : glance);
+      if (r != 0 || left_ns == 0)
+        return r;
+      if (left_ns > 0 && (left_ns -= us__sys_now() - t0) <= 0)
+        return 0;
+      host_lock(op);
+      us__sys_hold_signals();
+      r = *host_err = us__host->check_signals();
+      if (r == 0) {
+        host_unlock(op);
+        r = wait(arg, left_ns);
+      }
+      us__sys_release_signals();
+      return r;
+    }
+  }
+  host_unlock(op);
+  return wait(arg, left_ns);
+}
+
+typedef struct fd_wait {
+  int fd, events;
+} fd_wait_t;
+
+static int wait_fd(void *arg, int64_t left_ns) {
+  fd_wait_t *w = arg;
+  return us__sys_wait(w->fd, w->events, left_ns);
+}
+
 int us__op_wait(us__op_t *op, int events) {
   us_socket_t *s = op->s;
-  if (s->timeout_ns == 0)
+  fd_wait_t w = {op->fd, events};
+  if (op->timeout == 0)
     return -EAGAIN;
   for (;;) {
     int64_t left = -1;
-    if (s->timeout_ns > 0) {
+    if (op->timeout > 0) {
       left = op->deadline - us__sys_now();
       if (left <= 0)
         return -ETIMEDOUT;
     }
-    us__op_unlock(op);
-    int r = us__sys_wait(op->fd, events, left);
+    int stop, r = guarded_wait(op, wait_fd, &w, left, &stop);
+    if (stop)
+      return stop;
     if (us__fd(s) < 0) /* closed by another thread, which woke the wait */
       return -EBADF;
     if (r > 0)
@@ -113,14 +185,16 @@ int us__op_retry(us__op_t *op, int err, int events) {
       return -EBADF;
     /* A storm of signals must not outlast the deadline: without this
      * check a call retried on each EINTR would never time out. */
-    if (op->s->timeout_ns > 0 && us__sys_now() >= op->deadline)
+    if (op->timeout > 0 && us__sys_now() >= op->deadline)
       return -ETIMEDOUT;
     return 0;
   }
   if (err == -EAGAIN || err == -EWOULDBLOCK) {
-    /* A blocking descriptor reports EAGAIN only for SO_RCVTIMEO and the
-     * like: that is the caller's own timeout, so pass it on. */
-    if (op->s->timeout_ns < 0)
+    /* Without a host, a blocking call's descriptor is blocking, and
+     * reports EAGAIN only for SO_RCVTIMEO and the like (the caller's own
+     * timeout, passed on), or because another thread's us_settimeout()
+     * made it non-blocking meanwhile (the call keeps its own: it waits). */
+    if (op->timeout < 0 && !op->lazy && op->s->timeout_ns < 0)
       return -EAGAIN;
     return us__op_wait(op, events);
   }
@@ -174,8 +248,13 @@ ssize_t us__sink_room(us__op_t *op, us_sink_t *sink, size_t want) {
   return (ssize_t)(room < want ? room : want);
 }
 
+static int waiter_wait(void *w, int64_t left_ns) {
+  return ((us__waiter_t *)w)->wait(w, left_ns);
+}
+
 int us__wait_run(us__waiter_t *w, int64_t timeout_ns) {
-  us__op_t op = {.fd = -1}; /* only its lock state is used */
+  /* Only its lock and guard are used. */
+  us__op_t op = {.fd = -1, .guard = -1};
   int64_t deadline = 0, now = us__sys_now();
   if (timeout_ns > INT64_MAX - now) /* centuries away: no limit at all */
     timeout_ns = -1;
@@ -191,10 +270,12 @@ int us__wait_run(us__waiter_t *w, int64_t timeout_ns) {
     int r = w->prepare(w);
     if (r < 0)
       return r;
-    if (left != 0) /* a zero-time check is cheaper with the lock kept */
-      host_unlock(&op);
-    r = w->wait(w, left);
+    /* A zero-time check never waits: it keeps the lock, holds nothing. */
+    int stop = 0;
+    r = left ? guarded_wait(&op, waiter_wait, w, left, &stop) : w->wait(w, 0);
     host_lock(&op);
+    if (stop)
+      return stop;
     if (r == -EINTR) {
       /* The same rule as after_signal(): the host's handlers run, and
        * their error ends the call; the deadline stays where it was, so a

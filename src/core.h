@@ -18,10 +18,17 @@ typedef struct us__op {
    * it, never s->fd, which another thread's close may set to -1 meanwhile:
    * the number stays open (the close is deferred) until us__op_end. */
   int fd;
-  int64_t deadline; /* monotonic ns; meaningful when s->timeout_ns > 0 */
+  /* s's timeout when the call began: the call keeps it, whatever another
+   * thread's us_settimeout() does meanwhile. */
+  int64_t timeout;
+  int64_t deadline; /* monotonic ns; meaningful when timeout > 0 */
   void *token;      /* the host's lock token while unlocked */
   int unlocked;
-  int lazy;         /* may block, under a host with a lock to release first */
+  /* May block, under a host with a lock to release first. Such a call
+   * never blocks in a send or receive (MSG_DONTWAIT): it waits only in
+   * us__op_wait(), where a signal cannot slip by. */
+  int lazy;
+  int guard; /* its waits hold signals (see us__op_guarded); -1: not known */
   us__lock_t *held; /* the object's lock this call holds, or NULL */
   uint32_t held_in; /* what us__socket_hold returned for the call */
 } us__op_t;
@@ -37,6 +44,13 @@ static inline void us__op_unlock(us__op_t *op) {
   if (op->lazy && !op->unlocked)
     us__op_unlock_now(op);
 }
+/* Whether op runs in the thread that handles the host's signals, whose
+ * waits therefore hold signals from the host's check to the kernel wait.
+ * Asked of the host once per call; lock held. */
+int us__op_guarded(us__op_t *op);
+/* Lock held or not: runs the host's signal handlers now (a long transfer
+ * that never waits checks between its pieces). 0 or their error. */
+int us__op_signals(us__op_t *op);
 /* After a system call failed with err: 0 means "call it again" (a signal
  * was handled, or the socket became ready in time); anything else is the
  * error to return (-ETIMEDOUT on expiry, -EAGAIN when non-blocking). */
@@ -81,6 +95,15 @@ void us__rx_saw_lines(us_socket_t *s, const char *at, size_t n, const char *nl);
  * error (returned) stopped it. */
 int us__send_all(us__op_t *op, const void *buf, size_t len, int flags,
                  size_t *done);
+
+/* Receives of at most this many bytes are first tried without waiting,
+ * the host's lock kept. */
+#define US__LOCKED_RECV_MAX ((size_t)65536)
+
+/* How long a wait in the thread that handles signals first waits without
+ * holding them (see guarded_wait in call.c): the most a signal that comes
+ * right before a wait can be seen late. */
+#define US__GLANCE_NS ((int64_t)10000000)
 
 /* Up to this many bytes, a receive makes room for its whole size at once;
  * beyond it, only for what has arrived. */

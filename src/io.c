@@ -7,25 +7,20 @@
 #include <string.h>
 #include <sys/socket.h>
 
+/* A send or receive the caller asked not to wait (MSG_DONTWAIT) returns
+ * its EAGAIN as it is. */
 static int wait_allowed(int err, int flags) {
-#ifdef MSG_DONTWAIT
   if (flags & MSG_DONTWAIT)
     return err != -EAGAIN && err != -EWOULDBLOCK;
-#endif
-  (void)err;
-  (void)flags;
   return 1;
 }
 
 /* A call told not to wait does not wait for another thread's either. */
-static int no_wait(int flags) {
-#ifdef MSG_DONTWAIT
-  return (flags & MSG_DONTWAIT) != 0;
-#else
-  (void)flags;
-  return 0;
-#endif
-}
+static int dontwait_asked(int flags) { return (flags & MSG_DONTWAIT) != 0; }
+
+/* The flags that keep a call's sends and receives from blocking (see
+ * us__op_t.lazy). */
+static int nowait(const us__op_t *op) { return op->lazy ? MSG_DONTWAIT : 0; }
 
 /* Bytes a peek just saw queued, n of them (a peek takes nothing, so the
  * lines known stay as they are). */
@@ -73,37 +68,41 @@ static void note_received(us_socket_t *s, ssize_t n, int flags) {
     us__rx_taken(s, (size_t)n);
 }
 
+/* What a receive of at most len bytes wrote: with MSG_TRUNC the kernel
+ * counts a datagram's whole length, and no caller may see more bytes than
+ * were copied into its buffer. */
+static ssize_t copied(ssize_t n, size_t len) {
+  return n > 0 && (size_t)n > len ? (ssize_t)len : n;
+}
+
 ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
                       us_addr_t *from) {
   us_socket_t *s = op->s;
-  int stream = s->type == SOCK_STREAM;
-#ifdef MSG_DONTWAIT
-  /* Bytes a peek already saw (readline's next line) are taken without
-   * releasing the host's lock; if they are gone after all, the call goes
-   * the usual way below. */
-  if (stream && !from && s->rx_known && op->lazy && !op->unlocked &&
-      us__fd(s) >= 0) {
-    ssize_t n = us__sys_recv(op->fd, buf, len, flags | MSG_DONTWAIT);
-    if (n > 0) {
-      note_received(s, n, flags);
-      return n;
-    }
-    us__rx_forget(s); /* taken by someone else after all */
-    if (n < 0 && n != -EAGAIN && n != -EWOULDBLOCK && n != -EINTR)
-      return n;
-  }
-#endif
-  us__op_unlock(op);
+  int stream = s->type == SOCK_STREAM, extra = nowait(op);
+  /* On a stream, MSG_TRUNC drops the bytes without copying them (Linux's
+   * TCP): there is nothing to return for them. */
+  if (stream && (flags & MSG_TRUNC))
+    return -EINVAL;
+  /* Tried first with the host's lock kept: what has arrived is taken
+   * without a round trip of the lock, and only a receive that must wait
+   * releases it (in us__op_wait). A large one releases it first, not to
+   * hold the host up while it copies. */
+  if (len > US__LOCKED_RECV_MAX)
+    us__op_unlock(op);
   for (;;) {
     int fd = op->fd;
-    ssize_t n = from ? us__sys_recvfrom(fd, buf, len, flags, from)
-                     : us__sys_recv(fd, buf, len, flags);
+    ssize_t n =
+        copied(from ? us__sys_recvfrom(fd, buf, len, flags | extra, from)
+                    : us__sys_recv(fd, buf, len, flags | extra),
+               len);
     if (us__fd(op->s) < 0) /* closed by another thread meanwhile */
       return -EBADF;
     if (n >= 0 && stream)
       note_received(s, n, flags);
     if (n >= 0 || !wait_allowed((int)n, flags))
       return n;
+    if (s->rx_known && (n == -EAGAIN || n == -EWOULDBLOCK))
+      us__rx_forget(s); /* taken by someone else after all */
     int r = us__op_retry(op, (int)n, US__IN);
     if (r < 0)
       return r;
@@ -112,23 +111,14 @@ ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
 
 ssize_t us__send_once(us__op_t *op, const void *buf, size_t len, int flags,
                       const us_addr_t *to) {
-#ifdef MSG_DONTWAIT
-  /* Tried without waiting, a small send keeps the host's lock; only one
-   * that must wait releases it (and sends again below). */
-  if (op->lazy && !op->unlocked && len <= US__LOCKED_SEND_MAX &&
-      us__fd(op->s) >= 0) {
-    int fd = op->fd;
-    ssize_t n = to ? us__sys_sendto(fd, buf, len, flags | MSG_DONTWAIT, to)
-                   : us__sys_send(fd, buf, len, flags | MSG_DONTWAIT);
-    if (n >= 0 || (n != -EAGAIN && n != -EWOULDBLOCK && n != -EINTR))
-      return n;
-  }
-#endif
-  us__op_unlock(op);
+  int extra = nowait(op);
+  /* As a receive: a small send nearly always fits at once, lock kept. */
+  if (len > US__LOCKED_SEND_MAX)
+    us__op_unlock(op);
   for (;;) {
     int fd = op->fd;
-    ssize_t n = to ? us__sys_sendto(fd, buf, len, flags, to)
-                   : us__sys_send(fd, buf, len, flags);
+    ssize_t n = to ? us__sys_sendto(fd, buf, len, flags | extra, to)
+                   : us__sys_send(fd, buf, len, flags | extra);
     if (us__fd(op->s) < 0) /* closed by another thread meanwhile */
       return -EBADF;
     if (n >= 0 || !wait_allowed((int)n, flags))
@@ -150,9 +140,17 @@ ssize_t us_sendto(us_socket_t *s, const void *buf, size_t len, int flags,
     return us__fd(s) < 0 ? -EBADF : -EAFNOSUPPORT;
   if (to && to->port == 0)
     return -EINVAL;
-  ssize_t n = us__op_begin_locked(&op, s, &s->tx_lock, no_wait(flags));
+  ssize_t n = us__op_begin_locked(&op, s, &s->tx_lock, dontwait_asked(flags));
   if (n < 0)
     return n;
+  if (op.lazy && op.timeout < 0 && s->type == SOCK_STREAM &&
+      !(flags & MSG_DONTWAIT)) {
+    /* Blocking, the kernel's send would take all of it before returning
+     * (unless a signal came): so does ours, which never blocks in it. */
+    size_t done;
+    int err = us__send_all(&op, buf, len, flags, &done);
+    return us__op_finish(&op, done, err);
+  }
   n = us__send_once(&op, buf, len, flags, to);
   us__op_end(&op);
   return n;
@@ -161,21 +159,28 @@ ssize_t us_sendto(us_socket_t *s, const void *buf, size_t len, int flags,
 int us__send_all(us__op_t *op, const void *buf, size_t len, int flags,
                  size_t *done) {
   *done = 0;
-  while (*done < len) {
+  if (len == 0)
+    return 0;
+  for (;;) {
     ssize_t n =
         us__send_once(op, (const char *)buf + *done, len - *done, flags, NULL);
     if (n < 0)
       return (int)n;
-    *done += (size_t)n;
+    if ((*done += (size_t)n) == len)
+      return 0;
+    /* A transfer that goes on without waiting (the peer keeps up) still
+     * lets a signal's handler end it between its pieces. */
+    int r = us__op_signals(op);
+    if (r < 0)
+      return r;
   }
-  return 0;
 }
 
 int us_sendall(us_socket_t *s, const void *buf, size_t len, int flags,
                size_t *sent) {
   us__op_t op;
   size_t done = 0;
-  int r = us__op_begin_locked(&op, s, &s->tx_lock, no_wait(flags));
+  int r = us__op_begin_locked(&op, s, &s->tx_lock, dontwait_asked(flags));
   if (r == 0) {
     r = us__send_all(&op, buf, len, flags, &done);
     us__op_end(&op);
@@ -230,7 +235,7 @@ ssize_t us_recv_sink(us_socket_t *s, us_sink_t *sink, size_t max, int flags) {
 ssize_t us_recvfrom_sink(us_socket_t *s, us_sink_t *sink, size_t max, int flags,
                          us_addr_t *from) {
   us__op_t op;
-  ssize_t n = us__op_begin_locked(&op, s, &s->rx_lock, no_wait(flags));
+  ssize_t n = us__op_begin_locked(&op, s, &s->rx_lock, dontwait_asked(flags));
   if (n < 0)
     return n;
   n = make_room(&op, sink, max);

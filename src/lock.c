@@ -130,10 +130,10 @@ static int lock_wait(us__op_t *op, us__lock_t *l, int nowait, int *slept) {
      * never end. */
     if (__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == &us__self)
       return -EDEADLK;
-    if (nowait || s->timeout_ns == 0)
+    if (nowait || op->timeout == 0)
       return -EAGAIN;
     int64_t left = -1;
-    if (s->timeout_ns > 0 && (left = op->deadline - us__sys_now()) <= 0)
+    if (op->timeout > 0 && (left = op->deadline - us__sys_now()) <= 0)
       return -ETIMEDOUT;
     uint32_t waited = (w & ~STATE) | WAITED;
     if ((w & STATE) == HELD &&

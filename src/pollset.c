@@ -101,7 +101,9 @@ static int watched(const entry_t *e) {
 }
 
 /* Room for one more entry and for fd in the table; nothing changes on
- * failure. */
+ * failure. The table is sized by the descriptor's number, so fd must be
+ * known open first (the backend's add said so): an open descriptor's
+ * number is bounded by the process's limit, any int is not. */
 static int reserve(us_pollset_t *ps, int fd) {
   if (ps->n == ps->cap) {
     if (ps->cap >= UINT32_MAX - 1)
@@ -153,11 +155,13 @@ static int add(us_pollset_t *ps, int fd, int events, void *data,
     e->sock = sock;
     return 0;
   }
-  int r = reserve(ps, fd);
+  int r = ps->ops->add(ps->impl, ps->n, fd, events);
   if (r < 0)
     return r;
-  if ((r = ps->ops->add(ps->impl, ps->n, fd, events)) < 0)
+  if ((r = reserve(ps, fd)) < 0) {
+    (void)ps->ops->remove(ps->impl, ps->n, fd, events, ps->n);
     return r;
+  }
   e = &ps->ent[ps->n];
   e->held_in = sock ? us__socket_hold(sock) : 0;
   e->fd = fd;
@@ -265,6 +269,10 @@ int us_pollset_wait(us_pollset_t *ps, us_pollev_t *out, size_t max,
     return -EINVAL;
   if (ps->waiting)
     return -EBUSY;
+  /* No more can be ready than are registered: the backend's room for
+   * results is sized by max, which is the caller's number. */
+  if (max > ps->n)
+    max = ps->n ? ps->n : 1;
   if (max > INT_MAX)
     max = INT_MAX;
   pwait_t pw = {{pw_prepare, pw_wait, pw_done}, ps, out, max, flags};

@@ -127,10 +127,17 @@ int us_accept(us_socket_t *s, us_socket_t *conn, us_addr_t *peer) {
   int fd = us__op_begin(&op, s);
   if (fd < 0)
     return fd;
-  us__op_unlock(&op);
-  do
-    fd = us__sys_accept(op.fd, peer, s->timeout_ns >= 0);
-  while (fd < 0 && (fd = us__op_retry(&op, fd, US__IN)) == 0);
+  /* A blocking socket's descriptor blocks, and accept(2) has no flag not
+   * to: where a signal must interrupt the call, it waits for a connection
+   * in us__op_wait() first. */
+  if (op.lazy && op.timeout < 0 && us__op_guarded(&op))
+    fd = us__op_wait(&op, US__IN);
+  if (fd == 0) {
+    us__op_unlock(&op);
+    do
+      fd = us__sys_accept(op.fd, peer, op.timeout >= 0);
+    while (fd < 0 && (fd = us__op_retry(&op, fd, US__IN)) == 0);
+  }
   if (fd >= 0 && us__fd(s) < 0) { /* closed by another thread meanwhile */
     us__sys_close(fd);
     fd = -EBADF;
@@ -139,7 +146,7 @@ int us_accept(us_socket_t *s, us_socket_t *conn, us_addr_t *peer) {
   if (fd < 0)
     return fd;
   init(conn, fd, s->family, s->type, s->proto);
-  conn->timeout_ns = s->timeout_ns;
+  conn->timeout_ns = op.timeout;
   return 0;
 }
 
@@ -152,16 +159,29 @@ int us_connect(us_socket_t *s, const us_addr_t *addr) {
     return -EINVAL;
   if ((r = us__op_begin(&op, s)) < 0)
     return r;
-  us__op_unlock(&op);
+  /* As us_accept: where a signal must interrupt a blocking connect, the
+   * descriptor is made non-blocking for the connect(2) itself, and the
+   * call waits in us__op_wait(). */
+  int lent = op.lazy && op.timeout < 0 && us__op_guarded(&op) &&
+             us__sys_set_nonblocking(op.fd, 1) == 0;
+  if (!lent)
+    us__op_unlock(&op);
   r = us__sys_connect(op.fd, addr);
+  if (lent && s->timeout_ns < 0) /* unless a us_settimeout() came between */
+    us__sys_set_nonblocking(op.fd, 0);
   /* Interrupted or in progress, the connection goes on in the kernel: wait
    * for it to finish (never connect again) and read its outcome. */
   if (r == -EINTR && (r = us__op_retry(&op, r, US__OUT)) == 0)
     r = -EINPROGRESS;
-  if (r == -EINPROGRESS && s->timeout_ns != 0) {
+  if (r == -EINPROGRESS && op.timeout != 0) {
     r = us__op_wait(&op, US__OUT);
     if (r == 0)
       r = us__sys_connect_result(op.fd);
+    /* Linux marks a socket connected without waiting as such only at its
+     * next connect(2): made now, a later connect fails with EISCONN, as
+     * after a blocking one. */
+    if (r == 0 && lent)
+      (void)us__sys_connect(op.fd, addr);
   }
   if (us__fd(s) < 0) /* closed by another thread meanwhile */
     r = -EBADF;

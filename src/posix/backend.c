@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "../backend.h"
 #include "fault_names.h" /* first: a fault build renames what follows */
+#include "signals.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -61,6 +63,37 @@ static void from_sa(const struct sockaddr *sa, socklen_t len, us_addr_t *a) {
     a->scope_id = in6->sin6_scope_id;
     memcpy(a->ip, &in6->sin6_addr, 16);
   }
+}
+
+int us__sys_addr_decode(const void *raw, size_t len, us_addr_t *a,
+                        size_t *data_off) {
+  us__sa_t sa; /* a copy: the caller's bytes need not be aligned */
+  struct sockaddr head;
+  memset(a, 0, sizeof *a);
+  if (len < offsetof(struct sockaddr, sa_data))
+    return -EINVAL;
+  memcpy(&head, raw, len < sizeof head ? len : sizeof head);
+  if (data_off)
+    *data_off = offsetof(struct sockaddr, sa_data);
+  if (head.sa_family == AF_INET || head.sa_family == AF_INET6) {
+    size_t need = head.sa_family == AF_INET ? sizeof sa.in4 : sizeof sa.in6;
+    if (len < need)
+      return -EINVAL;
+    memcpy(&sa, raw, need);
+    from_sa(&sa.sa, (socklen_t)need, a);
+  }
+  return head.sa_family;
+}
+
+int us__sys_addr_encode(const us_addr_t *a, void *raw, size_t cap) {
+  us__sa_t sa;
+  if (a->family != AF_INET && a->family != AF_INET6)
+    return -EAFNOSUPPORT;
+  socklen_t len = to_sa(a, &sa);
+  if (cap < len)
+    return -ENOSPC;
+  memcpy(raw, &sa, len);
+  return (int)len;
 }
 
 int us__sys_socket(int family, int type, int proto) {
@@ -224,14 +257,8 @@ int us__sys_getsockopt(int fd, int level, int name, void *val, size_t *len) {
 
 int us__sys_wait(int fd, int events, int64_t timeout_ns) {
   struct pollfd p = {.fd = fd, .events = (short)events, .revents = 0};
-  int ms;
-  if (timeout_ns < 0)
-    ms = -1;
-  else if (timeout_ns >= (int64_t)1000000 * 0x7fffffff)
-    ms = 0x7fffffff;
-  else /* round up: waking early would only cost a spurious retry */
-    ms = (int)((timeout_ns + 999999) / 1000000);
-  int r = poll(&p, 1, ms);
+  struct timespec ts;
+  int r = ppoll(&p, 1, us__posix_limit(timeout_ns, &ts), us__posix_wait_mask());
   if (r < 0)
     return neg_errno();
   return r == 0 ? 0 : p.revents;

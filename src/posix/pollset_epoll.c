@@ -2,6 +2,7 @@
  * what is ready, not what is registered. */
 #ifdef __linux__
 #include "../pollset_backend.h"
+#include "signals.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -183,8 +184,8 @@ static int e_wait(void *impl, us_pollev_t *out, size_t max,
   }
   if (k == max)
     return (int)k;
-  int n = epoll_wait(e->epfd, e->evs, (int)(max - k),
-                     k ? 0 : us__poll_ms(timeout_ns));
+  int n = epoll_pwait(e->epfd, e->evs, (int)(max - k),
+                      k ? 0 : us__poll_ms(timeout_ns), us__posix_wait_mask());
   if (n < 0)
     return k ? (int)k : neg_errno();
   for (int i = 0; i < n; i++, k++) {

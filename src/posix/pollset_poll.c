@@ -1,5 +1,7 @@
 /* posix/pollset_poll.c: the poll set's portable backend, poll(2). */
+#define _GNU_SOURCE /* ppoll */
 #include "../pollset_backend.h"
+#include "signals.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -117,7 +119,9 @@ static int p_prepare(void *impl, size_t max) {
 static int p_wait(void *impl, us_pollev_t *out, size_t max,
                   int64_t timeout_ns) {
   pimpl_t *p = impl;
-  int r = poll(p->snap, (nfds_t)p->snap_n, us__poll_ms(timeout_ns));
+  struct timespec ts;
+  int r = ppoll(p->snap, (nfds_t)p->snap_n, us__posix_limit(timeout_ns, &ts),
+                us__posix_wait_mask());
   if (r < 0)
     return errno ? -errno : -EIO;
   if (r == 0)

@@ -61,6 +61,11 @@ int64_t now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t slack_ms(void) {
+  const char *env = getenv("US_TEST_SLACK_MS");
+  return env && *env ? strtoll(env, NULL, 10) : 400;
+}
+
 int open_fds(void) {
   int n = 0;
   DIR *d = opendir("/proc/self/fd");

@@ -65,6 +65,14 @@ void heap_sink_init(struct heap_sink *h);
 
 /* Monotonic milliseconds. */
 int64_t now_ms(void);
+/* Time bounds. A deadline never fires early, so a lower bound is the
+ * contract's own figure; an upper bound is that figure plus the slack a busy
+ * machine (both cores loaded, sanitizers, valgrind) adds before a thread
+ * whose wait ended runs again: 400 ms, or US_TEST_SLACK_MS. It stays far
+ * below what the bugs these bounds catch cost (a restarted or missed
+ * deadline, a wait for the whole timeout). */
+int64_t slack_ms(void);
+#define LATE_MS(ms) ((ms) + slack_ms())
 /* The number of open descriptors of this process. */
 int open_fds(void);
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <sys/socket.h>
 
 #include "test.h"
@@ -145,6 +146,59 @@ static void getaddrinfo_service_name_and_localhost(void) {
             US_GAI_ERROR(EAI_NONAME));
 }
 
+static void raw_round_trip_ipv4_and_ipv6(void) {
+  us_addr_t a, b;
+  unsigned char raw[64];
+  size_t off = 99;
+  ASSERT_OK(us_addr_parse(&a, AF_INET, "10.1.2.3", 8080));
+  int n = us_addr_to_raw(&a, raw, sizeof raw);
+  ASSERT_EQ(n, sizeof(struct sockaddr_in));
+  ASSERT_EQ(us_addr_from_raw(&b, raw, (size_t)n, &off), AF_INET);
+  ASSERT(us_addr_equal(&a, &b));
+  ASSERT_OK(us_addr_parse(&a, AF_INET6, "fe80::1%7", 443));
+  n = us_addr_to_raw(&a, raw, sizeof raw);
+  ASSERT_EQ(n, sizeof(struct sockaddr_in6));
+  /* Unaligned bytes decode too. */
+  memmove(raw + 1, raw, (size_t)n);
+  ASSERT_EQ(us_addr_from_raw(&b, raw + 1, (size_t)n, NULL), AF_INET6);
+  ASSERT(us_addr_equal(&a, &b));
+  ASSERT_EQ(b.scope_id, 7);
+}
+
+static void raw_other_family_short_and_small(void) {
+  us_addr_t a;
+  unsigned char raw[32] = {0};
+  size_t off = 0;
+  sa_family_t fam = AF_UNIX;
+  memcpy(raw, &fam, sizeof fam);
+  ASSERT_EQ(us_addr_from_raw(&a, raw, 10, &off), AF_UNIX);
+  ASSERT_EQ(a.family, 0);
+  ASSERT_EQ(off, offsetof(struct sockaddr, sa_data));
+  ASSERT_EQ(us_addr_from_raw(&a, raw, 1, NULL), -EINVAL);
+  fam = AF_INET;
+  memcpy(raw, &fam, sizeof fam);
+  ASSERT_EQ(us_addr_from_raw(&a, raw, sizeof(struct sockaddr_in) - 1, NULL),
+            -EINVAL);
+  ASSERT_OK(us_addr_parse(&a, AF_INET6, "::1", 1));
+  ASSERT_EQ(us_addr_to_raw(&a, raw, 20), -ENOSPC);
+  memset(&a, 0, sizeof a);
+  ASSERT_EQ(us_addr_to_raw(&a, raw, sizeof raw), -EAFNOSUPPORT);
+}
+
+static void span_clamps_as_micropython_streams(void) {
+  size_t at = 99;
+  ASSERT_EQ(us_span(10, 0, SIZE_MAX, &at), 10);
+  ASSERT_EQ(at, 0);
+  ASSERT_EQ(us_span(10, 2, 3, &at), 3);
+  ASSERT_EQ(at, 2);
+  ASSERT_EQ(us_span(10, 7, 100, &at), 3);
+  ASSERT_EQ(us_span(10, 10, 5, &at), 0);
+  ASSERT_EQ(at, 10);
+  ASSERT_EQ(us_span(10, SIZE_MAX, 5, &at), 0); /* -1: past the end */
+  ASSERT_EQ(at, 10);
+  ASSERT_EQ(us_span(0, 0, 0, &at), 0);
+}
+
 TEST_TABLE(addr_tests) = {
     {"addr_parse_ipv4_fills_every_field", parse_ipv4_fills_every_field},
     {"addr_parse_ipv6_and_rfc5952_text", parse_ipv6_and_rfc5952_text},
@@ -160,4 +214,8 @@ TEST_TABLE(addr_tests) = {
     {"addr_getaddrinfo_callback_can_stop", getaddrinfo_callback_can_stop},
     {"addr_getaddrinfo_service_name_and_localhost",
      getaddrinfo_service_name_and_localhost},
+    {"addr_raw_round_trip_ipv4_and_ipv6", raw_round_trip_ipv4_and_ipv6},
+    {"addr_raw_other_family_short_and_small", raw_other_family_short_and_small},
+    {"addr_span_clamps_as_micropython_streams",
+     span_clamps_as_micropython_streams},
     TEST_END};

@@ -3,9 +3,12 @@
 each one's output with its .exp file.
 
 Usage: run.py INTERPRETER [SCRIPT ...]
+       run.py -h | --help
 The interpreter is anything that runs `INTERPRETER script.py`: CPython with
-our usocket on PYTHONPATH, or a MicroPython binary built with our module.
-Exits non-zero if any script's output differs.
+our usocket on PYTHONPATH, or a MicroPython binary built with our module; a
+path is taken from the current directory, a bare name from PATH. SCRIPTs
+are names in tests/conformance (default: every script with a .exp file).
+Exits 1 if any script's output differs, 2 if the interpreter cannot be run.
 """
 import difflib
 import os
@@ -53,11 +56,23 @@ def run_one(interp, name):
 
 def main(argv):
     if len(argv) < 2:
-        print(__doc__.strip())
+        sys.stderr.write(__doc__.strip() + "\n")
         return 2
-    interp, passed, failed = argv[1], 0, []
+    if argv[1] in ("-h", "--help"):
+        print(__doc__.strip())
+        return 0
+    if argv[1].startswith("-"):
+        sys.stderr.write("run.py: unknown option %s (see run.py --help)\n" % argv[1])
+        return 2
+    # The scripts run in this directory; a relative path means the caller's.
+    interp = os.path.abspath(argv[1]) if os.sep in argv[1] else argv[1]
+    passed, failed = 0, []
     for name in scripts(argv[2:]):
-        ok, diff = run_one(interp, name)
+        try:
+            ok, diff = run_one(interp, name)
+        except OSError as e:
+            sys.stderr.write("run.py: cannot run %s: %s\n" % (argv[1], e.strerror))
+            return 2
         print("pass " if ok else "FAIL ", name)
         if ok:
             passed += 1

@@ -22,6 +22,12 @@ print("recvfrom negative:", trap(a.recvfrom, -1))
 b.sendto(b"dontwait", a.getsockname())
 a.settimeout(None)
 print("MSG_DONTWAIT:", a.recv(100, socket.MSG_DONTWAIT), trap(a.recv, 100, socket.MSG_DONTWAIT))
+# MSG_TRUNC (Linux's 0x20): only the bytes copied, never the datagram's
+# whole length (a 60000-byte one once crashed the module).
+b.sendto(b"A" * 60000, a.getsockname())
+b.sendto(b"B" * 2000, a.getsockname())
+print("MSG_TRUNC recv:", a.recv(10, 0x20))
+print("MSG_TRUNC recvfrom:", a.recvfrom(10, 0x20)[0])
 close_all(a, b)
 
 a = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)

@@ -16,6 +16,10 @@ print("sendall everything:", got)
 print("recv negative:", trap(b.recv, -1))
 a.send(b"peek")
 print("MSG_PEEK:", b.recv(10, socket.MSG_PEEK), b.recv(10))
+# MSG_TRUNC on a stream would drop bytes without copying them: refused,
+# and the bytes stay queued.
+a.send(b"trunc")
+print("MSG_TRUNC stream:", b.recv(1, socket.MSG_PEEK), trap(b.recv, 3, 0x20), b.recv(10))
 a.send(b"small")
 print("huge bufsize:", b.recv(1 << 30))
 print("bytearray:", a.send(bytearray(b"ab")), b.recv(2))

@@ -24,6 +24,7 @@ import netns_peer
 import netns_util
 from netns_util import PEER_ADDR, PEER_PORT
 from reliability_figures import record
+from timing import late
 
 # The lossy transfer takes a few seconds (each lost packet costs TCP a
 # retransmission, some an RTO of 200 ms and more); these bound the test.
@@ -112,7 +113,7 @@ def test_connect_whose_syns_are_dropped_times_out_in_its_timeout(us, net, track,
     addr = (PEER_ADDR, PEER_PORT)
     # Nothing listens there: without the rule the peer's kernel refuses at once.
     s = track(net.socket(us))
-    s.settimeout(1)
+    s.settimeout(5)  # a safety net: the refusal comes at once
     with pytest.raises(ConnectionRefusedError):
         s.connect(addr)
     net.nft(DROP_SYN)
@@ -139,7 +140,7 @@ def test_connect_whose_syns_are_dropped_times_out_in_its_timeout(us, net, track,
     record(capsys, f"syn-drop connect ({how})", timeout_s=1.0, elapsed_s=f"{dt:.3f}",
            syns_dropped=dropped)
     assert dropped >= 1
-    assert 0.95 <= dt <= 1.05, f"a 1 s connect timeout took {dt:.3f} s"
+    assert 0.95 <= dt <= late(1.0), f"a 1 s connect timeout took {dt:.3f} s"
 
 
 # ---- random loss ---------------------------------------------------------------
@@ -247,7 +248,7 @@ def test_reads_against_a_trickle_return_short_at_the_deadline_and_lose_nothing(u
     for _ in range(20):  # 300 bytes at 200 B/s: 4 reads or so
         data, dt = timed(s.read, len(sent) - len(got))
         assert not isinstance(data, OSError), f"{data!r} after {len(got)} bytes"
-        assert dt <= 0.5, f"a read with a 0.4 s timeout took {dt:.3f} s"
+        assert dt <= late(0.4), f"a read with a 0.4 s timeout took {dt:.3f} s"
         got += data
         if len(got) == len(sent):
             break
@@ -269,7 +270,7 @@ def test_sendall_to_a_slow_reader_keeps_its_deadline_and_loses_nothing(us, net, 
     res = peer.result(timeout=20)
     record(capsys, "sendall to a slow reader", timeout_s=1.0, elapsed_s=f"{dt:.3f}",
            characters_written=written, peer_received=res["bytes"])
-    assert 0.95 <= dt <= 1.1, f"sendall with a 1 s timeout took {dt:.3f} s"
+    assert 0.95 <= dt <= late(1.0), f"sendall with a 1 s timeout took {dt:.3f} s"
     assert 0 < written < len(payload)
     assert res["bytes"] == written
     assert res["sha256"] == hashlib.sha256(payload[:written]).hexdigest()
@@ -310,7 +311,7 @@ def test_peer_link_down_mid_receive_is_a_timeout_within_the_timeout(us, net, tra
     record(capsys, "link down while receiving", timeout_s=1.0, error=type(err).__name__,
            seconds_to_error=f"{dt:.3f}", bytes_drained=drained)
     assert isinstance(err, TimeoutError) and err.errno == errno.ETIMEDOUT, err
-    assert dt <= 1.3, f"{dt:.3f} s from the link going down to the error"
+    assert dt <= late(1.0), f"{dt:.3f} s from the link going down to the error"
 
 
 def test_peer_link_down_mid_send_is_a_timeout_within_the_timeout(us, net, track, capsys):
@@ -324,7 +325,7 @@ def test_peer_link_down_mid_send_is_a_timeout_within_the_timeout(us, net, track,
            seconds_to_error=f"{dt:.3f}",
            characters_written=getattr(err, "characters_written", None))
     assert isinstance(err, TimeoutError) and err.errno == errno.ETIMEDOUT, err
-    assert 0.95 <= dt <= 1.1, f"sendall with a 1 s timeout took {dt:.3f} s"
+    assert 0.95 <= dt <= late(1.0), f"sendall with a 1 s timeout took {dt:.3f} s"
     assert 0 <= err.characters_written < len(payload) - (8 << 20)
 
 

@@ -13,6 +13,7 @@ import weakref
 import pytest
 
 import uselect
+from timing import late
 
 IN, OUT = uselect.POLLIN, uselect.POLLOUT
 ERR, HUP, NVAL = uselect.POLLERR, uselect.POLLHUP, uselect.POLLNVAL
@@ -186,8 +187,9 @@ def test_register_refuses_negative_and_closed_descriptors():
         p.register(Fileno(-5))
     s = socket.socket()
     s.close()  # fileno() is -1 now
-    with pytest.raises(ValueError):
+    with pytest.raises(OSError) as e:
         p.register(s)
+    assert e.value.errno == errno.EBADF
     r, w = os.pipe()
     os.close(r)
     os.close(w)
@@ -265,9 +267,9 @@ def test_poll_times_out_on_time(pair):
     p = uselect.poll()
     p.register(a, IN)
     res, dt = elapsed(p.poll, 0)
-    assert res == [] and dt < 0.05
+    assert res == [] and dt < late(0)
     res, dt = elapsed(p.poll, 120)
-    assert res == [] and 0.12 <= dt < 0.4
+    assert res == [] and 0.12 <= dt < late(0.12)
 
 
 def test_negative_or_none_timeout_waits_for_an_event(pair):
@@ -468,9 +470,9 @@ def test_select_returns_the_objects_passed_in(pair):
 def test_select_timeouts(pair):
     a, b = pair
     res, dt = elapsed(uselect.select, [a], [], [], 0.1)
-    assert res == ([], [], []) and 0.1 <= dt < 0.4
+    assert res == ([], [], []) and 0.1 <= dt < late(0.1)
     res, dt = elapsed(uselect.select, [], [], [], 0)
-    assert res == ([], [], []) and dt < 0.05
+    assert res == ([], [], []) and dt < late(0)
     threading.Timer(0.1, b.send, (b"x",)).start()
     assert uselect.select((a,), (), (), None) == ([a], [], [])
 
@@ -520,7 +522,7 @@ def test_micropython_page_pattern_times_out_in_1000_ms():
         dt = time.monotonic() - t0
         if not res:
             timed_out = True
-        assert timed_out and 0.95 <= dt <= 1.05
+        assert timed_out and 0.95 <= dt <= late(1.0)
     finally:
         c.close()
         s.close()
@@ -564,8 +566,9 @@ def test_closed_usocket_socket_still_registered_is_pollnval():
     assert p.poll(0) == []
     p.modify(s, IN)
     assert p.poll(0) == [(s, NVAL)]
-    with pytest.raises(ValueError):
+    with pytest.raises(OSError) as e:
         p.register(s)  # fileno() is -1 now
+    assert e.value.errno == errno.EBADF
     os.fstat(fd)  # still open: no other file can take the number yet
     p.unregister(s)
     with pytest.raises(OSError):

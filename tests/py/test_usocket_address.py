@@ -352,3 +352,31 @@ def test_host_with_embedded_nul_is_refused(track):
     s = track(usocket.socket())
     with pytest.raises((ValueError, TypeError, OSError)):
         s.bind(("127.0.0.1\0junk", 0))
+
+
+@pytest.mark.parametrize("addr,says", [
+    (("127.0.0.1",), "not a tuple of 1 item"),
+    (("127.0.0.1", 80, 0), "not a tuple of 3 items"),
+    ((), "not a tuple of 0 items"),
+    (["127.0.0.1", 80], "not list"),
+    ("127.0.0.1:80", "not str"),
+], ids=repr)
+def test_malformed_ipv4_address_says_what_is_wrong(track, addr, says):
+    # "must be a tuple (host, port), not tuple" left the reader guessing.
+    s = track(usocket.socket())
+    with pytest.raises(TypeError) as e:
+        s.connect(addr)
+    assert str(e.value) == "an AF_INET address must be a (host, port) tuple, " + says
+
+
+@pytest.mark.parametrize("addr,says", [
+    (("::1",), "not a tuple of 1 item"),
+    (("::1", 80, 0, 0, 0), "not a tuple of 5 items"),
+    (None, "not NoneType"),
+], ids=repr)
+def test_malformed_ipv6_address_says_what_is_wrong(track, addr, says):
+    s = track(usocket.socket(usocket.AF_INET6))
+    with pytest.raises(TypeError) as e:
+        s.connect(addr)
+    assert str(e.value) == ("an AF_INET6 address must be a (host, port[, "
+                            "flowinfo[, scope_id]]) tuple, " + says)

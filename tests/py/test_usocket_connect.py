@@ -8,6 +8,7 @@ import time
 import pytest
 
 import usocket
+from timing import late
 
 
 def count_queued_connections(addr, limit):
@@ -136,7 +137,7 @@ def test_accept_timeout_is_timeouterror(listener):
         listener.accept()
     elapsed = time.monotonic() - t0
     assert e.value.errno == errno.ETIMEDOUT
-    assert 0.18 <= elapsed < 0.5
+    assert 0.18 <= elapsed < late(0.2)
 
 
 def test_accepted_socket_inherits_the_timeout(listener, track):
@@ -148,7 +149,7 @@ def test_accepted_socket_inherits_the_timeout(listener, track):
     t0 = time.monotonic()
     with pytest.raises(TimeoutError):
         conn.recv(1)
-    assert 0.28 <= time.monotonic() - t0 < 0.7
+    assert 0.28 <= time.monotonic() - t0 < late(0.3)
 
 
 def test_accepted_socket_inherits_non_blocking(listener, track):
@@ -199,7 +200,7 @@ def test_connect_refused_with_a_timeout_is_still_refused(track, refusing_addr):
     t0 = time.monotonic()
     with pytest.raises(ConnectionRefusedError):
         s.connect(refusing_addr)
-    assert time.monotonic() - t0 < 1
+    assert time.monotonic() - t0 < late(0)
 
 
 def test_connect_timeout_is_timeouterror(track, full_listener):
@@ -212,7 +213,7 @@ def test_connect_timeout_is_timeouterror(track, full_listener):
     elapsed = time.monotonic() - t0
     assert e.value.errno == errno.ETIMEDOUT
     assert isinstance(e.value, OSError)
-    assert 0.28 <= elapsed < 0.7
+    assert 0.28 <= elapsed < late(0.3)
 
 
 def test_connect_non_blocking_is_einprogress_then_completes(listener, track):

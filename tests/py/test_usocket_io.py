@@ -13,6 +13,7 @@ import tracemalloc
 import pytest
 
 import usocket
+from timing import late
 
 
 def wait_readable(sock, timeout=2):
@@ -47,8 +48,8 @@ def test_send_takes_bytes_like(cpeer_pair, data):
 
 
 @pytest.mark.parametrize("method", ["send", "sendall"])
-@pytest.mark.parametrize("data", ["text", 3, None], ids=repr)
-def test_send_non_bytes_is_typeerror(cpeer_pair, method, data):
+@pytest.mark.parametrize("data", [3, None, [1]], ids=repr)
+def test_send_non_buffer_is_typeerror(cpeer_pair, method, data):
     s, _ = cpeer_pair
     with pytest.raises(TypeError):
         getattr(s, method)(data)
@@ -78,7 +79,7 @@ def test_send_may_be_short_on_a_huge_buffer(cpeer_pair):
     big = b"x" * (64 << 20)
     t0 = time.monotonic()
     n = s.send(big)
-    assert time.monotonic() - t0 < 1.0
+    assert time.monotonic() - t0 < late(0.5)
     assert 0 < n < len(big)
 
 
@@ -106,7 +107,7 @@ def test_recv_zero_returns_empty_at_once(cpeer_pair, later, timeout):
     later(1.0, peer.sendall, b"x")  # unblocks a recv(0) that waits wrongly
     t0 = time.monotonic()
     assert s.recv(0) == b""
-    assert time.monotonic() - t0 < 0.3
+    assert time.monotonic() - t0 < late(0)
 
 
 @pytest.mark.parametrize("size", [-1, -2**31, -2**70])
@@ -157,7 +158,7 @@ def test_recv_timeout_is_timeouterror(cpeer_pair):
     with pytest.raises(TimeoutError) as e:
         s.recv(10)
     assert e.value.errno == errno.ETIMEDOUT
-    assert 0.18 <= time.monotonic() - t0 < 0.5
+    assert 0.18 <= time.monotonic() - t0 < late(0.2)
 
 
 def test_recv_after_reset_is_connectionreseterror(cpeer_pair):
@@ -194,7 +195,7 @@ def test_sendall_timeout_is_a_deadline_for_the_whole_call(cpeer_pair):
         s.sendall(big)
     elapsed = time.monotonic() - t0
     assert e.value.errno == errno.ETIMEDOUT
-    assert 0.18 <= elapsed < 0.35
+    assert 0.18 <= elapsed < late(0.2)
     written = e.value.characters_written
     assert 0 < written < len(big)
     s.shutdown(socket.SHUT_WR)
@@ -217,17 +218,20 @@ def test_sendall_deadline_holds_while_the_peer_reads_slowly(cpeer_pair):
                 return
             time.sleep(0.02)
 
+    big = b"x" * (64 << 20)  # made before the clock starts
     t = threading.Thread(target=slow_reader, daemon=True)
     t.start()
     t0 = time.monotonic()
     try:
         with pytest.raises(TimeoutError):
-            s.sendall(b"x" * (64 << 20))
+            s.sendall(big)
         elapsed = time.monotonic() - t0
     finally:
         stop.set()
         t.join(5)
-    assert 0.28 <= elapsed < 0.8
+    # A timeout restarted for each chunk would last until the reader stops,
+    # 2 s and more.
+    assert 0.28 <= elapsed < min(late(0.3), 1.5)
 
 
 def test_sendall_non_blocking_raises_eagain_with_characters_written(cpeer_pair):
@@ -307,7 +311,7 @@ def test_recvfrom_timeout_is_timeouterror(udp_pair):
     with pytest.raises(TimeoutError) as e:
         b.recvfrom(10)
     assert e.value.errno == errno.ETIMEDOUT
-    assert 0.18 <= time.monotonic() - t0 < 0.5
+    assert 0.18 <= time.monotonic() - t0 < late(0.2)
 
 
 def test_recvfrom_non_blocking_nothing_is_blockingioerror(udp_pair):
@@ -325,7 +329,7 @@ def test_sendto_oversized_datagram_is_emsgsize(udp_pair):
 
 
 @pytest.mark.parametrize("args", [
-    ("text", ("127.0.0.1", 9)), (b"x", "127.0.0.1"), (b"x", None), (b"x",),
+    (3, ("127.0.0.1", 9)), (b"x", "127.0.0.1"), (b"x", None), (b"x",),
 ], ids=repr)
 def test_sendto_wrong_types(udp_pair, args):
     with pytest.raises(TypeError):

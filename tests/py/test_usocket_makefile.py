@@ -8,6 +8,7 @@ import time
 import pytest
 
 import usocket
+from timing import late
 
 GOOD_MODES = ["rb", "wb", "rwb", "r", "w", "rw"]
 
@@ -198,14 +199,15 @@ def test_buffered_readline_timeout(cpeer_pair):
     with pytest.raises(TimeoutError) as e:
         f.readline()
     assert e.value.errno == errno.ETIMEDOUT
-    assert 0.18 <= time.monotonic() - t0 < 0.5
+    assert 0.18 <= time.monotonic() - t0 < late(0.2)
 
 
-def test_buffered_write_str_is_typeerror(cpeer_pair):
+def test_buffered_write_non_buffer_is_typeerror(cpeer_pair):
     s, _ = cpeer_pair
     f = s.makefile("wb", 64)
-    with pytest.raises(TypeError):
-        f.write("text")
+    for bad in (5, None, [1]):
+        with pytest.raises(TypeError):
+            f.write(bad)
 
 
 def test_buffered_stream_over_a_closed_socket_is_ebadf(cpeer_pair):

@@ -16,6 +16,7 @@ import time
 import pytest
 
 import usocket
+from timing import late
 
 
 def wait_readable(sock, timeout=2):
@@ -131,12 +132,12 @@ def test_read_timeout_midway_returns_short_then_raises(cpeer_pair):
     peer.sendall(b"abc")
     t0 = time.monotonic()
     assert s.read(10) == b"abc"
-    assert 0.18 <= time.monotonic() - t0 < 0.5
+    assert 0.18 <= time.monotonic() - t0 < late(0.2)
     t0 = time.monotonic()
     with pytest.raises(TimeoutError) as e:
         s.read(10)
     assert e.value.errno == errno.ETIMEDOUT
-    assert 0.18 <= time.monotonic() - t0 < 0.5
+    assert 0.18 <= time.monotonic() - t0 < late(0.2)
 
 
 def test_read_timeout_nothing_arrives(cpeer_pair):
@@ -146,7 +147,7 @@ def test_read_timeout_nothing_arrives(cpeer_pair):
     with pytest.raises(TimeoutError) as e:
         s.read()
     assert e.value.errno == errno.ETIMEDOUT
-    assert 0.18 <= time.monotonic() - t0 < 0.5
+    assert 0.18 <= time.monotonic() - t0 < late(0.2)
 
 
 def test_read_reset_after_bytes_reports_on_the_next_call(cpeer_pair):
@@ -330,7 +331,7 @@ def test_readline_timeout_midway_returns_short_then_raises(cpeer_pair):
     peer.sendall(b"no newline yet")
     t0 = time.monotonic()
     assert s.readline() == b"no newline yet"
-    assert 0.18 <= time.monotonic() - t0 < 0.5
+    assert 0.18 <= time.monotonic() - t0 < late(0.2)
     with pytest.raises(TimeoutError) as e:
         s.readline()
     assert e.value.errno == errno.ETIMEDOUT
@@ -420,8 +421,8 @@ def test_write_blocking_is_never_short(cpeer_pair):
     assert result["got"] == data
 
 
-@pytest.mark.parametrize("data", ["text", 5, None, [1, 2]], ids=repr)
-def test_write_non_bytes_is_typeerror(cpeer_pair, data):
+@pytest.mark.parametrize("data", [5, None, [1, 2]], ids=repr)
+def test_write_non_buffer_is_typeerror(cpeer_pair, data):
     s, _ = cpeer_pair
     with pytest.raises(TypeError):
         s.write(data)
@@ -453,19 +454,20 @@ def test_write_timeout_midway_returns_short_then_raises(cpeer_pair):
     big = b"x" * (64 << 20)
     t0 = time.monotonic()
     n = s.write(big)
-    assert 0.18 <= time.monotonic() - t0 < 0.6
+    assert 0.18 <= time.monotonic() - t0 < late(0.2)
     assert isinstance(n, int) and 0 < n < len(big)
     total = n
+    more = b"y" * (1 << 20)
     for _ in range(8):  # bounded: the peer never reads
         t0 = time.monotonic()
         try:
-            r = s.write(b"y" * (1 << 20))
+            r = s.write(more)
         except TimeoutError as e:
             assert e.errno == errno.ETIMEDOUT
-            assert 0.18 <= time.monotonic() - t0 < 0.6
+            assert 0.18 <= time.monotonic() - t0 < late(0.2)
             break
         assert isinstance(r, int) and 0 < r < (1 << 20)
-        assert time.monotonic() - t0 < 0.6
+        assert time.monotonic() - t0 < late(0.2)
         total += r
     else:
         pytest.fail("write never raised TimeoutError on a full connection")

@@ -11,6 +11,7 @@ import time
 import pytest
 
 import usocket
+from timing import late
 
 
 @pytest.mark.parametrize("value", [-0.5, -1, -math.inf, math.nan])
@@ -40,7 +41,7 @@ def test_settimeout_takes_int_and_float(tcp_pair):
     t0 = time.monotonic()
     with pytest.raises(TimeoutError):
         cli.recv(1)
-    assert 0.23 <= time.monotonic() - t0 < 0.6
+    assert 0.23 <= time.monotonic() - t0 < late(0.25)
 
 
 # ---- every blocking call honours the timeout --------------------------------
@@ -78,7 +79,7 @@ def _op_connect(env):
 
 
 def _op_sendall(env):
-    env["cli"].sendall(b"x" * (64 << 20))
+    env["cli"].sendall(env["big"])
 
 
 BLOCKING_OPS = [_op_recv, _op_read, _op_read_all, _op_readinto, _op_readline,
@@ -89,8 +90,11 @@ BLOCKING_OPS = [_op_recv, _op_read, _op_read_all, _op_readinto, _op_readline,
 def blocking_env(request, us, track, tcp_pair, listener):
     udp = track(us.socket(us.AF_INET, us.SOCK_DGRAM))
     udp.bind(("127.0.0.1", 0))
+    # The payload is made here, not in the timed call: filling 64 MiB can
+    # take a busy machine a good part of the timeout.
     return {"cli": tcp_pair[0], "udp": udp, "lsn": listener,
-            "fresh": track(us.socket()), "request": request}
+            "fresh": track(us.socket()), "request": request,
+            "big": b"x" * (64 << 20)}
 
 
 @pytest.mark.parametrize("op", BLOCKING_OPS, ids=lambda f: f.__name__[4:])
@@ -105,7 +109,7 @@ def test_timeout_expiry_is_timeouterror_with_etimedout(blocking_env, op):
     elapsed = time.monotonic() - t0
     assert e.value.errno == errno.ETIMEDOUT
     assert isinstance(e.value, OSError) and isinstance(e.value, socket.timeout)
-    assert 0.18 <= elapsed < 0.5
+    assert 0.18 <= elapsed < late(0.2)
 
 
 # ---- setblocking(flag) is settimeout(None / 0) ------------------------------
@@ -199,7 +203,7 @@ def test_timeout_is_a_deadline_across_signals(tcp_pair):
         t.join(5)
         signal.signal(signal.SIGUSR1, old)
     assert len(hits) >= 2
-    assert 0.28 <= elapsed < 0.6
+    assert 0.28 <= elapsed < late(0.3)
 
 
 def test_blocking_recv_survives_a_signal_and_gets_the_data(tcp_pair, later):
