@@ -32,6 +32,7 @@ import mmap
 import os
 import pickle
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -61,6 +62,9 @@ SLOTS = 4096
 # nothing to read costs no wait; some wait a little, so that waits (and
 # their wake-ups by close, signals and data) are fuzzed too.
 TIMEOUTS = [0.0] * 7 + [0.001, 0.001, 0.02]
+# No call should take this long (the longest wait asked for is 1 s): one
+# that does is reported as a finding, as a hang would be.
+SLOW = 10.0
 
 
 class Ring:
@@ -72,9 +76,11 @@ class Ring:
         self.map = mmap.mmap(fd, SLOT * SLOTS)
         os.close(fd)
         self.seq = itertools.count(1)
+        self.local = threading.local()
 
     def note(self, text):
         n = next(self.seq)
+        self.local.last = text
         line = ("%d %s" % (n, text)).encode("utf-8", "replace")[: SLOT - 1]
         i = (n % SLOTS) * SLOT
         self.map[i : i + SLOT] = line.ljust(SLOT, b"\0")
@@ -754,11 +760,16 @@ class Fuzz:
                     elif r < 0.015:
                         self.refill_stream(rng.randrange(len(self.streams)), rng)
                     else:
+                        t0 = time.monotonic()
                         try:
                             ARMED[0] = tid == 0
                             rng.choice(kinds)(rng, tid, st)
                         finally:
                             ARMED[0] = False
+                            dt = time.monotonic() - t0
+                            if dt > SLOW:
+                                sys.stderr.write("py_calls: SLOW call (%.1f s): %s\n"
+                                                 % (dt, getattr(self.ring.local, "last", "?")))
                 except (Exception, Interrupt):
                     pass
         finally:
@@ -879,7 +890,7 @@ def run_round(args, round_seed, tmp):
     text = out.decode("utf-8", "replace")
     calls = int(text.split()[-1]) if text.startswith("calls ") else 0
     bad = p.returncode != 0 or any(
-        m in err for m in ("AddressSanitizer", "runtime error:", "Fatal Python error",
+        m in err for m in ("AddressSanitizer", "SLOW call", "runtime error:", "Fatal Python error",
                            "LeakSanitizer", "ThreadSanitizer"))
     return calls, (p.returncode, err, read_ring(log, args.last)) if bad else None
 
@@ -895,8 +906,8 @@ def report(round_seed, finding, args):
     print("\n".join(lines[-80:]))
     print("---- the last %d calls ----" % len(last))
     print("\n".join(last))
-    tags = sorted({w for line in last for w in line.split()
-                   if w.rstrip("?").split("/")[0] in KNOWN})
+    tags = sorted({t for line in last for t in re.findall(r"K\d+", line)
+                   if t in KNOWN}, key=lambda t: int(t[1:]))
     print("---- known-defect tags among them: %s" % (", ".join(tags) or "none"))
     sys.stdout.flush()
 
