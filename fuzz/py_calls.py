@@ -54,6 +54,8 @@ KNOWN = {
     "K9": "huge descriptor number given to poll/select",
     "K10": "settimeout/setblocking from another thread mid-call",
     "K11": "two threads on one socket's readline",
+    # Found by this fuzzer, not fixed yet: skipped with the known ones.
+    "N1": "readline on a non-blocking stream with a tiny buffer, long line",
 }
 MSG_TRUNC = 0x20
 SLOT = 240
@@ -232,7 +234,7 @@ class Fuzz:
             lst.close()
             self.socks[rng.randrange(len(self.socks))] = b
             mode = rng.choice(["rb", "wb", "rwb", "rw"])
-            f = a.makefile(mode, rng.choice([1, 7, 256, 4096]))
+            f = a.makefile(mode, rng.choice([256, 4096] if self.skip else [1, 7, 256, 4096]))
         except (OSError, ValueError):
             return
         self.streams[slot] = f
@@ -381,7 +383,8 @@ class Fuzz:
             (lambda: self.fd_of(self.sock(rng)), "other-fd"),
             (lambda: (s.close(), self.fd_of(s))[1], "closes-then-fd"),
         ]
-        if not self.skip:
+        if not self.skip and rng.random() < 0.1:
+            # Rare: before its fix, each such call holds the GIL for seconds.
             fns.append((lambda: 2**31 - 1, "2**31-1 K9"))
         fn, lab = rng.choice(fns)
         if r < 0.85:
@@ -486,7 +489,7 @@ class Fuzz:
                 add(rng.choice([("rb", "rb"), ("wb", "wb"), ("rwb", "rwb"), ("r", "r"),
                                 ("x", "x"), ("", "''"), (b"rb", "b'rb'"), (3, "3")]))
                 if rng.random() < 0.8:
-                    add(rng.choice([(0, "0"), (1, "1"), (16, "16"), (4096, "4096"),
+                    add(rng.choice([(0, "0"), (1, "1 N1?"), (16, "16 N1?"), (4096, "4096"),
                                     (16 << 20, "16M"), ((16 << 20) + 1, "16M+1")])
                         if rng.random() < 0.7 else self.int_(rng))
         elif name == "shutdown":
@@ -524,7 +527,9 @@ class Fuzz:
         elif name == "detach":
             os.close(res)
         elif name == "makefile" and res is not s:
-            self.streams[rng.randrange(len(self.streams))] = res
+            big = len(labs) > 1 and labs[1] in ("4096", "16M")
+            if big or not self.skip:
+                self.streams[rng.randrange(len(self.streams))] = res
 
     def level(self, rng):
         us = self.us
