@@ -4,6 +4,8 @@
 #                      is new is kept in fuzz/corpus-work/ for the next run
 #   make fuzz-short    each target for FUZZ_SHORT_SECONDS, from the seeds
 #   make test-fault    tests/fault, plain and under ASan+UBSan
+#   make fuzz-py       fuzz/py_calls.py under ASan+UBSan for PY_FUZZ_SECONDS
+#                      (make fuzz runs it for PY_FUZZ_LONG_SECONDS)
 FUZZ_BUILD ?= build-fuzz
 FUZZ_TARGETS ?= fuzz_addr fuzz_stream
 # make fuzz runs each target long enough for 10 million runs at the rates
@@ -14,9 +16,19 @@ FUZZ_SECONDS_fuzz_addr ?= 300
 FUZZ_SECONDS_fuzz_stream ?= 3000
 FUZZ_SHORT_SECONDS ?= 15
 
-EXTRA_TESTS += fuzz-short test-fault
+# fuzz/py_calls.py: random calls with hostile arguments into the Python
+# modules from several threads. PY_FUZZ_SEED repeats a run's seed;
+# US_FUZZ_SKIP_KNOWN=1 in the environment leaves out the call patterns of
+# defects known and not yet fixed (see the script).
+PY_FUZZ_SECONDS ?= 45
+PY_FUZZ_LONG_SECONDS ?= 1800
+PY_FUZZ_ASAN = LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
+  ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  PYTHONMALLOC=malloc PYTHONPATH=$(ASAN_BUILD)/python
+
+EXTRA_TESTS += fuzz-short test-fault fuzz-py
 CLEAN += $(FUZZ_BUILD)
-.PHONY: fuzz fuzz-short fuzz-build test-fault
+.PHONY: fuzz fuzz-short fuzz-build test-fault fuzz-py
 
 fuzz-build: deps-fuzz
 	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang \
@@ -46,6 +58,11 @@ endef
 
 fuzz: fuzz-build
 	$(call fuzz_run,$(FUZZ_SECONDS),fuzz/corpus-work)
+	$(MAKE) fuzz-py PY_FUZZ_SECONDS=$(or $(FUZZ_SECONDS),$(PY_FUZZ_LONG_SECONDS))
+
+fuzz-py: asan
+	$(PY_FUZZ_ASAN) $(PYTHON) fuzz/py_calls.py --seconds $(PY_FUZZ_SECONDS) \
+	  $(if $(PY_FUZZ_SEED),--seed $(PY_FUZZ_SEED))
 
 fuzz-short: fuzz-build
 	rm -rf $(FUZZ_BUILD)/corpus-short
