@@ -8,6 +8,7 @@ TSAN_BUILD ?= build-tsan
 TSAN_ENV = TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/c/tsan.supp"
 
 EXTRA_TESTS += test-tsan
+CLEAN += $(TSAN_BUILD)
 .PHONY: test-tsan tsan
 
 tsan: deps-fuzz

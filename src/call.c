@@ -43,7 +43,9 @@ int us__op_begin(us__op_t *op, us_socket_t *s) {
     us__socket_release(s, op->held_in); /* closed before it saw our hold */
     return -EBADF;
   }
-  op->timeout = s->timeout_ns;
+  /* Another thread's us_settimeout() may store it meanwhile: the call
+   * keeps the value it read here. */
+  op->timeout = __atomic_load_n(&s->timeout_ns, __ATOMIC_RELAXED);
   if (op->timeout > 0)
     op->deadline = us__sys_now() + op->timeout;
   op->guard = -1;
@@ -194,7 +196,8 @@ int us__op_retry(us__op_t *op, int err, int events) {
      * reports EAGAIN only for SO_RCVTIMEO and the like (the caller's own
      * timeout, passed on), or because another thread's us_settimeout()
      * made it non-blocking meanwhile (the call keeps its own: it waits). */
-    if (op->timeout < 0 && !op->lazy && op->s->timeout_ns < 0)
+    if (op->timeout < 0 && !op->lazy &&
+        __atomic_load_n(&op->s->timeout_ns, __ATOMIC_RELAXED) < 0)
       return -EAGAIN;
     return us__op_wait(op, events);
   }

@@ -98,7 +98,7 @@ int us_settimeout(us_socket_t *s, int64_t timeout_ns) {
     if (r < 0)
       return r;
   }
-  s->timeout_ns = timeout_ns;
+  __atomic_store_n(&s->timeout_ns, timeout_ns, __ATOMIC_RELAXED);
   return 0;
 }
 
