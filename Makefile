@@ -58,10 +58,10 @@ demo: deps-demo
 
 # What the builds and tests leave in the tree (mk/*.mk add theirs with
 # CLEAN +=): the CMake builds, the C library of README's recipe, what
-# `pip install .` writes, Python's caches. fuzz/corpus-work/ stays: it is
+# `pip install .` writes, Python's caches, the logs of scripts/*-check.sh. fuzz/corpus-work/ stays: it is
 # what `make fuzz` found, kept for its next run (rm -rf it to start anew).
 CLEAN += $(BUILD) $(ASAN_BUILD) build-clang build-lib dist usocket.egg-info \
-  .pytest_cache
+  .pytest_cache build-fresh build-busy
 
 clean:
 	rm -rf $(CLEAN)
