@@ -160,11 +160,16 @@ static inline uint32_t us__gen(void) {
   return __atomic_load_n(&us__fork_gen, __ATOMIC_RELAXED);
 }
 
-/* The calling thread's own byte: its address names the thread holding a
- * lock. Initial-exec: two instructions to reach, even in a module that
- * is loaded at run time. */
-extern _Thread_local char us__self
+/* The calling thread's number, naming the thread that holds a lock: given
+ * at its first lock (0: none yet). Initial-exec: two instructions to
+ * reach, even in a module that is loaded at run time. */
+extern _Thread_local uint32_t us__self
     __attribute__((tls_model("initial-exec"), visibility("hidden")));
+uint32_t us__self_assign(void);
+static inline uint32_t us__self_id(void) {
+  uint32_t me = us__self;
+  return me ? me : us__self_assign();
+}
 
 /* Takes l if free: 1 if taken, never waiting. */
 int us__lock_try_stale(us__lock_t *l, uint32_t w);
@@ -173,7 +178,7 @@ static inline int us__lock_try(us__lock_t *l) {
   if (!__atomic_compare_exchange_n(&l->word, &w, free_now | US__LOCK_HELD, 0,
                                    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
     return us__lock_try_stale(l, w);
-  __atomic_store_n(&l->owner, (const void *)&us__self, __ATOMIC_RELAXED);
+  __atomic_store_n(&l->owner, us__self_id(), __ATOMIC_RELAXED);
   return 1;
 }
 
@@ -181,7 +186,7 @@ void us__lock_wake(us__lock_t *l);
 /* Wakes every thread waiting for l (they look again: a close). */
 void us__lock_wake_all(us__lock_t *l);
 static inline void us__lock_drop(us__lock_t *l) {
-  __atomic_store_n(&l->owner, NULL, __ATOMIC_RELAXED);
+  __atomic_store_n(&l->owner, 0, __ATOMIC_RELAXED);
   /* Only its holder frees it, in the generation it was taken in: an
    * exchange does, and tells whether anyone waits. */
   uint32_t w = __atomic_exchange_n(&l->word, us__gen() << US__LOCK_GEN_SHIFT,

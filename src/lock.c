@@ -76,12 +76,22 @@ void us__socket_release(us_socket_t *s, uint32_t held_in) {
 
 /* ---- locks ------------------------------------------------------------ */
 
-_Thread_local char us__self
+_Thread_local uint32_t us__self
     __attribute__((tls_model("initial-exec"), visibility("hidden")));
+
+/* Numbers from 1 up; after 2^32 - 1 threads they would repeat, and two
+ * threads sharing one could only see a false -EDEADLK. */
+__attribute__((noinline, cold)) uint32_t us__self_assign(void) {
+  static uint32_t last;
+  uint32_t me;
+  while ((me = __atomic_add_fetch(&last, 1, __ATOMIC_RELAXED)) == 0)
+    ;
+  return us__self = me;
+}
 
 void us__lock_init(us__lock_t *l) {
   l->word = FREE;
-  l->owner = NULL;
+  l->owner = 0;
 }
 
 /* Takes l if it is free, or was held in another generation, as `as`
@@ -93,7 +103,7 @@ static int take(us__lock_t *l, uint32_t w, uint32_t as) {
   if (!__atomic_compare_exchange_n(&l->word, &w, mine | as, 0, __ATOMIC_ACQUIRE,
                                    __ATOMIC_RELAXED))
     return 0;
-  __atomic_store_n(&l->owner, (const void *)&us__self, __ATOMIC_RELAXED);
+  __atomic_store_n(&l->owner, us__self_id(), __ATOMIC_RELAXED);
   return 1;
 }
 
@@ -128,7 +138,7 @@ static int lock_wait(us__op_t *op, us__lock_t *l, int nowait, int *slept) {
     /* This thread holds it already: a signal handler, or a callback run
      * during the call, uses the object the call is using. Waiting would
      * never end. */
-    if (__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == &us__self)
+    if (__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == us__self_id())
       return -EDEADLK;
     if (nowait || op->timeout == 0)
       return -EAGAIN;
