@@ -26,8 +26,11 @@ int us__sys_listen(int fd, int backlog);
 /* A new descriptor, close-on-exec, non-blocking if asked. */
 int us__sys_accept(int fd, us_addr_t *peer, int nonblocking);
 int us__sys_connect(int fd, const us_addr_t *addr);
-/* The pending error of a connect in progress (SO_ERROR), negated. */
-int us__sys_connect_result(int fd);
+/* The outcome of a connect to addr that was in progress and is no longer
+ * (the descriptor became writable): 0 or the negated error. Either way the
+ * socket is left as a finished blocking connect leaves it (connected: a
+ * later connect fails with EISCONN). */
+int us__sys_connect_result(int fd, const us_addr_t *addr);
 int us__sys_shutdown(int fd, int how);
 int us__sys_getsockname(int fd, us_addr_t *addr);
 int us__sys_getpeername(int fd, us_addr_t *addr);

@@ -176,12 +176,7 @@ int us_connect(us_socket_t *s, const us_addr_t *addr) {
   if (r == -EINPROGRESS && op.timeout != 0) {
     r = us__op_wait(&op, US__OUT);
     if (r == 0)
-      r = us__sys_connect_result(op.fd);
-    /* Linux marks a socket connected without waiting as such only at its
-     * next connect(2): made now, a later connect fails with EISCONN, as
-     * after a blocking one. */
-    if (r == 0 && lent)
-      (void)us__sys_connect(op.fd, addr);
+      r = us__sys_connect_result(op.fd, addr);
   }
   if (us__fd(s) < 0) /* closed by another thread meanwhile */
     r = -EBADF;
