@@ -89,9 +89,11 @@ typedef struct us_socket {
  * comes at any moment of a blocking call (before, during or after its
  * kernel wait) runs check_signals promptly, never only at the deadline:
  * each wait blocks signals, runs check_signals, releases the lock and lets
- * them in atomically with the kernel wait (ppoll), and sends and receives
- * never block in the kernel (MSG_DONTWAIT) but wait that way. A handler
- * may run with signals blocked, when one came just before a wait. */
+ * them in atomically with the kernel wait (ppoll). No call blocks in the
+ * kernel anywhere else: under a host with an unlock hook, every socket's
+ * descriptor is non-blocking, whatever its timeout, and blocking and
+ * timed calls are the core's waits. A handler may run with signals
+ * blocked, when one came just before a wait. */
 typedef struct us_host {
   /* Before a call may block: release the host's lock; returns a token. */
   void *(*unlock)(void);
@@ -107,7 +109,8 @@ typedef struct us_host {
 } us_host_t;
 
 /* Installs the host's hooks for every later call (NULL: plain C defaults,
- * where EINTR is always retried). Call once, before any socket is used. */
+ * where EINTR is always retried). Call once, before any socket is used:
+ * a socket's descriptor gets its mode at birth from the host in force. */
 void us_set_host(const us_host_t *host);
 
 /* A growable destination for the reading calls. `data` holds `cap` bytes,
@@ -128,7 +131,10 @@ void us_sink_fixed(us_sink_t *sink, void *buf, size_t cap);
 /* ---- lifetime -------------------------------------------------------- */
 
 /* Opens a socket. proto 0 picks TCP for SOCK_STREAM and UDP for SOCK_DGRAM.
- * The socket starts blocking, close-on-exec, and never raises SIGPIPE. */
+ * The socket starts blocking, close-on-exec, and never raises SIGPIPE.
+ * Its descriptor (s->fd) blocks when the socket does, except under a host
+ * with an unlock hook (us_set_host), where it is non-blocking throughout:
+ * read or written directly, it may fail with EAGAIN. */
 int us_socket_open(us_socket_t *s, int family, int type, int proto);
 /* Wraps an existing descriptor (its family and type are read from it). */
 int us_socket_from_fd(us_socket_t *s, int fd);
@@ -139,7 +145,9 @@ int us_socket_from_fd(us_socket_t *s, int fd);
  * parent's calls and poll sets do not count: the child's close closes
  * its own descriptor and never shuts the shared connection down. */
 int us_socket_close(us_socket_t *s);
-/* Gives up ownership of the descriptor without closing it; returns it. */
+/* Gives up ownership of the descriptor without closing it; returns it,
+ * in the mode the socket's timeout says: blocking if the socket was
+ * (under a host too), else non-blocking. */
 int us_socket_detach(us_socket_t *s);
 
 /* ---- timeouts -------------------------------------------------------- */

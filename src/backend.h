@@ -14,8 +14,9 @@
 /* Readiness bits for us__sys_wait(); the values of POLLIN/POLLOUT. */
 enum { US__IN = 0x001, US__OUT = 0x004 };
 
-/* A new descriptor: close-on-exec, never raising SIGPIPE. */
-int us__sys_socket(int family, int type, int proto);
+/* A new descriptor: close-on-exec, never raising SIGPIPE, non-blocking if
+ * asked. */
+int us__sys_socket(int family, int type, int proto, int nonblocking);
 int us__sys_close(int fd);
 int us__sys_set_nonblocking(int fd, int on);
 /* Family, type and protocol of an existing descriptor. */

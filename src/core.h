@@ -24,9 +24,9 @@ typedef struct us__op {
   int64_t deadline; /* monotonic ns; meaningful when timeout > 0 */
   void *token;      /* the host's lock token while unlocked */
   int unlocked;
-  /* May block, under a host with a lock to release first. Such a call
-   * never blocks in a send or receive (MSG_DONTWAIT): it waits only in
-   * us__op_wait(), where a signal cannot slip by. */
+  /* May block, under a host with a lock to release first. Its descriptor
+   * is non-blocking (us__emulated): it waits only in us__op_wait(), where
+   * a signal cannot slip by. */
   int lazy;
   int guard; /* its waits hold signals (see us__op_guarded); -1: not known */
   us__lock_t *held; /* the object's lock this call holds, or NULL */
@@ -222,5 +222,15 @@ static inline int us__fd(const us_socket_t *s) {
 
 /* The hooks in force (never NULL). */
 extern const us_host_t *us__host;
+
+/* Under a host that releases a lock, every socket's descriptor is
+ * non-blocking from its birth to its detach, whatever its timeout:
+ * blocking and timed calls are emulated by the core's waits, so that no
+ * call ever blocks in the kernel outside one (where a signal cannot slip
+ * by), and a timeout is set without a system call. Without such a host
+ * (plain C), a blocking socket's descriptor blocks and its calls are the
+ * kernel's own. Chosen at birth from the host in force: hence
+ * us_set_host's rule, "once, before any socket is used". */
+static inline int us__emulated(void) { return us__host->unlock != NULL; }
 
 #endif /* US_CORE_H */

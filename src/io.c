@@ -18,10 +18,6 @@ static int wait_allowed(int err, int flags) {
 /* A call told not to wait does not wait for another thread's either. */
 static int dontwait_asked(int flags) { return (flags & MSG_DONTWAIT) != 0; }
 
-/* The flags that keep a call's sends and receives from blocking (see
- * us__op_t.lazy). */
-static int nowait(const us__op_t *op) { return op->lazy ? MSG_DONTWAIT : 0; }
-
 /* Bytes a peek just saw queued, n of them (a peek takes nothing, so the
  * lines known stay as they are). */
 static void rx_peeked(us_socket_t *s, size_t n) {
@@ -78,7 +74,7 @@ static ssize_t copied(ssize_t n, size_t len) {
 ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
                       us_addr_t *from) {
   us_socket_t *s = op->s;
-  int stream = s->type == SOCK_STREAM, extra = nowait(op);
+  int stream = s->type == SOCK_STREAM;
   /* On a stream, MSG_TRUNC drops the bytes without copying them (Linux's
    * TCP): there is nothing to return for them. */
   if (stream && (flags & MSG_TRUNC))
@@ -92,8 +88,8 @@ ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
   for (;;) {
     int fd = op->fd;
     ssize_t n =
-        copied(from ? us__sys_recvfrom(fd, buf, len, flags | extra, from)
-                    : us__sys_recv(fd, buf, len, flags | extra),
+        copied(from ? us__sys_recvfrom(fd, buf, len, flags, from)
+                    : us__sys_recv(fd, buf, len, flags),
                len);
     if (us__fd(op->s) < 0) /* closed by another thread meanwhile */
       return -EBADF;
@@ -111,14 +107,13 @@ ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
 
 ssize_t us__send_once(us__op_t *op, const void *buf, size_t len, int flags,
                       const us_addr_t *to) {
-  int extra = nowait(op);
   /* As a receive: a small send nearly always fits at once, lock kept. */
   if (len > US__LOCKED_SEND_MAX)
     us__op_unlock(op);
   for (;;) {
     int fd = op->fd;
-    ssize_t n = to ? us__sys_sendto(fd, buf, len, flags | extra, to)
-                   : us__sys_send(fd, buf, len, flags | extra);
+    ssize_t n = to ? us__sys_sendto(fd, buf, len, flags, to)
+                   : us__sys_send(fd, buf, len, flags);
     if (us__fd(op->s) < 0) /* closed by another thread meanwhile */
       return -EBADF;
     if (n >= 0 || !wait_allowed((int)n, flags))

@@ -29,7 +29,7 @@ int us_socket_open(us_socket_t *s, int family, int type, int proto) {
     else if (type == SOCK_DGRAM)
       proto = IPPROTO_UDP;
   }
-  int fd = us__sys_socket(family, type, proto);
+  int fd = us__sys_socket(family, type, proto, us__emulated());
   if (fd < 0)
     return fd;
   init(s, fd, family, type, proto);
@@ -46,8 +46,9 @@ int us_socket_from_fd(us_socket_t *s, int fd) {
   if (r < 0)
     return r;
   init(s, fd, family, type, proto);
-  /* The descriptor may arrive non-blocking; ours start blocking. */
-  return us__sys_set_nonblocking(fd, 0);
+  /* The descriptor may arrive in either mode; ours start blocking, which
+   * under a host is emulated on a non-blocking one (us__emulated). */
+  return us__sys_set_nonblocking(fd, us__emulated());
 }
 
 int us_socket_close(us_socket_t *s) {
@@ -82,6 +83,10 @@ int us_socket_close(us_socket_t *s) {
 int us_socket_detach(us_socket_t *s) {
   int fd = __atomic_exchange_n(&s->fd, -1, __ATOMIC_SEQ_CST);
   us__rx_forget(s);
+  /* Handed over in the mode its timeout says, as without a host: whoever
+   * takes over a blocking socket's descriptor expects it to block. */
+  if (fd >= 0 && us__emulated() && s->timeout_ns < 0)
+    us__sys_set_nonblocking(fd, 0);
   return fd;
 }
 
@@ -90,10 +95,11 @@ int us_settimeout(us_socket_t *s, int64_t timeout_ns) {
     return -EINVAL;
   if (s->fd < 0)
     return -EBADF;
-  /* Only a blocking socket has a blocking descriptor; a timed one waits
-   * in poll(2) so that its deadline holds. */
+  /* Without a host, only a blocking socket has a blocking descriptor; a
+   * timed one waits in poll(2) so that its deadline holds. Under a host,
+   * every descriptor is non-blocking already (us__emulated). */
   int was_blocking = s->timeout_ns < 0, blocking = timeout_ns < 0;
-  if (was_blocking != blocking) {
+  if (was_blocking != blocking && !us__emulated()) {
     int r = us__sys_set_nonblocking(s->fd, !blocking);
     if (r < 0)
       return r;
@@ -127,17 +133,13 @@ int us_accept(us_socket_t *s, us_socket_t *conn, us_addr_t *peer) {
   int fd = us__op_begin(&op, s);
   if (fd < 0)
     return fd;
-  /* A blocking socket's descriptor blocks, and accept(2) has no flag not
-   * to: where a signal must interrupt the call, it waits for a connection
-   * in us__op_wait() first. */
-  if (op.lazy && op.timeout < 0 && us__op_guarded(&op))
-    fd = us__op_wait(&op, US__IN);
-  if (fd == 0) {
-    us__op_unlock(&op);
-    do
-      fd = us__sys_accept(op.fd, peer, op.timeout >= 0);
-    while (fd < 0 && (fd = us__op_retry(&op, fd, US__IN)) == 0);
-  }
+  /* The new descriptor has the mode of its listener's: non-blocking
+   * under a host (us__emulated), where an accept(2) that finds no
+   * connection queued fails at once and the call waits in us__op_wait(). */
+  int nonblocking = us__emulated() || op.timeout >= 0;
+  do
+    fd = us__sys_accept(op.fd, peer, nonblocking);
+  while (fd < 0 && (fd = us__op_retry(&op, fd, US__IN)) == 0);
   if (fd >= 0 && us__fd(s) < 0) { /* closed by another thread meanwhile */
     us__sys_close(fd);
     fd = -EBADF;
@@ -159,16 +161,10 @@ int us_connect(us_socket_t *s, const us_addr_t *addr) {
     return -EINVAL;
   if ((r = us__op_begin(&op, s)) < 0)
     return r;
-  /* As us_accept: where a signal must interrupt a blocking connect, the
-   * descriptor is made non-blocking for the connect(2) itself, and the
-   * call waits in us__op_wait(). */
-  int lent = op.lazy && op.timeout < 0 && us__op_guarded(&op) &&
-             us__sys_set_nonblocking(op.fd, 1) == 0;
-  if (!lent)
-    us__op_unlock(&op);
+  /* Blocking without a host, connect(2) itself waits (the host has no
+   * lock to release); else it returns at once, and the call waits in
+   * us__op_wait(). */
   r = us__sys_connect(op.fd, addr);
-  if (lent && s->timeout_ns < 0) /* unless a us_settimeout() came between */
-    us__sys_set_nonblocking(op.fd, 0);
   /* Interrupted or in progress, the connection goes on in the kernel: wait
    * for it to finish (never connect again) and read its outcome. */
   if (r == -EINTR && (r = us__op_retry(&op, r, US__OUT)) == 0)

@@ -96,8 +96,9 @@ int us__sys_addr_encode(const us_addr_t *a, void *raw, size_t cap) {
   return (int)len;
 }
 
-int us__sys_socket(int family, int type, int proto) {
-  int fd = socket(family, type | SOCK_CLOEXEC, proto);
+int us__sys_socket(int family, int type, int proto, int nonblocking) {
+  int flags = SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0);
+  int fd = socket(family, type | flags, proto);
   if (fd < 0)
     return neg_errno();
 #ifdef SO_NOSIGPIPE
@@ -117,8 +118,7 @@ int us__sys_close(int fd) {
 
 int us__sys_set_nonblocking(int fd, int on) {
 #ifdef FIONBIO
-  /* One system call, where F_GETFL and F_SETFL take two: a blocking
-   * connect in the thread that handles signals makes it twice. */
+  /* One system call, where F_GETFL and F_SETFL take two. */
   return ioctl(fd, FIONBIO, &on) < 0 ? neg_errno() : 0;
 #else
   int fl = fcntl(fd, F_GETFL);
