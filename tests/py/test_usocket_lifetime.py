@@ -213,3 +213,30 @@ def test_failing_calls_leak_no_descriptor(open_fds, track):
         c.close()
     gc.collect()
     assert open_fds() == before
+
+
+@pytest.mark.parametrize("timeout, blocks", [(None, True), (0, False), (2.5, False)])
+def test_detach_hands_the_descriptor_back_in_the_mode_of_the_timeout(
+        tcp_pair, timeout, blocks):
+    client, server = tcp_pair
+    client.settimeout(1.0)  # a change of mode on the way must not stick
+    client.settimeout(timeout)
+    fd = client.detach()
+    try:
+        assert os.get_blocking(fd) is blocks
+        server.send(b"x")
+        assert os.read(fd, 1) == b"x"  # the connection is intact
+    finally:
+        os.close(fd)
+
+
+def test_descriptor_is_nonblocking_while_usocket_owns_it(tcp_pair):
+    client, server = tcp_pair
+    # A blocking socket waits in usocket's own calls, never in the kernel's.
+    assert client.gettimeout() is None
+    assert not os.get_blocking(client.fileno())
+    assert not os.get_blocking(server.fileno())
+    with pytest.raises(BlockingIOError):
+        os.read(client.fileno(), 1)
+    server.send(b"y")
+    assert client.recv(1) == b"y"
