@@ -87,10 +87,9 @@ ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
     us__op_unlock(op);
   for (;;) {
     int fd = op->fd;
-    ssize_t n =
-        copied(from ? us__sys_recvfrom(fd, buf, len, flags, from)
-                    : us__sys_recv(fd, buf, len, flags),
-               len);
+    ssize_t n = copied(from ? us__sys_recvfrom(fd, buf, len, flags, from)
+                            : us__sys_recv(fd, buf, len, flags),
+                       len);
     if (us__fd(op->s) < 0) /* closed by another thread meanwhile */
       return -EBADF;
     if (n >= 0 && stream)
