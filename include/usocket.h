@@ -110,6 +110,21 @@ typedef struct us_host {
  * where EINTR is always retried). Call once, before any socket is used. */
 void us_set_host(const us_host_t *host);
 
+/* For a host that may unwind a call's frames without returning through
+ * them (a longjmp out of a signal handler, as MicroPython's unix port
+ * raises KeyboardInterrupt): take k = us_calls_in_progress() before a call
+ * and, when the host unwinds past it, us_abandon_calls(k) before going
+ * on. That gives back what the calling thread's calls begun since held
+ * (a socket side's turn, the hold that puts a close off, the signals held
+ * around a wait, forgetting what readline knew of the queue), so the
+ * socket works again from any thread and a close closes. It never touches
+ * the unwound frames. The host's own lock (us_host_t.lock) is not taken
+ * back. Exact wherever a call can wait or make a system call; a call
+ * unwound in the few instructions between taking one of these and noting
+ * it keeps that one. Lock not needed; per thread. */
+unsigned us_calls_in_progress(void);
+void us_abandon_calls(unsigned keep);
+
 /* A growable destination for the reading calls. `data` holds `cap` bytes,
  * of which `len` are filled. `grow`, when not NULL, must make room for at
  * least `need` bytes in all (updating data and cap) and return 0, or return
