@@ -357,6 +357,7 @@ void us_abandon_calls(unsigned keep) {
       us__lock_wake(c.waiting);
     if (c.signals)
       us__sys_release_signals();
+    us__calls.at[i < US__CALLS_MAX ? i : US__CALLS_MAX] = (us__call_t){0};
     us__calls.depth = i;
     if (c.s)
       us__socket_release(c.s, c.held_in);

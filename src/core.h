@@ -60,13 +60,14 @@ typedef struct us__calls {
 extern _Thread_local us__calls_t us__calls
     __attribute__((tls_model("initial-exec"), visibility("hidden")));
 
-/* Enters a call: a record of the thread's, cleared, for op. */
+/* Enters a call: a record of the thread's for op. waiting and signals
+ * are found clear: whoever sets them clears them, and so does an
+ * abandon. */
 static inline void us__call_enter(us__op_t *op) {
   unsigned d = us__calls.depth;
   us__call_t *c = &us__calls.at[d < US__CALLS_MAX ? d : US__CALLS_MAX];
   c->s = NULL;
-  c->held = c->waiting = NULL;
-  c->signals = 0;
+  c->held = NULL;
   op->call = c;
   us__calls.depth = d + 1;
   /* The record must be in memory before what it records happens. */
