@@ -29,7 +29,6 @@ import mmap
 import os
 import pickle
 import random
-import re
 import signal
 import struct
 import subprocess
@@ -42,6 +41,7 @@ import warnings
 MSG_TRUNC = 0x20
 SLOT = 240
 SLOTS = 4096
+THREAD_SLOTS = 16
 # Most pool sockets are non-blocking, so that a call on a socket with
 # nothing to read costs no wait; some wait a little, so that waits (and
 # their wake-ups by close, signals and data) are fuzzed too.
@@ -52,12 +52,14 @@ SLOW = 10.0
 
 
 class Ring:
-    """The last SLOTS calls, in a file that outlives a crashed child."""
+    """The last SLOTS calls, in a file that outlives a crashed child, and
+    after them each thread's last call (kept however long ago it began: a
+    call that hangs)."""
 
     def __init__(self, path):
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.ftruncate(fd, SLOT * SLOTS)
-        self.map = mmap.mmap(fd, SLOT * SLOTS)
+        os.ftruncate(fd, SLOT * (SLOTS + THREAD_SLOTS))
+        self.map = mmap.mmap(fd, SLOT * (SLOTS + THREAD_SLOTS))
         os.close(fd)
         self.seq = itertools.count(1)
         self.local = threading.local()
@@ -65,9 +67,12 @@ class Ring:
     def note(self, text):
         n = next(self.seq)
         self.local.last = text
-        line = ("%d %s" % (n, text)).encode("utf-8", "replace")[: SLOT - 1]
+        line = ("%d %s" % (n, text)).encode("utf-8", "replace")[: SLOT - 1].ljust(SLOT, b"\0")
         i = (n % SLOTS) * SLOT
-        self.map[i : i + SLOT] = line.ljust(SLOT, b"\0")
+        self.map[i : i + SLOT] = line
+        if text[:1] == "T" and text[1:2].isdigit():
+            i = (SLOTS + int(text[1 : text.index(" ")]) % THREAD_SLOTS) * SLOT
+            self.map[i : i + SLOT] = line
         return n
 
 
@@ -75,18 +80,13 @@ def read_ring(path, last):
     """The last calls, and each thread's last call (where a hang sits)."""
     with open(path, "rb") as f:
         data = f.read()
-    rows = []
+    rows, each = [], []
     for i in range(0, len(data), SLOT):
         text = data[i : i + SLOT].rstrip(b"\0").decode("utf-8", "replace")
         if text:
-            rows.append((int(text.split(" ", 1)[0]), text))
-    rows.sort()
-    each = {}
-    for _, t in rows:
-        m = re.match(r"\d+ (T\d+) ", t)
-        if m:
-            each[m.group(1)] = t
-    return [t for _, t in rows[-last:]], [each[k] for k in sorted(each)]
+            (rows if i < SLOTS * SLOT else each).append(text)
+    rows.sort(key=lambda t: int(t.split(" ", 1)[0]))
+    return rows[-last:], each
 
 
 # ---- hostile values --------------------------------------------------------
@@ -816,6 +816,7 @@ class Fuzz:
         stuck = [t for t in ts if t.is_alive()]
         if stuck:
             self.ring.note("HANG: %d threads still in a call" % len(stuck))
+            native_stacks(os.getpid(), sys.stderr)
             faulthandler.dump_traceback(all_threads=True)
             sys.stderr.write("py_calls: HANG: a call did not return\n")
             sys.stderr.flush()
@@ -898,14 +899,14 @@ def native_stacks(pid, err):
     """A stuck child's C stacks (where a lock or the GIL is held), by gdb
     if there is one, into the child's stderr before its watchdog's dump."""
     cmd = ["gdb", "-p", str(pid), "-batch", "-nx", "-ex", "thread apply all bt 30"]
-    err.write(b"py_calls: the child is stuck; its native stacks:\n")
     err.flush()
+    os.write(err.fileno(), b"py_calls: a call is stuck; the child's native stacks:\n")
     try:
         env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
-        subprocess.run(cmd, stdout=err, stderr=subprocess.DEVNULL, timeout=60, env=env)
+        subprocess.run(cmd, stdout=err.fileno(), stderr=subprocess.DEVNULL, timeout=60,
+                       env=env)
     except (OSError, subprocess.TimeoutExpired):
-        err.write(b"py_calls: (no gdb)\n")
-    err.flush()
+        os.write(err.fileno(), b"py_calls: (no gdb)\n")
 
 
 def run_round(args, round_seed, tmp):
