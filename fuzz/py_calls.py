@@ -30,6 +30,7 @@ import os
 import pickle
 import random
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -141,6 +142,22 @@ def raiser(exc):
         raise exc
 
     return fn
+
+
+class Detached:
+    """A descriptor that usocket gave up (detach), to close as a socket is:
+    shut down first, which wakes whoever still waits on it."""
+
+    def __init__(self, fd):
+        self.fd = fd
+
+    def close(self):
+        s = socket.socket(fileno=self.fd)
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        s.close()
 
 
 class Waker:
@@ -536,7 +553,9 @@ class Fuzz:
             tuple(a)
             self.socks[rng.randrange(len(self.socks))] = c
         elif name == "detach":
-            os.close(res)
+            # Another thread's call may still wait on the descriptor, which
+            # a bare close(2) would not wake: shut down, then closed, later.
+            self.waker.close_later(Detached(res), 0.5)
         elif name == "makefile" and res is not s:
             self.streams[rng.randrange(len(self.streams))] = res
 
