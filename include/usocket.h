@@ -70,6 +70,8 @@ typedef struct us_socket {
    * takes its parent's for its own. */
   uint32_t busy;
   int zombie_fd; /* closed while busy: closed for real by the last */
+  /* SO_LINGER with a time is set: closing it may block (see close). */
+  int lingers;
   /* What readline's last look (a peek) saw of the receive queue, kept up
    * to date as bytes are taken: how many bytes are queued, and the lengths
    * of the first whole lines, in order from the head of the queue. A line
@@ -152,7 +154,12 @@ int us_socket_from_fd(us_socket_t *s, int fd);
  * their turn) return -EBADF promptly, and the descriptor number is not
  * reused before the last of them has left. In a forked child, the
  * parent's calls and poll sets do not count: the child's close closes
- * its own descriptor and never shuts the shared connection down. */
+ * its own descriptor and never shuts the shared connection down.
+ * A close may block only when SO_LINGER is on with a time and bytes are
+ * unsent: for such a socket (SO_LINGER set by us_setsockopt, inherited
+ * from its listener by us_accept, or found by us_socket_from_fd) the
+ * host's lock is released around the real close, the deferred one too;
+ * any other close keeps it. */
 int us_socket_close(us_socket_t *s);
 /* Gives up ownership of the descriptor without closing it; returns it. */
 int us_socket_detach(us_socket_t *s);

@@ -185,6 +185,9 @@ uint32_t us__socket_hold(us_socket_t *s);
 void us__socket_release(us_socket_t *s, uint32_t held_in);
 /* How many holds this process has on s. */
 unsigned us__socket_busy(const us_socket_t *s);
+/* Host's lock held: closes fd, s's descriptor, releasing the lock around
+ * the close when it may block (s lingers). */
+int us__socket_close_fd(us_socket_t *s, int fd);
 
 /* The locks of lock.c: one per side of an object (a socket's receiving
  * and sending), held by one call at a time, released by us__op_end. A

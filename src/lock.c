@@ -70,7 +70,7 @@ void us__socket_release(us_socket_t *s, uint32_t held_in) {
   if ((w & COUNT) == 1) {
     int fd = __atomic_exchange_n(&s->zombie_fd, -1, __ATOMIC_SEQ_CST);
     if (fd >= 0)
-      us__sys_close(fd);
+      us__socket_close_fd(s, fd);
   }
 }
 
