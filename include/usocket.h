@@ -64,14 +64,16 @@ typedef struct us_socket {
   int type;
   int proto;
   int64_t timeout_ns; /* US_TIMEOUT_BLOCK, 0, or > 0 */
-  int pending_err;    /* an error held back behind bytes already returned */
+  /* An error held back behind bytes already returned (a negative errno:
+   * 16 bits hold them all, and keep the socket 64 bytes). */
+  int16_t pending_err;
+  /* SO_LINGER with a time is set: closing it may block (see close). */
+  uint8_t lingers;
   /* Calls in progress on it, in any thread, and poll sets holding it;
    * with the fork generation they were counted in, so that a child never
    * takes its parent's for its own. */
   uint32_t busy;
   int zombie_fd; /* closed while busy: closed for real by the last */
-  /* SO_LINGER with a time is set: closing it may block (see close). */
-  int lingers;
   /* What readline's last look (a peek) saw of the receive queue, kept up
    * to date as bytes are taken: how many bytes are queued, and the lengths
    * of the first whole lines, in order from the head of the queue. A line

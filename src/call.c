@@ -245,7 +245,7 @@ ssize_t us__op_finish(us__op_t *op, size_t done, int err) {
   if (done == 0)
     return err;
   if (err < 0 && lasting(err) && us__fd(op->s) >= 0)
-    op->s->pending_err = err;
+    op->s->pending_err = (int16_t)(err >= INT16_MIN ? err : -EIO);
   return (ssize_t)done;
 }
 
