@@ -28,6 +28,7 @@ import itertools
 import mmap
 import os
 import pickle
+import queue
 import random
 import signal
 import socket
@@ -162,39 +163,41 @@ class Detached:
 
 class Waker:
     """Closes sockets at set times, from a thread of its own: the waker of
-    a call that may block without a time limit."""
+    a call that may block without a time limit.
+
+    Requests come through a SimpleQueue, which takes no lock written in
+    Python: the main thread is itself a worker, and the Interrupt its
+    signal handler raises could land between a Python lock's acquire and
+    the `with` block that releases it, leaving every other thread blocked
+    on it for good (a hang of the fuzzer, not of usocket)."""
 
     def __init__(self):
-        self.cond = threading.Condition()
-        self.due = []  # (time, seq, socket), a heap
-        self.seq = itertools.count()
-        self.done = False
+        self.inbox = queue.SimpleQueue()
         threading.Thread(target=self.run, daemon=True).start()
 
     def close_later(self, sock, delay):
-        with self.cond:
-            heapq.heappush(self.due, (time.monotonic() + delay, next(self.seq), sock))
-            self.cond.notify()
+        self.inbox.put((time.monotonic() + delay, sock))
 
     def stop(self):
-        with self.cond:
-            self.done = True
-            self.cond.notify()
+        self.inbox.put(None)
 
     def run(self):
+        due, seq = [], itertools.count()  # (time, seq, socket), a heap
         while True:
-            with self.cond:
-                now = time.monotonic()
-                while not self.done and not (self.due and self.due[0][0] <= now):
-                    self.cond.wait(self.due[0][0] - now if self.due else None)
-                    now = time.monotonic()
-                if self.done:
-                    return
-                sock = heapq.heappop(self.due)[2]
+            wait = max(0.0, due[0][0] - time.monotonic()) if due else None
             try:
-                sock.close()  # outside the lock: a lingering close takes 1 s
-            except Exception:
-                pass
+                item = self.inbox.get(timeout=wait)
+            except queue.Empty:
+                item = ()
+            if item is None:
+                return
+            if item:
+                heapq.heappush(due, (item[0], next(seq), item[1]))
+            while due and due[0][0] <= time.monotonic():
+                try:
+                    heapq.heappop(due)[2].close()  # a lingering one takes 1 s
+                except Exception:
+                    pass
 
 
 class Fuzz:
