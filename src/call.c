@@ -78,27 +78,22 @@ void us__op_end(us__op_t *op) {
   us__socket_release(op->s, op->held_in);
 }
 
-static int after_signal(us__op_t *op) {
-  if (!us__host->check_signals)
+/* Runs the host's signal check, its lock held for it and left as it was;
+ * only_guarded: in the thread that handles signals only. */
+static int run_checks(us__op_t *op, int only_guarded) {
+  if (!us__host->check_signals || (only_guarded && op->guard == 0))
     return 0;
   int was_unlocked = op->unlocked;
   host_lock(op);
-  int r = us__host->check_signals();
+  int r = !only_guarded || us__op_guarded(op) ? us__host->check_signals() : 0;
   if (was_unlocked)
     host_unlock(op);
   return r;
 }
 
-int us__op_signals(us__op_t *op) {
-  if (op->guard == 0 || !us__host->check_signals)
-    return 0;
-  int was_unlocked = op->unlocked;
-  host_lock(op);
-  int r = us__op_guarded(op) ? us__host->check_signals() : 0;
-  if (was_unlocked)
-    host_unlock(op);
-  return r;
-}
+static int after_signal(us__op_t *op) { return run_checks(op, 0); }
+
+int us__op_signals(us__op_t *op) { return run_checks(op, 1); }
 
 int us__op_guarded(us__op_t *op) {
   if (op->guard < 0)
