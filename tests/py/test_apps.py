@@ -63,7 +63,8 @@ def command(host):
         if not mp:
             pytest.skip("MICROPYTHON is not set (a MicroPython binary built "
                         "with usocket, see micropython/README.md)")
-        return [mp], dict(os.environ)
+        # The programs run in tests/apps: a path means the caller's.
+        return [os.path.abspath(mp) if os.sep in mp else mp], dict(os.environ)
     if not runner_present():
         pytest.skip(NO_RUNNER)
     return ([PYTHON, "-m", "usocket", "run"],
@@ -110,7 +111,7 @@ def start_mosquitto(prog, workdir, port):
     proc = subprocess.Popen([prog, "-c", conf], stdout=log,
                             stderr=subprocess.STDOUT)
     log.close()
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 10
     while time.monotonic() < deadline and proc.poll() is None:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
