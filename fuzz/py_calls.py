@@ -17,23 +17,22 @@ allow, by `--round-seed S`. Every socket has a short timeout and every wait
 a short bound, so no call blocks for long.
 
     py_calls.py [--seed N] [--seconds S] [--calls N] [--threads T]
-                [--skip-known] [--keep-going] [--round-seed S]
-
---skip-known (or US_FUZZ_SKIP_KNOWN=1) leaves out the call patterns of
-defects already known and being fixed (the K tags below), so that a long
-run can look for new ones meanwhile.
+                [--keep-going] [--round-seed S]
 """
 import argparse
 import array
 import faulthandler
 import gc
+import heapq
 import itertools
 import mmap
 import os
 import pickle
+import queue
 import random
-import re
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -41,26 +40,10 @@ import threading
 import time
 import warnings
 
-# Tags of the call patterns of known defects; --skip-known avoids each.
-KNOWN = {
-    "K1": "MSG_TRUNC flag on a receive",
-    "K2": "BufferedStream closed while another thread uses it",
-    "K3": "BufferedStream read by two threads",
-    "K4": "socket subclass whose fileno() lies, given to poll",
-    "K5": "select() lists mutated during the call",
-    "K6": "fork with a busy socket (never done here)",
-    "K7": "signal during a large blocking send",
-    "K8": "select() on a socket another thread closes",
-    "K9": "huge descriptor number given to poll/select",
-    "K10": "settimeout/setblocking from another thread mid-call",
-    "K11": "two threads on one socket's readline",
-    # Found by this fuzzer, not fixed yet: skipped with the known ones.
-    "N1": "readline on a non-blocking stream with a tiny buffer, long line",
-    "N2": "close() of a socket with SO_LINGER and unsent data (GIL held)",
-}
 MSG_TRUNC = 0x20
 SLOT = 240
 SLOTS = 4096
+THREAD_SLOTS = 16
 # Most pool sockets are non-blocking, so that a call on a socket with
 # nothing to read costs no wait; some wait a little, so that waits (and
 # their wake-ups by close, signals and data) are fuzzed too.
@@ -71,12 +54,14 @@ SLOW = 10.0
 
 
 class Ring:
-    """The last SLOTS calls, in a file that outlives a crashed child."""
+    """The last SLOTS calls, in a file that outlives a crashed child, and
+    after them each thread's last call (kept however long ago it began: a
+    call that hangs)."""
 
     def __init__(self, path):
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.ftruncate(fd, SLOT * SLOTS)
-        self.map = mmap.mmap(fd, SLOT * SLOTS)
+        os.ftruncate(fd, SLOT * (SLOTS + THREAD_SLOTS))
+        self.map = mmap.mmap(fd, SLOT * (SLOTS + THREAD_SLOTS))
         os.close(fd)
         self.seq = itertools.count(1)
         self.local = threading.local()
@@ -84,22 +69,26 @@ class Ring:
     def note(self, text):
         n = next(self.seq)
         self.local.last = text
-        line = ("%d %s" % (n, text)).encode("utf-8", "replace")[: SLOT - 1]
+        line = ("%d %s" % (n, text)).encode("utf-8", "replace")[: SLOT - 1].ljust(SLOT, b"\0")
         i = (n % SLOTS) * SLOT
-        self.map[i : i + SLOT] = line.ljust(SLOT, b"\0")
+        self.map[i : i + SLOT] = line
+        if text[:1] == "T" and text[1:2].isdigit():
+            i = (SLOTS + int(text[1 : text.index(" ")]) % THREAD_SLOTS) * SLOT
+            self.map[i : i + SLOT] = line
         return n
 
 
 def read_ring(path, last):
+    """The last calls, and each thread's last call (where a hang sits)."""
     with open(path, "rb") as f:
         data = f.read()
-    rows = []
+    rows, each = [], []
     for i in range(0, len(data), SLOT):
         text = data[i : i + SLOT].rstrip(b"\0").decode("utf-8", "replace")
         if text:
-            rows.append((int(text.split(" ", 1)[0]), text))
-    rows.sort()
-    return [t for _, t in rows[-last:]]
+            (rows if i < SLOTS * SLOT else each).append(text)
+    rows.sort(key=lambda t: int(t.split(" ", 1)[0]))
+    return rows[-last:], each
 
 
 # ---- hostile values --------------------------------------------------------
@@ -156,12 +145,67 @@ def raiser(exc):
     return fn
 
 
+class Detached:
+    """A descriptor that usocket gave up (detach), to close as a socket is:
+    shut down first, which wakes whoever still waits on it."""
+
+    def __init__(self, fd):
+        self.fd = fd
+
+    def close(self):
+        s = socket.socket(fileno=self.fd)
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        s.close()
+
+
+class Waker:
+    """Closes sockets at set times, from a thread of its own: the waker of
+    a call that may block without a time limit.
+
+    Requests come through a SimpleQueue, which takes no lock written in
+    Python: the main thread is itself a worker, and the Interrupt its
+    signal handler raises could land between a Python lock's acquire and
+    the `with` block that releases it, leaving every other thread blocked
+    on it for good (a hang of the fuzzer, not of usocket)."""
+
+    def __init__(self):
+        self.inbox = queue.SimpleQueue()
+        threading.Thread(target=self.run, daemon=True).start()
+
+    def close_later(self, sock, delay):
+        self.inbox.put((time.monotonic() + delay, sock))
+
+    def stop(self):
+        self.inbox.put(None)
+
+    def run(self):
+        due, seq = [], itertools.count()  # (time, seq, socket), a heap
+        while True:
+            wait = max(0.0, due[0][0] - time.monotonic()) if due else None
+            try:
+                item = self.inbox.get(timeout=wait)
+            except queue.Empty:
+                item = ()
+            if item is None:
+                return
+            if item:
+                heapq.heappush(due, (item[0], next(seq), item[1]))
+            while due and due[0][0] <= time.monotonic():
+                try:
+                    heapq.heappop(due)[2].close()  # a lingering one takes 1 s
+                except Exception:
+                    pass
+
+
 class Fuzz:
     """One child's state: the pool of objects and the threads' call loops."""
 
-    def __init__(self, us, sel, seed, threads, calls, seconds, skip, ring):
+    def __init__(self, us, sel, seed, threads, calls, seconds, ring):
         self.us, self.sel = us, sel
-        self.seed, self.nthreads, self.skip, self.ring = seed, threads, skip, ring
+        self.seed, self.nthreads, self.ring = seed, threads, ring
         self.budget, self.deadline = calls, time.monotonic() + seconds
         self.count = itertools.count()
         self.made = 0
@@ -169,6 +213,7 @@ class Fuzz:
         self.socks, self.streams, self.polls = [], [], []
         self.bufs = [bytearray(64) for _ in range(4)]
         self.subclass = self._subclass()
+        self.waker = Waker()
         for i in range(6):
             self.socks.append(None)
             self.refill(i % 3, random.Random(seed + i))
@@ -229,13 +274,12 @@ class Fuzz:
         self.made += 1
 
     def refill_stream(self, slot, rng):
-        us = self.us
         try:
             a, b, lst = self.pair(random.Random(rng.randrange(2)))
             lst.close()
             self.socks[rng.randrange(len(self.socks))] = b
             mode = rng.choice(["rb", "wb", "rwb", "rw"])
-            f = a.makefile(mode, rng.choice([256, 4096] if self.skip else [1, 7, 256, 4096]))
+            f = a.makefile(mode, rng.choice([1, 7, 256, 4096]))
         except (OSError, ValueError):
             return
         self.streams[slot] = f
@@ -256,16 +300,12 @@ class Fuzz:
         s = self.sock(rng)
         return lambda: s.close()
 
-    def int_(self, rng, flags=False, fd=False):
+    def int_(self, rng, flags=False):
         v = rng.choice(
             [0, 1, 2, -1, 7, 63, 64, 255, 4096, 65535, 65536, 2**31 - 1, 2**31,
              -(2**31), 2**32, 2**63 - 1, 2**63, -(2**63), 2**64, 10**30, True,
              rng.randrange(-300, 300), rng.randrange(1 << 20)]
         )
-        if flags and self.skip:
-            v &= ~MSG_TRUNC
-        if fd and self.skip and (1 << 16) <= abs(v) < 2**31:
-            v = 3
         r = rng.random()
         if r < 0.08:
             return Idx(v), "Idx(%d)" % v
@@ -277,11 +317,7 @@ class Fuzz:
             return Idx("x"), "Idx(str)"
         if flags and r < 0.5:
             bits = rng.choice([0, 0, 0, 0x2, 0x40, 0x100, 0x42, MSG_TRUNC])
-            if self.skip:
-                bits &= ~MSG_TRUNC
-            return bits, "flags%#x%s" % (bits, " K1" if bits & MSG_TRUNC else "")
-        if flags and v & MSG_TRUNC:
-            return v, "%d K1" % v
+            return bits, "flags%#x" % bits
         return v, str(v)
 
     def size(self, rng):
@@ -373,7 +409,7 @@ class Fuzz:
         if r < 0.55:
             return self.fd_of(s), "fd"
         if r < 0.6:
-            v, lab = self.int_(rng, fd=True)
+            v, lab = self.int_(rng)
             return v, "int:" + lab
         fns = [
             (raiser(ValueError("fileno")), "raises"),
@@ -384,18 +420,15 @@ class Fuzz:
             (lambda: self.fd_of(self.sock(rng)), "other-fd"),
             (lambda: (s.close(), self.fd_of(s))[1], "closes-then-fd"),
         ]
-        if not self.skip and rng.random() < 0.1:
-            # Rare: before its fix, each such call holds the GIL for seconds.
-            fns.append((lambda: 2**31 - 1, "2**31-1 K9"))
+        if rng.random() < 0.1:
+            fns.append((lambda: 2**31 - 1, "2**31-1"))
         fn, lab = rng.choice(fns)
         if r < 0.85:
             return Fileno(fn), "Fileno(%s)" % lab
-        if for_poll and self.skip:
-            return s, "sock"
         sub = self.subclass(self.us.AF_INET, self.us.SOCK_DGRAM)
         sub.settimeout(0)
         sub.lie = fn
-        return sub, "Sub(%s)%s" % (lab, " K4" if for_poll else "")
+        return sub, "Sub(%s)" % lab
 
     def mask(self, rng):
         sel = self.sel
@@ -413,10 +446,6 @@ class Fuzz:
 
     # ---- the calls ---------------------------------------------------------
 
-    def owner(self, obj, tid):
-        """Under --skip-known, some calls on an object belong to one thread."""
-        return not self.skip or id(obj) % self.nthreads == tid
-
     def call_sock(self, rng, tid, st):
         s = self.sock(rng)
         names = ["close", "bind", "listen", "accept", "connect", "send", "sendall",
@@ -433,7 +462,6 @@ class Fuzz:
             labs.append(pair[1])
 
         us = self.us
-        tag = ""
         if name in ("bind", "connect"):
             add(self.addr(rng, bind=name == "bind"))
         elif name == "listen":
@@ -461,17 +489,13 @@ class Fuzz:
         elif name in ("read", "readline"):
             if rng.random() < 0.6:
                 add(self.size(rng))
-            if name == "readline" and not self.owner(s, tid):
-                name = "read"
-            if name == "readline":
-                tag = " K11?"
         elif name == "setsockopt":
             add(self.level(rng))
             opt = self.option(rng)
-            if getattr(opt[0], "value", opt[0]) == us.SO_LINGER:
-                opt = (us.SO_KEEPALIVE, "opt9") if self.skip else (opt[0], opt[1] + " N2")
             add(opt)
-            if rng.random() < 0.5:
+            if getattr(opt[0], "value", opt[0]) == us.SO_LINGER:
+                add(self.linger(rng))
+            elif rng.random() < 0.5:
                 add(self.int_(rng))
             else:
                 add(self.buf(rng))
@@ -481,19 +505,22 @@ class Fuzz:
             if rng.random() < 0.4:
                 add(self.int_(rng))
         elif name in ("settimeout", "setblocking"):
-            if self.skip:
-                s = st["private"]
-            else:
-                tag = " K10?"
-            add(self.timeout(rng) if name == "settimeout" else
-                rng.choice([(True, "True"), (False, "False"), (0, "0"),
-                            (Idx(1), "Idx(1)"), (Idx(KeyError()), "Idx(raise)")]))
+            v = (self.timeout(rng) if name == "settimeout" else
+                 rng.choice([(True, "True"), (False, "False"), (0, "0"),
+                             (Idx(1), "Idx(1)"), (Idx(KeyError()), "Idx(raise)")]))
+            add(v)
+            if v[0] is None or (name == "setblocking" and v[0] is not False and v[0] != 0):
+                # Until guard() below gives it a timeout again, the socket
+                # blocks: a call another thread starts on it meanwhile
+                # would wait for ever for bytes that may never come.
+                # Closing it a little later wakes such a call.
+                self.waker.close_later(s, 0.5)
         elif name == "makefile":
             if rng.random() < 0.8:
                 add(rng.choice([("rb", "rb"), ("wb", "wb"), ("rwb", "rwb"), ("r", "r"),
                                 ("x", "x"), ("", "''"), (b"rb", "b'rb'"), (3, "3")]))
                 if rng.random() < 0.8:
-                    add(rng.choice([(0, "0"), (1, "1 N1?"), (16, "16 N1?"), (4096, "4096"),
+                    add(rng.choice([(0, "0"), (1, "1"), (16, "16"), (4096, "4096"),
                                     (16 << 20, "16M"), ((16 << 20) + 1, "16M+1")])
                         if rng.random() < 0.7 else self.int_(rng))
         elif name == "shutdown":
@@ -504,7 +531,7 @@ class Fuzz:
         elif rng.random() < 0.03 and args:
             args.pop()
             labs.pop()
-        self.ring.note("T%d sock%d.%s(%s)%s" % (tid, id(s) % 997, name, ", ".join(labs), tag))
+        self.ring.note("T%d sock%d.%s(%s)" % (tid, id(s) % 997, name, ", ".join(labs)))
         if name == "enter_exit":
             with s:
                 pass
@@ -529,11 +556,25 @@ class Fuzz:
             tuple(a)
             self.socks[rng.randrange(len(self.socks))] = c
         elif name == "detach":
-            os.close(res)
+            # Another thread's call may still wait on the descriptor, which
+            # a bare close(2) would not wake: shut down, then closed, later.
+            self.waker.close_later(Detached(res), 0.5)
         elif name == "makefile" and res is not s:
-            big = len(labs) > 1 and labs[1] in ("4096", "16M")
-            if big or not self.skip:
-                self.streams[rng.randrange(len(self.streams))] = res
+            self.streams[rng.randrange(len(self.streams))] = res
+
+    def linger(self, rng):
+        """A struct linger: on with a time of at most 1 s (no wait asked for
+        is longer; a close with bytes the peer never takes lingers that
+        long), off with any time, or of a wrong size."""
+        r = rng.random()
+        if r < 0.6:
+            on, t = 1, rng.choice([0, 1])
+        elif r < 0.8:
+            on, t = 0, rng.choice([0, 1, -1, 2**31 - 1])
+        else:
+            v = rng.choice([b"", b"\1", b"\1\0\0\0", 7])
+            return v, "linger(%r)" % (v,)
+        return struct.pack("ii", on, t), "linger(%d, %d)" % (on, t)
 
     def level(self, rng):
         us = self.us
@@ -555,7 +596,7 @@ class Fuzz:
     def call_stream(self, rng, tid, st):
         i = rng.randrange(len(self.streams))
         f = self.streams[i]
-        if f is None or not self.owner(f, tid):
+        if f is None:
             return
         name = rng.choice(["read", "readline", "readinto", "write", "flush", "close",
                            "fileno", "readable", "writable", "iter", "enter_exit",
@@ -573,8 +614,7 @@ class Fuzz:
             a, lab = self.buf(rng)
             args.append(a)
             labs.append(lab)
-        tag = "" if self.skip else " K2/K3?"
-        self.ring.note("T%d stream%d.%s(%s)%s" % (tid, id(f) % 997, name, ", ".join(labs), tag))
+        self.ring.note("T%d stream%d.%s(%s)" % (tid, id(f) % 997, name, ", ".join(labs)))
         if name == "iter":
             for _ in zip(range(3), f):
                 pass
@@ -648,7 +688,7 @@ class Fuzz:
             return iter(items), "iter"
         if r < 0.8:
             return set(), "set"
-        if r < 0.85 and not self.skip:
+        if r < 0.85:
             lst = list(items)
 
             def grow():
@@ -658,7 +698,7 @@ class Fuzz:
                 return self.fd_of(self.sock(rng))
 
             lst.append(Fileno(grow))
-            return lst, "mutating-list K5"
+            return lst, "mutating-list"
         return self.wrong(rng)
 
     def call_select(self, rng, tid, st):
@@ -673,12 +713,11 @@ class Fuzz:
         if tlab is None:
             t, tlab = self.timeout(rng)
         if tlab == "none" or t is None or t == 1e300 * 10 or t == 2**63:
-            if True:
-                # An unbounded wait: the always-writable beacon leads wlist.
-                lists[1] = [st["beacon"]] + list(lists[1]) if isinstance(lists[1], list) else [st["beacon"]]
+            # An unbounded wait: the always-writable beacon leads wlist.
+            lists[1] = ([st["beacon"]] + list(lists[1]) if isinstance(lists[1], list)
+                        else [st["beacon"]])
         args = lists + ([t] if tlab != "none" else [])
-        tag = "" if self.skip else " K8?"
-        self.ring.note("T%d select(%s, %s)%s" % (tid, ", ".join(labs), tlab, tag))
+        self.ring.note("T%d select(%s, %s)" % (tid, ", ".join(labs), tlab))
         r, w, x = self.sel.select(*args)
         for obj in r + w + x:
             self.fd_of(obj)
@@ -752,7 +791,6 @@ class Fuzz:
         us = self.us
         st = {"poll": self.sel.poll()}
         st["beacon"] = self.guard(us.socket(us.AF_INET, us.SOCK_DGRAM))
-        st["private"] = self.guard(us.socket(us.AF_INET, us.SOCK_DGRAM))
         kinds = [self.call_sock] * 6 + [self.call_stream] * 2 + [self.call_poll] * 2 + \
                 [self.call_select, self.call_module]
         n = 0
@@ -783,11 +821,10 @@ class Fuzz:
                     pass
         finally:
             out[tid] = n
-            for o in (st["beacon"], st["private"]):
-                try:
-                    o and o.close()
-                except Exception:
-                    pass
+            try:
+                st["beacon"].close()
+            except Exception:
+                pass
 
     def run(self):
         out = [0] * self.nthreads
@@ -801,6 +838,7 @@ class Fuzz:
         stuck = [t for t in ts if t.is_alive()]
         if stuck:
             self.ring.note("HANG: %d threads still in a call" % len(stuck))
+            native_stacks(os.getpid(), sys.stderr)
             faulthandler.dump_traceback(all_threads=True)
             sys.stderr.write("py_calls: HANG: a call did not return\n")
             sys.stderr.flush()
@@ -808,6 +846,7 @@ class Fuzz:
         # Dropping everything at once runs every object's teardown, with
         # some still registered in poll objects.
         self.ring.note("teardown")
+        self.waker.stop()
         self.socks.clear()
         self.streams.clear()
         self.polls.clear()
@@ -839,7 +878,7 @@ def child(args):
     ring = Ring(args.log)
     ring.note("round seed %d" % args.round_seed)
     fz = Fuzz(usocket, uselect, args.round_seed, args.threads, args.calls,
-              args.seconds, args.skip_known, ring)
+              args.seconds, ring)
     # Signals land on the main thread (a worker too) in the middle of calls.
     signal.signal(signal.SIGUSR1, on_signal)
     stop = threading.Event()
@@ -878,6 +917,20 @@ def netns_prefix():
     return cmd if ok else []
 
 
+def native_stacks(pid, err):
+    """A stuck child's C stacks (where a lock or the GIL is held), by gdb
+    if there is one, into the child's stderr before its watchdog's dump."""
+    cmd = ["gdb", "-p", str(pid), "-batch", "-nx", "-ex", "thread apply all bt 30"]
+    err.flush()
+    os.write(err.fileno(), b"py_calls: a call is stuck; the child's native stacks:\n")
+    try:
+        env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+        subprocess.run(cmd, stdout=err.fileno(), stderr=subprocess.DEVNULL, timeout=60,
+                       env=env)
+    except (OSError, subprocess.TimeoutExpired):
+        os.write(err.fileno(), b"py_calls: (no gdb)\n")
+
+
 def run_round(args, round_seed, tmp):
     log = os.path.join(tmp, "ring")
     errf = os.path.join(tmp, "stderr")
@@ -885,15 +938,18 @@ def run_round(args, round_seed, tmp):
            "--round-seed", str(round_seed), "--log", log,
            "--threads", str(args.threads), "--calls", str(args.round_calls),
            "--seconds", str(args.round_seconds)]
-    if args.skip_known:
-        cmd.append("--skip-known")
     with open(errf, "wb") as err:
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
         try:
-            out, _ = p.communicate(timeout=args.round_seconds + 60)
+            # The child's own watchdog ends it at round_seconds + 30.
+            out, _ = p.communicate(timeout=args.round_seconds + 25)
         except subprocess.TimeoutExpired:
-            p.kill()
-            out, _ = p.communicate()
+            native_stacks(p.pid, err)
+            try:
+                out, _ = p.communicate(timeout=35)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                out, _ = p.communicate()
     with open(errf, "rb") as f:
         err = f.read().decode("utf-8", "replace")
     text = out.decode("utf-8", "replace")
@@ -905,27 +961,24 @@ def run_round(args, round_seed, tmp):
 
 
 def report(round_seed, finding, args):
-    rc, err, last = finding
+    rc, err, (last, each) = finding
     print("\npy_calls: FINDING in round seed %d (exit %s)" % (round_seed, rc))
-    print("py_calls: reproduce with: %s %s --round-seed %d --threads %d%s"
-          % (sys.executable, os.path.relpath(__file__), round_seed, args.threads,
-             " --skip-known" if args.skip_known else ""))
+    print("py_calls: reproduce with: %s %s --round-seed %d --threads %d"
+          % (sys.executable, os.path.relpath(__file__), round_seed, args.threads))
     lines = err.splitlines()
-    print("---- child's stderr (last 80 lines) ----")
-    print("\n".join(lines[-80:]))
+    print("---- child's stderr (last %d lines) ----" % args.err_lines)
+    print("\n".join(lines[-args.err_lines:]))
     print("---- the last %d calls ----" % len(last))
     print("\n".join(last))
-    tags = sorted({t for line in last for t in re.findall(r"K\d+", line)
-                   if t in KNOWN}, key=lambda t: int(t[1:]))
-    print("---- known-defect tags among them: %s" % (", ".join(tags) or "none"))
+    print("---- each thread's last call ----")
+    print("\n".join(each))
     sys.stdout.flush()
 
 
 def parent(args):
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
-    print("py_calls: seed %d, %d threads, %s, up to %s calls / %s s%s"
-          % (seed, args.threads, "known defects skipped" if args.skip_known
-             else "all patterns", args.calls, args.seconds,
+    print("py_calls: seed %d, %d threads, up to %s calls / %s s%s"
+          % (seed, args.threads, args.calls, args.seconds,
              ", keep going" if args.keep_going else ""), flush=True)
     master = random.Random(seed)
     t0 = time.monotonic()
@@ -957,10 +1010,9 @@ def main():
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--round-calls", type=int, default=30000)
     ap.add_argument("--round-seconds", type=float, default=20)
-    ap.add_argument("--skip-known", action="store_true",
-                    default=os.environ.get("US_FUZZ_SKIP_KNOWN", "") not in ("", "0"))
     ap.add_argument("--keep-going", action="store_true")
     ap.add_argument("--last", type=int, default=40)
+    ap.add_argument("--err-lines", type=int, default=400)
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--child", action="store_true")
     ap.add_argument("--round-seed", type=int)

@@ -64,7 +64,11 @@ typedef struct us_socket {
   int type;
   int proto;
   int64_t timeout_ns; /* US_TIMEOUT_BLOCK, 0, or > 0 */
-  int pending_err;    /* an error held back behind bytes already returned */
+  /* An error held back behind bytes already returned (a negative errno:
+   * 16 bits hold them all, and keep the socket 64 bytes). */
+  int16_t pending_err;
+  /* SO_LINGER with a time is set: closing it may block (see close). */
+  uint8_t lingers;
   /* Calls in progress on it, in any thread, and poll sets holding it;
    * with the fork generation they were counted in, so that a child never
    * takes its parent's for its own. */
@@ -113,6 +117,21 @@ typedef struct us_host {
  * a socket's descriptor gets its mode at birth from the host in force. */
 void us_set_host(const us_host_t *host);
 
+/* For a host that may unwind a call's frames without returning through
+ * them (a longjmp out of a signal handler, as MicroPython's unix port
+ * raises KeyboardInterrupt): take k = us_calls_in_progress() before a call
+ * and, when the host unwinds past it, us_abandon_calls(k) before going
+ * on. That gives back what the calling thread's calls begun since held
+ * (a socket side's turn, the hold that puts a close off, the signals held
+ * around a wait, forgetting what readline knew of the queue), so the
+ * socket works again from any thread and a close closes. It never touches
+ * the unwound frames. The host's own lock (us_host_t.lock) is not taken
+ * back. Exact wherever a call can wait or make a system call; a call
+ * unwound in the few instructions between taking one of these and noting
+ * it keeps that one. Lock not needed; per thread. */
+unsigned us_calls_in_progress(void);
+void us_abandon_calls(unsigned keep);
+
 /* A growable destination for the reading calls. `data` holds `cap` bytes,
  * of which `len` are filled. `grow`, when not NULL, must make room for at
  * least `need` bytes in all (updating data and cap) and return 0, or return
@@ -143,7 +162,12 @@ int us_socket_from_fd(us_socket_t *s, int fd);
  * their turn) return -EBADF promptly, and the descriptor number is not
  * reused before the last of them has left. In a forked child, the
  * parent's calls and poll sets do not count: the child's close closes
- * its own descriptor and never shuts the shared connection down. */
+ * its own descriptor and never shuts the shared connection down.
+ * A close may block only when SO_LINGER is on with a time and bytes are
+ * unsent: for such a socket (SO_LINGER set by us_setsockopt, inherited
+ * from its listener by us_accept, or found by us_socket_from_fd) the
+ * host's lock is released around the real close, the deferred one too;
+ * any other close keeps it. */
 int us_socket_close(us_socket_t *s);
 /* Gives up ownership of the descriptor without closing it; returns it,
  * in the mode the socket's timeout says: blocking if the socket was

@@ -34,8 +34,11 @@ static int mp_check_signals(void) {
   return MP_STATE_THREAD(mp_pending_exception) != MP_OBJ_NULL ? -EINTR : 0;
 }
 
-/* The port's SIGINT handler schedules KeyboardInterrupt on the main
- * thread only: only its calls must be interrupted by it. */
+/* Ports that deliver Ctrl-C as a pending exception set it for the main
+ * thread only: only its calls must be interrupted by it. The unix port
+ * (MICROPY_ASYNC_KBD_INTR) raises KeyboardInterrupt from its SIGINT handler
+ * instead, in whichever thread runs it, jumping out of the core's frames:
+ * MPUS_CALL lets the core give back what the call held. */
 static int mp_handles_signals(void) { return mp_thread_is_main_thread(); }
 
 static const us_host_t micropython_host = {mp_unlock, mp_lock, mp_check_signals,

@@ -2,6 +2,7 @@
 #ifndef MPUSOCKET_H
 #define MPUSOCKET_H
 
+#include "py/nlr.h"
 #include "py/obj.h"
 #include "usocket.h"
 
@@ -33,6 +34,23 @@ static inline int mpus_check(int err) {
     mpus_raise(err);
   return err;
 }
+
+/* Runs `call` (a core call that may wait) as `r = call`. The unix port
+ * raises KeyboardInterrupt straight from its SIGINT handler (a longjmp):
+ * should one jump through the call, the core first gives back what it
+ * held (us_abandon_calls), and the exception goes on. */
+#define MPUS_CALL(r, call)                                                     \
+  do {                                                                         \
+    unsigned mpus_keep_ = us_calls_in_progress();                              \
+    nlr_buf_t mpus_nlr_;                                                       \
+    if (nlr_push(&mpus_nlr_) == 0) {                                           \
+      (r) = (call);                                                            \
+      nlr_pop();                                                               \
+    } else {                                                                   \
+      us_abandon_calls(mpus_keep_);                                            \
+      nlr_jump(mpus_nlr_.ret_val);                                             \
+    }                                                                          \
+  } while (0)
 
 /* A new sockaddr object holding *addr. */
 mp_obj_t mpus_addr_new(const us_addr_t *addr);

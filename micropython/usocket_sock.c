@@ -173,7 +173,9 @@ static mp_obj_t sock_accept(mp_obj_t self) {
       mp_obj_malloc_with_finaliser(mpus_socket_obj_t, &mpus_socket_type);
   conn->s.fd = -1;
   us_addr_t peer;
-  mpus_check(us_accept(SELF(self), &conn->s, &peer));
+  int r;
+  MPUS_CALL(r, us_accept(SELF(self), &conn->s, &peer));
+  mpus_check(r);
   mp_obj_t items[2] = {MP_OBJ_FROM_PTR(conn), mpus_addr_new(&peer)};
   return mp_obj_new_tuple(2, items);
 }
@@ -182,7 +184,9 @@ static MP_DEFINE_CONST_FUN_OBJ_1(sock_accept_obj, sock_accept);
 static mp_obj_t sock_connect(mp_obj_t self, mp_obj_t addr_in) {
   us_addr_t addr;
   mpus_addr_from_obj(addr_in, SELF(self)->family, &addr);
-  mpus_check(us_connect(SELF(self), &addr));
+  int r;
+  MPUS_CALL(r, us_connect(SELF(self), &addr));
+  mpus_check(r);
   return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(sock_connect_obj, sock_connect);
@@ -213,7 +217,8 @@ static mp_obj_t sock_send(size_t n_args, const mp_obj_t *args) {
   mp_buffer_info_t b;
   mp_get_buffer_raise(args[1], &b, MP_BUFFER_READ);
   int flags = n_args > 2 ? mp_obj_get_int(args[2]) : 0;
-  ssize_t n = us_send(SELF(args[0]), b.buf, b.len, flags);
+  ssize_t n;
+  MPUS_CALL(n, us_send(SELF(args[0]), b.buf, b.len, flags));
   mpus_check(n < 0 ? (int)n : 0);
   return mp_obj_new_int(n);
 }
@@ -223,7 +228,9 @@ static mp_obj_t sock_sendall(size_t n_args, const mp_obj_t *args) {
   mp_buffer_info_t b;
   mp_get_buffer_raise(args[1], &b, MP_BUFFER_READ);
   int flags = n_args > 2 ? mp_obj_get_int(args[2]) : 0;
-  mpus_check(us_sendall(SELF(args[0]), b.buf, b.len, flags, NULL));
+  int r;
+  MPUS_CALL(r, us_sendall(SELF(args[0]), b.buf, b.len, flags, NULL));
+  mpus_check(r);
   return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sock_sendall_obj, 2, 3,
@@ -235,7 +242,8 @@ static mp_obj_t sock_sendto(size_t n_args, const mp_obj_t *args) {
   mp_get_buffer_raise(args[1], &b, MP_BUFFER_READ);
   int flags = n_args > 3 ? mp_obj_get_int(args[2]) : 0;
   mpus_addr_from_obj(args[n_args - 1], SELF(args[0])->family, &to);
-  ssize_t n = us_sendto(SELF(args[0]), b.buf, b.len, flags, &to);
+  ssize_t n;
+  MPUS_CALL(n, us_sendto(SELF(args[0]), b.buf, b.len, flags, &to));
   mpus_check(n < 0 ? (int)n : 0);
   return mp_obj_new_int(n);
 }
@@ -253,7 +261,8 @@ static mp_obj_t sock_recv(size_t n_args, const mp_obj_t *args) {
   size_t max = bufsize_arg(args[1]);
   int flags = n_args > 2 ? mp_obj_get_int(args[2]) : 0;
   sink_init(&k);
-  ssize_t n = us_recv_sink(SELF(args[0]), &k, max, flags);
+  ssize_t n;
+  MPUS_CALL(n, us_recv_sink(SELF(args[0]), &k, max, flags));
   if (n < 0) {
     sink_free(&k);
     mpus_raise((int)n);
@@ -268,7 +277,8 @@ static mp_obj_t sock_recvfrom(size_t n_args, const mp_obj_t *args) {
   size_t max = bufsize_arg(args[1]);
   int flags = n_args > 2 ? mp_obj_get_int(args[2]) : 0;
   sink_init(&k);
-  ssize_t n = us_recvfrom_sink(SELF(args[0]), &k, max, flags, &from);
+  ssize_t n;
+  MPUS_CALL(n, us_recvfrom_sink(SELF(args[0]), &k, max, flags, &from));
   if (n < 0) {
     sink_free(&k);
     mpus_raise((int)n);
@@ -323,7 +333,9 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sock_getsockopt_obj, 3, 4,
 static mp_obj_t sock_read(size_t n_args, const mp_obj_t *args) {
   us_sink_t k;
   sink_init(&k);
-  ssize_t n = us_read(SELF(args[0]), &k, size_arg(n_args, args, 1));
+  size_t max = size_arg(n_args, args, 1);
+  ssize_t n;
+  MPUS_CALL(n, us_read(SELF(args[0]), &k, max));
   if (n < 0) {
     sink_free(&k);
     return count_or_none(n);
@@ -335,7 +347,9 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sock_read_obj, 1, 2, sock_read);
 static mp_obj_t sock_readline(size_t n_args, const mp_obj_t *args) {
   us_sink_t k;
   sink_init(&k);
-  ssize_t n = us_readline(SELF(args[0]), &k, size_arg(n_args, args, 1));
+  size_t max = size_arg(n_args, args, 1);
+  ssize_t n;
+  MPUS_CALL(n, us_readline(SELF(args[0]), &k, max));
   if (n < 0) {
     sink_free(&k);
     return count_or_none(n);
@@ -357,7 +371,9 @@ static mp_obj_t sock_readinto(size_t n_args, const mp_obj_t *args) {
     max = (size_t)n;
   }
   us_sink_fixed(&k, b.buf, max);
-  return count_or_none(us_read(SELF(args[0]), &k, max));
+  ssize_t n;
+  MPUS_CALL(n, us_read(SELF(args[0]), &k, max));
+  return count_or_none(n);
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sock_readinto_obj, 2, 3,
                                            sock_readinto);
@@ -367,8 +383,11 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sock_readinto_obj, 2, 3,
 static mp_obj_t sock_write(size_t n_args, const mp_obj_t *args) {
   mp_buffer_info_t b;
   mp_get_buffer_raise(args[1], &b, MP_BUFFER_READ);
-  if (n_args == 2) /* the common form: nothing to clamp */
-    return count_or_none(us_write(SELF(args[0]), b.buf, b.len));
+  ssize_t n;
+  if (n_args == 2) { /* the common form: nothing to clamp */
+    MPUS_CALL(n, us_write(SELF(args[0]), b.buf, b.len));
+    return count_or_none(n);
+  }
   size_t off = 0, max = SIZE_MAX, at;
   if (n_args == 3)
     max = (size_t)mp_obj_get_int_truncated(args[2]);
@@ -377,7 +396,8 @@ static mp_obj_t sock_write(size_t n_args, const mp_obj_t *args) {
     max = (size_t)mp_obj_get_int_truncated(args[3]);
   }
   size_t len = us_span(b.len, off, max, &at);
-  return count_or_none(us_write(SELF(args[0]), (const char *)b.buf + at, len));
+  MPUS_CALL(n, us_write(SELF(args[0]), (const char *)b.buf + at, len));
+  return count_or_none(n);
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sock_write_obj, 2, 4, sock_write);
 
@@ -396,12 +416,16 @@ static mp_uint_t proto_result(ssize_t r, int *errcode) {
 
 static mp_uint_t proto_read(mp_obj_t self, void *buf, mp_uint_t size,
                             int *errcode) {
-  return proto_result(us_recv(SELF(self), buf, size, 0), errcode);
+  ssize_t n;
+  MPUS_CALL(n, us_recv(SELF(self), buf, size, 0));
+  return proto_result(n, errcode);
 }
 
 static mp_uint_t proto_write(mp_obj_t self, const void *buf, mp_uint_t size,
                              int *errcode) {
-  return proto_result(us_send(SELF(self), buf, size, 0), errcode);
+  ssize_t n;
+  MPUS_CALL(n, us_send(SELF(self), buf, size, 0));
+  return proto_result(n, errcode);
 }
 
 static mp_uint_t proto_ioctl(mp_obj_t self, mp_uint_t request, uintptr_t arg,

@@ -17,9 +17,7 @@ FUZZ_SECONDS_fuzz_stream ?= 3000
 FUZZ_SHORT_SECONDS ?= 15
 
 # fuzz/py_calls.py: random calls with hostile arguments into the Python
-# modules from several threads. PY_FUZZ_SEED repeats a run's seed;
-# US_FUZZ_SKIP_KNOWN=1 in the environment leaves out the call patterns of
-# defects known and not yet fixed (see the script).
+# modules from several threads. PY_FUZZ_SEED repeats a run's seed.
 PY_FUZZ_SECONDS ?= 45
 PY_FUZZ_LONG_SECONDS ?= 1800
 PY_FUZZ_ASAN = LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \

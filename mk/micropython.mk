@@ -1,5 +1,6 @@
-# micropython.mk: the conformance scripts under a MicroPython binary that
-# includes our module (see micropython/README.md for how to build one).
+# micropython.mk: the conformance scripts, then the client programs of
+# tests/apps against a real MQTT broker and HTTP server, under a MicroPython
+# binary that includes our module (micropython/README.md builds one).
 #   make test-micropython MICROPYTHON=/path/to/micropython
 .PHONY: test-micropython
 
@@ -15,4 +16,6 @@ ifeq ($(strip $(MICROPYTHON)),)
 else
 	$(if $(MICROPYTHON_FOUND),,$(error test-micropython: MICROPYTHON=$(MICROPYTHON) is not an executable program; build one as micropython/README.md says))
 	$(PYTHON) tests/conformance/run.py $(MICROPYTHON)
+	MICROPYTHON="$(MICROPYTHON_FOUND)" $(PYTHON) -m pytest -q -rs -p no:cacheprovider \
+	  tests/py/test_apps.py -k micropython
 endif

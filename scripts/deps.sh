@@ -11,10 +11,11 @@ need=(gcc make cmake git pkg-config python3 python3-dev netbase)
 case "${1:-test}" in
   # make test: format check, gcc and clang builds, C and Python tests (the
   # packaging test's venv, network namespaces with nftables, curl and
-  # strace as peers and probes), ASan/UBSan, libFuzzer, valgrind.
+  # strace as peers and probes, mosquitto as the MQTT broker of the
+  # tests/apps clients), ASan/UBSan, libFuzzer, valgrind.
   test) need+=(clang clang-format libclang-rt-14-dev python3-pytest
     python3-pip python3-setuptools python3-wheel python3-venv
-    iproute2 nftables curl strace valgrind procps) ;;
+    iproute2 nftables curl strace valgrind procps mosquitto) ;;
   demo) need+=(curl) ;;
   bench) need+=(clang python3-matplotlib valgrind strace linux-perf) ;;
   fuzz) need+=(clang libclang-rt-14-dev) ;;

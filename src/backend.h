@@ -71,6 +71,9 @@ int us__sys_wait(int fd, int events, int64_t timeout_ns);
  * us__sys_release_signals() restores the mask. Holds nest (per thread). */
 void us__sys_hold_signals(void);
 void us__sys_release_signals(void);
+/* Forgets every hold of the calling thread, restoring the mask from
+ * before the outermost: its calls were abandoned (us_abandon_calls). */
+void us__sys_reset_signals(void);
 /* A monotonic clock in nanoseconds. */
 int64_t us__sys_now(void);
 

@@ -3,8 +3,10 @@
 #include "core.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define DEFAULT_SIZE ((size_t)65536)
 
@@ -85,6 +87,46 @@ static ssize_t take(us__op_t *op, us_bufstream_t *b, us_sink_t *sink,
   return room;
 }
 
+/* The first piece of a line longer than the buffer; doubled while the
+ * line proves longer still. */
+#define LONG_LINE_PIECE ((size_t)65536)
+
+/* The rest of a line longer than the buffer, which is empty: looked for
+ * in large pieces straight in the sink and taken up to its newline, as
+ * the socket's own readline does (what follows stays in the kernel).
+ * Refilling a small buffer would cost a system call, and a growth of the
+ * sink, per buffer's worth: per byte for a one-byte buffer. Returns 0 at
+ * the newline or max, else the error or end of file that stopped it. */
+static int long_line(us__op_t *op, us_sink_t *sink, size_t max, size_t *done) {
+  size_t piece = LONG_LINE_PIECE;
+  /* A non-blocking call keeps the host's lock for what has arrived, but
+   * a line may keep arriving for long: the lock is not held that long. */
+  us__op_unlock_now(op);
+  while (*done < max) {
+    size_t want = piece < max - *done ? piece : max - *done;
+    ssize_t room = us__sink_room(op, sink, want);
+    if (room <= 0)
+      return (int)room;
+    char *at = sink->data + sink->len;
+    ssize_t n = us__recv_once(op, at, (size_t)room, MSG_PEEK, NULL);
+    if (n <= 0)
+      return (int)n;
+    char *nl = memchr(at, '\n', (size_t)n);
+    size_t take = nl ? (size_t)(nl - at) + 1 : (size_t)n;
+    int filled = n == room;
+    n = us__recv_once(op, at, take, 0, NULL);
+    if (n <= 0)
+      return (int)n;
+    sink->len += (size_t)n;
+    *done += (size_t)n;
+    if (nl && (size_t)n == take)
+      return 0;
+    if (filled && piece <= SIZE_MAX / 2)
+      piece *= 2;
+  }
+  return 0;
+}
+
 ssize_t us_bufstream_readline(us_bufstream_t *b, us_sink_t *sink, size_t max) {
   us__op_t op;
   size_t done = 0;
@@ -94,6 +136,10 @@ ssize_t us_bufstream_readline(us_bufstream_t *b, us_sink_t *sink, size_t max) {
   max = us__sink_clamp(sink, max);
   while (done < max) {
     size_t avail = b->rend - b->rpos, want = max - done;
+    if (!avail && done >= b->rcap) {
+      err = long_line(&op, sink, max, &done);
+      break;
+    }
     if (avail) {
       const char *p = b->rbuf + b->rpos;
       const char *nl = memchr(p, '\n', avail < want ? avail : want);

@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <limits.h>
 
+_Thread_local us__calls_t us__calls
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+
 static const us_host_t plain_c_host = {NULL, NULL, NULL, NULL};
 const us_host_t *us__host = &plain_c_host;
 
@@ -38,8 +41,15 @@ int us__op_begin(us__op_t *op, us_socket_t *s) {
     s->pending_err = 0;
     return err;
   }
-  op->held_in = us__socket_hold(s);
+  us__call_enter(op);
+  us__call_t *c = op->call;
+  /* Recorded after the hold, not before: a host unwinding in between
+   * would leave the count raised (the descriptor's close put off), never
+   * one too low under another thread's call. */
+  c->held_in = op->held_in = us__socket_hold(s);
+  c->s = s;
   if (__atomic_load_n(&s->fd, __ATOMIC_SEQ_CST) < 0) {
+    us__call_leave();
     us__socket_release(s, op->held_in); /* closed before it saw our hold */
     return -EBADF;
   }
@@ -64,30 +74,26 @@ void us__op_end(us__op_t *op) {
   if (op->held) /* first: a waiter need not wait for our host lock too */
     us__lock_drop(op->held);
   host_lock(op);
+  us__call_leave();
   us__socket_release(op->s, op->held_in);
 }
 
-static int after_signal(us__op_t *op) {
-  if (!us__host->check_signals)
+/* Runs the host's signal check, its lock held for it and left as it was;
+ * only_guarded: in the thread that handles signals only. */
+static int run_checks(us__op_t *op, int only_guarded) {
+  if (!us__host->check_signals || (only_guarded && op->guard == 0))
     return 0;
   int was_unlocked = op->unlocked;
   host_lock(op);
-  int r = us__host->check_signals();
+  int r = !only_guarded || us__op_guarded(op) ? us__host->check_signals() : 0;
   if (was_unlocked)
     host_unlock(op);
   return r;
 }
 
-int us__op_signals(us__op_t *op) {
-  if (op->guard == 0 || !us__host->check_signals)
-    return 0;
-  int was_unlocked = op->unlocked;
-  host_lock(op);
-  int r = us__op_guarded(op) ? us__host->check_signals() : 0;
-  if (was_unlocked)
-    host_unlock(op);
-  return r;
-}
+static int after_signal(us__op_t *op) { return run_checks(op, 0); }
+
+int us__op_signals(us__op_t *op) { return run_checks(op, 1); }
 
 int us__op_guarded(us__op_t *op) {
   if (op->guard < 0)
@@ -123,6 +129,8 @@ static int guarded_wait(us__op_t *op, int (*wait)(void *, int64_t), void *arg,
       if (left_ns > 0 && (left_ns -= us__sys_now() - t0) <= 0)
         return 0;
       host_lock(op);
+      op->call->signals = 1; /* before the hold: see us_abandon_calls */
+      __atomic_signal_fence(__ATOMIC_SEQ_CST);
       us__sys_hold_signals();
       r = *host_err = us__host->check_signals();
       if (r == 0) {
@@ -130,6 +138,8 @@ static int guarded_wait(us__op_t *op, int (*wait)(void *, int64_t), void *arg,
         r = wait(arg, left_ns);
       }
       us__sys_release_signals();
+      __atomic_signal_fence(__ATOMIC_SEQ_CST);
+      op->call->signals = 0;
       return r;
     }
   }
@@ -230,7 +240,7 @@ ssize_t us__op_finish(us__op_t *op, size_t done, int err) {
   if (done == 0)
     return err;
   if (err < 0 && lasting(err) && us__fd(op->s) >= 0)
-    op->s->pending_err = err;
+    op->s->pending_err = (int16_t)(err >= INT16_MIN ? err : -EIO);
   return (ssize_t)done;
 }
 
@@ -255,9 +265,19 @@ static int waiter_wait(void *w, int64_t left_ns) {
   return ((us__waiter_t *)w)->wait(w, left_ns);
 }
 
+static int wait_run(us__op_t *op, us__waiter_t *w, int64_t timeout_ns);
+
 int us__wait_run(us__waiter_t *w, int64_t timeout_ns) {
-  /* Only its lock and guard are used. */
+  /* Only its lock, guard and record (for the signals its waits hold) are
+   * used. */
   us__op_t op = {.fd = -1, .guard = -1};
+  us__call_enter(&op);
+  int r = wait_run(&op, w, timeout_ns);
+  us__call_leave();
+  return r;
+}
+
+static int wait_run(us__op_t *op, us__waiter_t *w, int64_t timeout_ns) {
   int64_t deadline = 0, now = us__sys_now();
   if (timeout_ns > INT64_MAX - now) /* centuries away: no limit at all */
     timeout_ns = -1;
@@ -275,8 +295,8 @@ int us__wait_run(us__waiter_t *w, int64_t timeout_ns) {
       return r;
     /* A zero-time check never waits: it keeps the lock, holds nothing. */
     int stop = 0;
-    r = left ? guarded_wait(&op, waiter_wait, w, left, &stop) : w->wait(w, 0);
-    host_lock(&op);
+    r = left ? guarded_wait(op, waiter_wait, w, left, &stop) : w->wait(w, 0);
+    host_lock(op);
     if (stop)
       return stop;
     if (r == -EINTR) {
@@ -295,4 +315,49 @@ int us__wait_run(us__waiter_t *w, int64_t timeout_ns) {
     if (r != -EAGAIN || left == 0)
       return r == -EAGAIN ? 0 : r;
   }
+}
+
+unsigned us_calls_in_progress(void) { return us__calls.depth; }
+
+/* Whether this thread holds l now (in this process's generation). */
+static int mine(const us__lock_t *l) {
+  uint32_t w = __atomic_load_n(&l->word, __ATOMIC_RELAXED);
+  return (w & US__LOCK_STATE) != 0 &&
+         (w & ~US__LOCK_STATE) == us__gen() << US__LOCK_GEN_SHIFT &&
+         __atomic_load_n(&l->owner, __ATOMIC_RELAXED) == us__self;
+}
+
+/* Whether a call that stays (one of the first `keep`) names l: a nested
+ * call using the object its outer call holds never took it itself. */
+static int kept(const us__lock_t *l, unsigned keep) {
+  for (unsigned i = 0; i < keep && i < US__CALLS_MAX; i++)
+    if (us__calls.at[i].held == l)
+      return 1;
+  return 0;
+}
+
+void us_abandon_calls(unsigned keep) {
+  while (us__calls.depth > keep) {
+    unsigned i = us__calls.depth - 1;
+    us__call_t c = us__calls.at[i < US__CALLS_MAX ? i : US__CALLS_MAX];
+    if (i >= US__CALLS_MAX)
+      c = (us__call_t){0}; /* not recorded: nothing known to give back */
+    if (c.held && mine(c.held) && !kept(c.held, keep)) {
+      /* What readline knew of the queue may be half updated. */
+      if (c.s && c.held == &c.s->rx_lock)
+        us__rx_forget(c.s);
+      us__lock_drop(c.held);
+    }
+    if (c.waiting) /* the wake it may have taken is the next one's */
+      us__lock_wake(c.waiting);
+    if (c.signals)
+      us__sys_release_signals();
+    us__calls.at[i < US__CALLS_MAX ? i : US__CALLS_MAX] = (us__call_t){0};
+    us__calls.depth = i;
+    if (c.s)
+      us__socket_release(c.s, c.held_in);
+  }
+  /* With no call left in this thread, none holds signals either. */
+  if (keep == 0)
+    us__sys_reset_signals();
 }

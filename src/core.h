@@ -29,9 +29,57 @@ typedef struct us__op {
    * a signal cannot slip by. */
   int lazy;
   int guard; /* its waits hold signals (see us__op_guarded); -1: not known */
-  us__lock_t *held; /* the object's lock this call holds, or NULL */
-  uint32_t held_in; /* what us__socket_hold returned for the call */
+  us__lock_t *held;      /* the object's lock this call holds, or NULL */
+  uint32_t held_in;      /* what us__socket_hold returned for the call */
+  struct us__call *call; /* its record in the thread's (see us__calls) */
 } us__op_t;
+
+/* What a call in progress holds, kept where a host that unwinds the call's
+ * frames (a longjmp out of a signal handler) can still find it: the op
+ * lives on the unwound stack, this in the thread's own storage, so that
+ * us_abandon_calls() can give back exactly what the call held. */
+typedef struct us__call {
+  us_socket_t *s;      /* whose busy count it raised (NULL: none) */
+  us__lock_t *held;    /* the lock it holds or is taking, or NULL */
+  us__lock_t *waiting; /* the lock it sleeps on, or NULL */
+  uint32_t held_in;    /* the hold's fork generation */
+  int signals;         /* it may hold signals (us__sys_hold_signals) */
+} us__call_t;
+
+/* Calls nest (a host callback making a call inside a call) up to this
+ * deep with a record each; deeper ones share a spare record that nothing
+ * reads, and an abandon cannot give back what they held. */
+#define US__CALLS_MAX 8
+
+/* The calling thread's calls in progress, outermost first. Initial-exec,
+ * as us__self: a call's bookkeeping is a few plain stores. */
+typedef struct us__calls {
+  unsigned depth;
+  us__call_t at[US__CALLS_MAX + 1];
+} us__calls_t;
+extern _Thread_local us__calls_t us__calls
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+
+/* Enters a call: a record of the thread's for op. waiting and signals
+ * are found clear: whoever sets them clears them, and so does an
+ * abandon. */
+static inline void us__call_enter(us__op_t *op) {
+  unsigned d = us__calls.depth;
+  us__call_t *c = &us__calls.at[d < US__CALLS_MAX ? d : US__CALLS_MAX];
+  c->s = NULL;
+  c->held = NULL;
+  op->call = c;
+  us__calls.depth = d + 1;
+  /* The record must be in memory before what it records happens. */
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+/* Leaves it: after this its holds are the op's alone to give back. */
+static inline void us__call_leave(void) {
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  us__calls.depth--;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
 
 /* Starts a call on s (-EBADF if closed). On failure nothing is held. */
 int us__op_begin(us__op_t *op, us_socket_t *s);
@@ -137,6 +185,9 @@ uint32_t us__socket_hold(us_socket_t *s);
 void us__socket_release(us_socket_t *s, uint32_t held_in);
 /* How many holds this process has on s. */
 unsigned us__socket_busy(const us_socket_t *s);
+/* Host's lock held: closes fd, s's descriptor, releasing the lock around
+ * the close when it may block (s lingers). */
+int us__socket_close_fd(us_socket_t *s, int fd);
 
 /* The locks of lock.c: one per side of an object (a socket's receiving
  * and sending), held by one call at a time, released by us__op_end. A
@@ -207,6 +258,10 @@ static inline int us__op_begin_locked(us__op_t *op, us_socket_t *s,
   int r = us__op_begin(op, s);
   if (r < 0)
     return r;
+  /* Recorded before it is taken: an abandon drops it only if this thread
+   * is its owner, and so never one it did not get. */
+  op->call->held = l;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
   if (us__lock_try(l) || (r = us__op_lock_wait(op, l, nowait)) == 0) {
     op->held = l;
     return 0;

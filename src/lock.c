@@ -70,7 +70,7 @@ void us__socket_release(us_socket_t *s, uint32_t held_in) {
   if ((w & COUNT) == 1) {
     int fd = __atomic_exchange_n(&s->zombie_fd, -1, __ATOMIC_SEQ_CST);
     if (fd >= 0)
-      us__sys_close(fd);
+      us__socket_close_fd(s, fd);
   }
 }
 
@@ -154,7 +154,10 @@ static int lock_wait(us__op_t *op, us__lock_t *l, int nowait, int *slept) {
     /* Waits without the host's lock: the holder may need it to finish. */
     us__op_unlock(op);
     *slept = 1;
+    op->call->waiting = l;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     int r = us__sys_lock_wait(&l->word, waited, left);
+    op->call->waiting = NULL;
     if (r == -EINTR && (r = us__op_retry(op, r, 0)) < 0)
       return r;
     if (us__fd(s) <

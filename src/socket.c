@@ -15,6 +15,7 @@ static void init(us_socket_t *s, int fd, int family, int type, int proto) {
   s->pending_err = 0;
   s->busy = 0;
   s->zombie_fd = -1;
+  s->lingers = 0;
   us__lock_init(&s->rx_lock);
   us__lock_init(&s->tx_lock);
   us__rx_forget(s);
@@ -46,9 +47,26 @@ int us_socket_from_fd(us_socket_t *s, int fd) {
   if (r < 0)
     return r;
   init(s, fd, family, type, proto);
+  if (type == SOCK_STREAM) { /* another's SO_LINGER: once, here */
+    struct linger l;
+    size_t len = sizeof l;
+    if (us__sys_getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len) == 0)
+      s->lingers = len == sizeof l && l.l_onoff && l.l_linger != 0;
+  }
   /* The descriptor may arrive in either mode; ours start blocking, which
    * under a host is emulated on a non-blocking one (us__emulated). */
   return us__sys_set_nonblocking(fd, us__emulated());
+}
+
+int us__socket_close_fd(us_socket_t *s, int fd) {
+  /* Only a lingering close blocks (for its linger time, bytes unsent):
+   * any other close costs no round trip of the host's lock. */
+  if (!__atomic_load_n(&s->lingers, __ATOMIC_RELAXED) || !us__host->unlock)
+    return us__sys_close(fd);
+  void *token = us__host->unlock();
+  int r = us__sys_close(fd);
+  us__host->lock(token);
+  return r;
 }
 
 int us_socket_close(us_socket_t *s) {
@@ -74,10 +92,10 @@ int us_socket_close(us_socket_t *s) {
     __atomic_store_n(&s->zombie_fd, fd, __ATOMIC_SEQ_CST);
     if (us__socket_busy(s) == 0 &&
         (fd = __atomic_exchange_n(&s->zombie_fd, -1, __ATOMIC_SEQ_CST)) >= 0)
-      return us__sys_close(fd);
+      return us__socket_close_fd(s, fd);
     return 0;
   }
-  return us__sys_close(fd);
+  return us__socket_close_fd(s, fd);
 }
 
 int us_socket_detach(us_socket_t *s) {
@@ -149,6 +167,8 @@ int us_accept(us_socket_t *s, us_socket_t *conn, us_addr_t *peer) {
     return fd;
   init(conn, fd, s->family, s->type, s->proto);
   conn->timeout_ns = op.timeout;
+  /* The kernel copies the listener's SO_LINGER to the new connection. */
+  conn->lingers = __atomic_load_n(&s->lingers, __ATOMIC_RELAXED);
   return 0;
 }
 
@@ -197,7 +217,16 @@ int us_getpeername(const us_socket_t *s, us_addr_t *addr) {
 
 int us_setsockopt(us_socket_t *s, int level, int name, const void *val,
                   size_t len) {
-  return s->fd < 0 ? -EBADF : us__sys_setsockopt(s->fd, level, name, val, len);
+  int r = s->fd < 0 ? -EBADF : us__sys_setsockopt(s->fd, level, name, val, len);
+  /* Linux takes a negative time as "for ever". */
+  if (r == 0 && level == SOL_SOCKET && name == SO_LINGER &&
+      len >= sizeof(struct linger)) {
+    struct linger l;
+    memcpy(&l, val, sizeof l);
+    __atomic_store_n(&s->lingers, l.l_onoff && l.l_linger != 0,
+                     __ATOMIC_RELAXED);
+  }
+  return r;
 }
 
 int us_getsockopt(us_socket_t *s, int level, int name, void *val, size_t *len) {

@@ -28,4 +28,11 @@ void us__sys_release_signals(void) {
     pthread_sigmask(SIG_SETMASK, &kept, NULL);
 }
 
+void us__sys_reset_signals(void) {
+  if (depth > 0) {
+    depth = 0;
+    pthread_sigmask(SIG_SETMASK, &kept, NULL);
+  }
+}
+
 const sigset_t *us__posix_wait_mask(void) { return depth ? &kept : NULL; }

@@ -20,6 +20,14 @@ SOFT_LIMIT = 20
 HARD_LIMIT = 45
 
 
+# Started in the background by a script (`make test &`, nohup), the suite
+# inherits SIGINT ignored, and Python then installs no KeyboardInterrupt
+# handler; its children inherit the ignoring too. The Ctrl-C tests need
+# what every user at a terminal has: Python's default handler.
+if signal.getsignal(signal.SIGINT) in (signal.SIG_IGN, signal.SIG_DFL):
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 class HangGuard(Exception):
     """Raised by the soft guard when a test runs far longer than it should."""
 

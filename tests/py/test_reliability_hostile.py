@@ -32,16 +32,46 @@ UNDER_ASAN = RUN == "asan"
 BLOCK_SETTLE = 0.2  # time for a call started in a thread to block
 
 
+# The futex system call, which a thread waiting for the interpreter's lock
+# sleeps in: x86-64's and arm64's numbers (other machines just wait).
+_FUTEX = {"x86_64": 202, "aarch64": 98}.get(os.uname().machine)
+
+
+def in_call_wait(tid, limit):
+    """Waits up to `limit` s until thread `tid` sleeps in a system call other
+    than futex; returns whether it did."""
+    end = time.monotonic() + limit
+    while _FUTEX is not None and time.monotonic() < end:
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+            with open(f"/proc/self/task/{tid}/syscall") as f:
+                call = f.read().split()[0]
+        except (OSError, IndexError):
+            return False  # the thread ended
+        if state == "S" and call.lstrip("-").isdigit() and int(call) != _FUTEX:
+            return True
+        time.sleep(0.005)
+    return False
+
+
 class Blocked(threading.Thread):
     """Runs fn() in a thread, which the test expects to block; outcome()
     is its result or the exception it raised, and when it ended."""
 
-    def __init__(self, fn):
+    def __init__(self, fn, in_kernel=True):
         super().__init__(daemon=True)
         self.fn = fn
         self.result = self.error = self.ended = None
         self.start()
         time.sleep(BLOCK_SETTLE)
+        # On a busy machine the thread may not have reached the call yet:
+        # wait (bounded) until the kernel has it asleep in a system call
+        # that is not the interpreter lock's futex.
+        # (in_kernel=False: the call queues behind another thread's on the
+        # socket's lock, a futex too.)
+        if in_kernel:
+            in_call_wait(self.native_id, BLOCK_SETTLE * 25)
         assert self.is_alive(), f"the call did not block: {self.result!r} {self.error!r}"
 
     def run(self):
@@ -412,7 +442,9 @@ def test_close_under_many_blocked_calls_wakes_them_all(us, track, tcp_pair):
     poller.register(cli, uselect.POLLIN)
     calls = [lambda: cli.recv(10), lambda: cli.readinto(bytearray(10)), cli.readline,
              lambda: cli.read(10)]
-    waiters = [Blocked(c) for c in calls] + [Blocked(lambda: poller.poll(3000))]
+    # The first takes the socket's receive side; the next three queue for it.
+    waiters = [Blocked(c, in_kernel=i == 0) for i, c in enumerate(calls)]
+    waiters.append(Blocked(lambda: poller.poll(3000)))
     fd = cli.fileno()
     t0 = time.monotonic()
     cli.close()

@@ -396,3 +396,44 @@ def test_sigint_at_a_random_moment_interrupts_the_call_under_micropython(kind):
         if full:
             full.close()
     assert out.splitlines()[-1:] == ["done %d" % MP_DELIVERIES], out[-2000:]
+
+
+def test_a_call_ended_by_ctrl_c_leaves_the_socket_usable_under_micropython():
+    """MicroPython's unix port raises KeyboardInterrupt from its SIGINT
+    handler, jumping out of the call: afterwards the same thread's next call
+    on the same socket works (no EDEADLK from a side left taken), and
+    close() closes the descriptor (none left behind by a busy count)."""
+    import subprocess
+    mp = os.environ.get("MICROPYTHON", "").split(":")[0]
+    if not mp:
+        pytest.skip("MICROPYTHON is not set")
+    here = os.path.dirname(os.path.abspath(__file__))
+    args = [mp, "-X", "heapsize=64M", os.path.join(here, "mp_kbd_unwind.py")]
+    try:
+        r = subprocess.run(args, capture_output=True, text=True, timeout=60)
+        out = r.stdout + r.stderr
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode() + " (timed out)"
+    kinds = ["recv", "read", "readinto", "readline", "accept", "sendall",
+             "write"]
+    assert out.splitlines() == ["ok " + k for k in kinds] + ["done"], out
+
+
+def test_the_ctrl_c_tests_hold_when_the_suite_starts_with_sigint_ignored():
+    """A script that runs `make test &` hands the suite SIGINT ignored
+    (POSIX shells do that to background commands): the Ctrl-C tests, and
+    the children they start, must still see Ctrl-C as a user's terminal
+    gives it."""
+    import subprocess
+    import sys
+    here = os.path.dirname(os.path.abspath(__file__))
+    picks = [os.path.join(here, "test_uselect.py") +
+             "::test_ctrl_c_interrupts_a_wait_promptly",
+             os.path.join(here, "test_signals.py") +
+             "::test_ctrl_c_ends_a_large_blocked_send_promptly[send]"]
+    r = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"] + picks,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        capture_output=True, text=True, timeout=120, env=dict(os.environ))
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    assert "2 passed" in r.stdout
