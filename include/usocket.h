@@ -96,8 +96,11 @@ typedef struct us_socket {
  * them in atomically with the kernel wait (ppoll). No call blocks in the
  * kernel anywhere else: under a host with an unlock hook, every socket's
  * descriptor is non-blocking, whatever its timeout, and blocking and
- * timed calls are the core's waits. A handler may run with signals
- * blocked, when one came just before a wait. */
+ * timed calls are the core's waits (sends and receives also pass
+ * MSG_DONTWAIT, so that they hold even if another holder of the same open
+ * descriptor makes it blocking; accept and connect have no such flag). A
+ * handler may run with signals blocked, when one came just before a
+ * wait. */
 typedef struct us_host {
   /* Before a call may block: release the host's lock; returns a token. */
   void *(*unlock)(void);

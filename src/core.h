@@ -25,8 +25,9 @@ typedef struct us__op {
   void *token;      /* the host's lock token while unlocked */
   int unlocked;
   /* May block, under a host with a lock to release first. Its descriptor
-   * is non-blocking (us__emulated): it waits only in us__op_wait(), where
-   * a signal cannot slip by. */
+   * is non-blocking (us__emulated), and its sends and receives pass
+   * MSG_DONTWAIT besides: it waits only in us__op_wait(), where a signal
+   * cannot slip by. */
   int lazy;
   int guard; /* its waits hold signals (see us__op_guarded); -1: not known */
   us__lock_t *held;      /* the object's lock this call holds, or NULL */

@@ -18,6 +18,16 @@ static int wait_allowed(int err, int flags) {
 /* A call told not to wait does not wait for another thread's either. */
 static int dontwait_asked(int flags) { return (flags & MSG_DONTWAIT) != 0; }
 
+/* The flags that keep a call from blocking in the kernel where it must not
+ * (a timed or non-blocking call, any call under a host: see us__emulated),
+ * whatever the descriptor's mode: that is the open description's, shared
+ * with whoever else holds it (a dup, a forked child, a detach under way in
+ * another thread), and may have been made blocking. A flag costs no system
+ * call. */
+static int nowait(const us__op_t *op) {
+  return op->timeout >= 0 || op->lazy ? MSG_DONTWAIT : 0;
+}
+
 /* Bytes a peek just saw queued, n of them (a peek takes nothing, so the
  * lines known stay as they are). */
 static void rx_peeked(us_socket_t *s, size_t n) {
@@ -74,7 +84,7 @@ static ssize_t copied(ssize_t n, size_t len) {
 ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
                       us_addr_t *from) {
   us_socket_t *s = op->s;
-  int stream = s->type == SOCK_STREAM;
+  int stream = s->type == SOCK_STREAM, extra = nowait(op);
   /* On a stream, MSG_TRUNC drops the bytes without copying them (Linux's
    * TCP): there is nothing to return for them. */
   if (stream && (flags & MSG_TRUNC))
@@ -87,9 +97,10 @@ ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
     us__op_unlock(op);
   for (;;) {
     int fd = op->fd;
-    ssize_t n = copied(from ? us__sys_recvfrom(fd, buf, len, flags, from)
-                            : us__sys_recv(fd, buf, len, flags),
-                       len);
+    ssize_t n =
+        copied(from ? us__sys_recvfrom(fd, buf, len, flags | extra, from)
+                    : us__sys_recv(fd, buf, len, flags | extra),
+               len);
     if (us__fd(op->s) < 0) /* closed by another thread meanwhile */
       return -EBADF;
     if (n >= 0 && stream)
@@ -106,13 +117,14 @@ ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
 
 ssize_t us__send_once(us__op_t *op, const void *buf, size_t len, int flags,
                       const us_addr_t *to) {
+  int extra = nowait(op);
   /* As a receive: a small send nearly always fits at once, lock kept. */
   if (len > US__LOCKED_SEND_MAX)
     us__op_unlock(op);
   for (;;) {
     int fd = op->fd;
-    ssize_t n = to ? us__sys_sendto(fd, buf, len, flags, to)
-                   : us__sys_send(fd, buf, len, flags);
+    ssize_t n = to ? us__sys_sendto(fd, buf, len, flags | extra, to)
+                   : us__sys_send(fd, buf, len, flags | extra);
     if (us__fd(op->s) < 0) /* closed by another thread meanwhile */
       return -EBADF;
     if (n >= 0 || !wait_allowed((int)n, flags))
