@@ -43,9 +43,12 @@ import socket or select; the standard library keeps CPython's own.
 
 
 def micropython_path(script_dir, environ=None):
-    """The folders whose modules are MicroPython code, in search order."""
+    """(the folders whose modules are MicroPython code, in search order;
+    those of them that CPython searches before its standard library: the
+    script's folder and PYTHONPATH's)."""
     env = os.environ if environ is None else environ
     path = [script_dir]
+    ahead = {script_dir}
     raw = env.get("MICROPYPATH", DEFAULT_MICROPYPATH)
     # As MicroPython's main.c: a leading empty entry is the script's folder,
     # already first; any other empty entry is the current folder.
@@ -64,7 +67,8 @@ def micropython_path(script_dir, environ=None):
         real = os.path.realpath(entry)
         if not any(real == d or real.startswith(d + os.sep) for d in own):
             path.append(os.path.abspath(entry))
-    return path
+            ahead.add(path[-1])
+    return path, ahead
 
 
 def cpython_folders():
@@ -105,8 +109,14 @@ class _Importlib(types.ModuleType):
 class Runner:
     """The finder (on sys.meta_path) and the builtins of MicroPython code."""
 
-    def __init__(self, path, names):
+    def __init__(self, path, ahead, names):
         self.path = list(path)
+        # A standard library name is looked up only in these folders, which
+        # CPython searches first anyway (they shadow the standard library
+        # for everyone, runner or not): on MICROPYPATH, a MicroPython copy
+        # (micropython-lib's logging, datetime...) would replace CPython's
+        # for asyncio and the rest too.
+        self.stdlib_path = [f for f in self.path if f in ahead]
         self.names = dict(names)
         self.loaded = set()  # names of the modules loaded as MicroPython code
         self._finders = {}
@@ -147,12 +157,9 @@ class Runner:
 
     def find_spec(self, fullname, path=None, target=None):
         if path is None:
-            # The standard library's names stay CPython's for everyone: a
-            # MicroPython copy (micropython-lib's logging, datetime...)
-            # would replace them for asyncio and the rest too.
-            if fullname in self.stdlib or fullname in self.names:
+            if fullname in self.names:
                 return None
-            folders = self.path
+            folders = self.stdlib_path if fullname in self.stdlib else self.path
         elif fullname.rpartition(".")[0] in self.loaded:
             folders = list(path)
         else:
@@ -235,7 +242,7 @@ def _script_code(path):
 
 
 def _start(script_dir, environ):
-    runner = Runner(micropython_path(script_dir, environ), names_table())
+    runner = Runner(*micropython_path(script_dir, environ), names_table())
     runner.install()
     return runner
 
@@ -293,13 +300,31 @@ def _usage(error):
     return 2
 
 
-def _user_traceback(exc, code):
-    """exc's traceback from the user code's first frame on, as
-    `python3 script.py` prints it (None when the code never ran)."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_frame.f_code is not code:
+def _user_traceback(tb, code=None):
+    """tb as `python3 script.py` would show it: from code's frame on (when
+    code is given) and without the runner's own frames (its __import__ sits
+    between an import statement and the module it runs)."""
+    keep = []
+    started = code is None
+    while tb is not None:
+        started = started or tb.tb_frame.f_code is code
+        if started and tb.tb_frame.f_code.co_filename != __file__:
+            keep.append(tb)
         tb = tb.tb_next
-    return tb
+    out = None
+    for t in reversed(keep):
+        out = types.TracebackType(out, t.tb_frame, t.tb_lasti, t.tb_lineno)
+    return out
+
+
+def _trim(exc, code, seen):
+    """Trims the tracebacks of exc and of the exceptions chained to it;
+    the hook prints each exception's own __traceback__."""
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        exc.with_traceback(_user_traceback(exc.__traceback__, code))
+        _trim(exc.__cause__, None, seen)
+        exc, code = exc.__context__, None
 
 
 def _die_by_sigint():
@@ -376,10 +401,8 @@ def main(args):
     except SystemExit:
         raise
     except BaseException as e:
-        # The hook prints the exception's own __traceback__, so that is
-        # the one to trim.
-        tb = e.with_traceback(_user_traceback(e, code)).__traceback__
-        sys.excepthook(type(e), e, tb)
+        _trim(e, code, set())
+        sys.excepthook(type(e), e, e.__traceback__)
         if isinstance(e, KeyboardInterrupt):
             interrupted.append(True)
         return 1
