@@ -339,9 +339,10 @@ def test_help_goes_to_stdout(tmp_path):
 
 
 def test_run_m_runs_a_micropython_module_as_main(tmp_path):
-    write(tmp_path, {"tool.py": "import sys, socket\nprint(__name__, sys.argv[1:], socket.__name__)\n",
+    write(tmp_path, {"tool.py": "import sys, socket\nprint(__name__, sys.argv[1:], socket.__name__)\n"
+                                "print(sys.argv[0] == __file__, __file__.endswith('/tool.py'))\n",
                      "app/__init__.py": "", "app/__main__.py": "import select\nprint(__name__, select.__name__)\n"})
-    assert ok(run(tmp_path, "-m", "tool", "x"))[0] == "__main__ ['x'] usocket"
+    assert ok(run(tmp_path, "-m", "tool", "x"))[:2] == ["__main__ ['x'] usocket", "True True"]
     assert ok(run(tmp_path, "-m", "app"))[0] == "__main__ uselect"
     proc = run(tmp_path, "-m", "json.tool")  # the standard library's is not MicroPython code
     assert proc.returncode == 1 and "No module named json.tool" in proc.stderr, proc.stderr
