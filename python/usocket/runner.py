@@ -362,11 +362,12 @@ def main(args):
 
     import atexit
 
-    keep = sys.modules.get("__main__")  # this module: its code is still running
     interrupted = []
     # Registered before the user code's handlers, so it runs after them.
     atexit.register(lambda: interrupted and _die_by_sigint())
-    runner = None
+    # The module running usocket/__main__.py, replaced as __main__ by the
+    # user code's and still needed: its code is on the stack.
+    launcher = sys.modules.get("__main__")
     if what == "script":
         full = os.path.abspath(name)
         try:
@@ -396,6 +397,7 @@ def main(args):
         sys.argv = [spec.origin] + rest
         attrs = {"__file__": spec.origin, "__loader__": spec.loader, "__spec__": spec,
                  "__package__": spec.parent, "__cached__": spec.cached}
+    runner.launcher = launcher
     try:
         runner.exec_main(code, attrs)
     except SystemExit:
