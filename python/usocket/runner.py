@@ -22,9 +22,9 @@ import types
 
 __all__ = ["run", "run_module", "main"]
 
-# The one table of what MicroPython code gets for a name it imports. When
-# usocket grows its TLS module `ussl`, TLS_NAMES starts to apply by itself:
-# it is used only if a module `ussl` can be imported.
+# The one table of what MicroPython code gets for a name it imports: the
+# modules of the folder that holds the usocket package. When usocket grows
+# its TLS module `ussl` there, TLS_NAMES starts to apply by itself.
 NAMES = {"socket": "usocket", "usocket": "usocket", "select": "uselect", "uselect": "uselect"}
 TLS_NAMES = {"ssl": "ussl", "ussl": "ussl", "tls": "ussl"}
 
@@ -117,7 +117,7 @@ class Runner:
         # (micropython-lib's logging, datetime...) would replace CPython's
         # for asyncio and the rest too.
         self.stdlib_path = [f for f in self.path if f in ahead]
-        self.names = dict(names)
+        self.names = dict(names)  # name -> module object
         self.loaded = set()  # names of the modules loaded as MicroPython code
         self._finders = {}
         self.builtins = types.ModuleType("builtins")
@@ -134,7 +134,7 @@ class Runner:
         if level == 0:
             target = self.names.get(name)
             if target is not None:
-                return builtins.__import__(target, globals, locals, fromlist, 0)
+                return target
             if name == "importlib" or (name.startswith("importlib.") and not fromlist):
                 builtins.__import__(name, globals, locals, fromlist, 0)
                 return self._importlib
@@ -143,7 +143,7 @@ class Runner:
     def _import_module(self, name, package=None):
         target = self.names.get(name)
         if target is not None:
-            name = target
+            return target
         return importlib.import_module(name, package)
 
     # -- the finder ----------------------------------------------------
@@ -210,15 +210,40 @@ class Runner:
         return vars(main)
 
 
+# The folder that holds the usocket package, and uselect beside it.
+HOME = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def own_module(name):
+    """usocket's module name, loaded from HOME, or None if HOME has none.
+    Not found through sys.path: a module of that name elsewhere (a
+    MicroPython project's own uselect.py shim beside its script) is not
+    usocket's, as MicroPython's built-in modules win over such files."""
+    module = sys.modules.get(name)
+    if module is not None and os.path.dirname(getattr(module, "__file__", None) or "") == HOME:
+        return module
+    spec = importlib.machinery.PathFinder.find_spec(name, [HOME])
+    if spec is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    # Registered unless the name is another module's already.
+    sys.modules.setdefault(name, module)
+    spec.loader.exec_module(module)
+    return module
+
+
 def names_table():
-    """NAMES, with TLS_NAMES when a ussl module exists; every target is
-    imported now, before the MicroPython finder is in place."""
+    """{name: module} for MicroPython code: NAMES, and TLS_NAMES when
+    usocket's ussl exists."""
     table = dict(NAMES)
-    if importlib.util.find_spec("ussl") is not None:
+    if importlib.machinery.PathFinder.find_spec("ussl", [HOME]) is not None:
         table.update(TLS_NAMES)
+    modules = {}
     for target in set(table.values()):
-        importlib.import_module(target)
-    return table
+        modules[target] = sys.modules["usocket"] if target == "usocket" else own_module(target)
+        if modules[target] is None:
+            raise ImportError("usocket's %s is not in %s" % (target, HOME), name=target)
+    return {name: modules[target] for name, target in table.items()}
 
 
 class _Saved:

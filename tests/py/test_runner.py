@@ -8,6 +8,7 @@ interpreter running the tests) with PYTHONPATH naming the folder that
 holds the usocket package, HOME pointed into the scratch folder and
 MICROPYPATH unset unless the test sets it."""
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,12 +29,12 @@ def write(folder, files):
         path.write_text(textwrap.dedent(text))
 
 
-def env_for(tmp_path, pythonpath=(), **extra):
+def env_for(tmp_path, pythonpath=(), pydir=PYDIR, **extra):
     env = dict(os.environ)
     env.pop("MICROPYPATH", None)
     env.pop("PYTHONNOUSERSITE", None)
     env["HOME"] = str(tmp_path / "home")
-    env["PYTHONPATH"] = os.pathsep.join([PYDIR, *map(str, pythonpath)])
+    env["PYTHONPATH"] = os.pathsep.join([str(pydir), *map(str, pythonpath)])
     env.update(extra)
     return env
 
@@ -378,9 +379,21 @@ def test_run_function_runs_a_script_and_puts_sys_back(tmp_path):
     assert out[:3] == ["usocket ['s.py', 'a'] __main__", "True socket", "raised as asked"]
 
 
-def test_tls_names_map_only_when_a_ussl_module_exists(tmp_path):
-    write(tmp_path, {"s.py": "import ssl, tls\nprint(ssl.__name__, tls.__name__)\n",
-                     "plain/tls.py": "", "with/ussl.py": ""})
-    # No ussl: ssl is CPython's, and tls an ordinary module.
-    assert ok(run(tmp_path, "s.py", pythonpath=[tmp_path / "plain"]))[0] == "ssl tls"
-    assert ok(run(tmp_path, "s.py", pythonpath=[tmp_path / "with"]))[0] == "ussl ussl"
+def test_a_projects_own_uselect_or_ussl_shim_is_not_usockets(tmp_path):
+    # MicroPython's built-in modules win over such files; so do ours.
+    write(tmp_path, {"s.py": "import select, ssl\nprint(select.__name__, select.__file__ != %r, ssl.__name__)\n"
+                     % str(tmp_path / "uselect.py"), "uselect.py": "", "ussl.py": ""})
+    assert ok(run(tmp_path, "s.py"))[0] == "uselect True ssl"
+
+
+def test_tls_names_map_once_usockets_ussl_exists(tmp_path):
+    # A copy of the folder that holds usocket and uselect, with a ussl in it.
+    home = tmp_path / "pydir"
+    shutil.copytree(PYDIR, home, ignore=shutil.ignore_patterns("__pycache__"))
+    write(tmp_path, {"s.py": "import ssl, tls, ussl\nprint(ssl.__name__, tls.__name__, ussl is ssl)\n",
+                     "plain/tls.py": "", "plain/ussl.py": ""})
+    # Without it, ssl is CPython's and tls an ordinary module, as is a ussl
+    # found elsewhere.
+    assert ok(run(tmp_path, "s.py", pythonpath=[tmp_path / "plain"], pydir=home))[0] == "ssl tls False"
+    write(home, {"ussl.py": "WHERE = 'usocket'\n"})
+    assert ok(run(tmp_path, "s.py", pythonpath=[tmp_path / "plain"], pydir=home))[0] == "ussl ussl True"
