@@ -63,7 +63,9 @@ def micropython_path(script_dir, environ=None):
             entry = home + entry[1:]
         path.append(os.path.abspath(entry))
     own = cpython_folders()
-    for entry in filter(None, env.get("PYTHONPATH", "").split(os.pathsep)):
+    # Under `python3 -E` CPython ignores PYTHONPATH; so does the runner.
+    pythonpath = "" if environ is None and sys.flags.ignore_environment else env.get("PYTHONPATH", "")
+    for entry in filter(None, pythonpath.split(os.pathsep)):
         real = os.path.realpath(entry)
         if not any(real == d or real.startswith(d + os.sep) for d in own):
             path.append(os.path.abspath(entry))

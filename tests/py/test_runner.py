@@ -258,6 +258,14 @@ def test_pythonpath_is_micropython_code_but_site_packages_never(tmp_path):
     assert out[:2] == ["pymod lib usocket", "sitemod site socket"]
 
 
+def test_under_python3_E_pythonpath_is_ignored_as_cpython_ignores_it(tmp_path):
+    write(tmp_path, {"s.py": SEARCH, "lib/pymod.py": mod("lib")})
+    # usocket itself is found from the current folder, as -m finds it.
+    proc = python(["-E", "-m", "usocket", "run", str(tmp_path / "s.py"), "pymod"], PYDIR,
+                  env_for(tmp_path, pythonpath=[tmp_path / "lib"]))
+    assert ok(proc)[0] == "pymod missing"
+
+
 def test_a_stdlib_name_on_micropypath_stays_cpythons(tmp_path):
     # micropython-lib ships its own logging, datetime...: on MICROPYPATH
     # they must not replace CPython's for asyncio and the standard library.
