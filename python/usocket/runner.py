@@ -99,6 +99,10 @@ class _Loader(importlib.machinery.SourceFileLoader):
         self._runner.loaded.add(spec.name)
         return module
 
+    def set_data(self, path, data, *, _mode=0o666):
+        """Writes no bytecode cache: a MicroPython project's folders are
+        copied to boards as they are, and __pycache__ would go with them."""
+
 
 class _Importlib(types.ModuleType):
     """What MicroPython code sees as importlib: CPython's, with an

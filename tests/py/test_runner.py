@@ -214,6 +214,18 @@ def test_every_import_form_in_the_script_and_its_modules_gets_usocket(tmp_path):
     ]
 
 
+def test_no_bytecode_cache_is_left_in_micropython_folders(tmp_path):
+    # A MicroPython project's folders are copied to boards as they are.
+    write(tmp_path / "app", FORMS)
+    env = env_for(tmp_path)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    ok(python(["-m", "usocket", "run", "app/forms.py"], tmp_path, env))
+    assert not list((tmp_path / "app").rglob("__pycache__"))
+    # The same imports by CPython itself do leave one.
+    ok(python(["-c", "import helper"], tmp_path / "app", env))
+    assert list((tmp_path / "app").rglob("__pycache__"))
+
+
 SEARCH = """
 import sys
 for name in sys.argv[1:]:
