@@ -2,8 +2,11 @@
 
 The metadata is in pyproject.toml; this file lists what setuptools cannot
 find on its own: the C sources (the core in src/ and its POSIX backend, the
-CPython glue both modules share, each module's own files) and the type
-stubs. The CMake build (`make build`) compiles the same sources.
+CPython glue both modules share, each module's own files), the type stubs,
+and the Python files of the usocket package (python/usocket/: the runner,
+`python3 -m usocket run`). usocket is a package whose __init__ is the C
+module itself, as in the CMake build (`make build`), which compiles the
+same sources.
 """
 import glob
 import os
@@ -26,6 +29,9 @@ def version():
         return re.search(r'#define US_VERSION "([^"]+)"', f.read()).group(1)
 
 
+# The modules that are packages: python/<name>/ holds their Python files.
+PACKAGES = sorted(os.path.basename(os.path.dirname(f)) for f in sources("python/*/__main__.py"))
+
 # src/fault.c is the test-only fault injector, never part of a release.
 CORE = [f for f in sources("src/*.c", "src/posix/*.c") if f != "src/fault.c"]
 GLUE = sources("python/common*.c")
@@ -46,12 +52,14 @@ SHARED = (
 
 
 def extension(name):
-    """The module `name` from python/<name>*.c, or None while it has none."""
+    """The module `name` from python/<name>*.c, or None while it has none;
+    when python/<name>/ holds Python files, the module is that package's
+    __init__ (its init function is still named after `name`)."""
     own = sources("python/%s*.c" % name)
     if not own:
         return None
     return Extension(
-        name,
+        name + ".__init__" if name in PACKAGES else name,
         sources=own,
         include_dirs=["include", "src", "python"],
         depends=HEADERS,
@@ -62,9 +70,8 @@ def extension(name):
 class build_ext_and_stubs(build_ext):
     """Builds the modules, then adds python/<name>.pyi twice: as <name>.pyi
     next to the module (what IDEs and pyright look for) and as the PEP 561
-    stub package <name>-stubs (what mypy looks for). Done here, not in
-    build_py, because setuptools skips build_py when there is no Python
-    code."""
+    stub package <name>-stubs (what mypy looks for); for a package, a third
+    time as its __init__.pyi. Done here, where every module is known."""
 
     def run(self):
         super().run()
@@ -75,14 +82,18 @@ class build_ext_and_stubs(build_ext):
             pkg = os.path.join(self.build_lib, name + "-stubs")
             self.mkpath(pkg)
             self.copy_file(stub, os.path.join(pkg, "__init__.pyi"))
+            if name in PACKAGES:
+                self.mkpath(os.path.join(self.build_lib, name))
+                self.copy_file(stub, os.path.join(self.build_lib, name, "__init__.pyi"))
 
 
 setup(
     version=version(),
     ext_modules=[e for e in map(extension, ("usocket", "uselect")) if e],
-    # Nothing in Python: say so, or setuptools goes looking for packages
-    # among the repository's folders.
-    packages=[],
+    # Only these packages: else setuptools goes looking for packages among
+    # the repository's folders.
+    packages=PACKAGES,
+    package_dir={name: os.path.join("python", name) for name in PACKAGES},
     py_modules=[],
     libraries=[SHARED],
     cmdclass={"build_ext": build_ext_and_stubs},

@@ -113,8 +113,8 @@ def discover(build, micropython):
     for impl in impls[:2]:
         if not os.access(impl.prefix[0], os.X_OK):
             impl.missing = "%s is not built" % impl.prefix[0]
-    if not glob.glob(os.path.join(build, "python", "usocket*.so")):
-        impls[3].missing = "%s/python/usocket*.so is not built" % build
+    if not glob.glob(os.path.join(build, "python", "usocket", "__init__*.so")):
+        impls[3].missing = "%s/python/usocket/__init__*.so is not built" % build
     out = {i.key: i for i in impls}
     out["peer"] = Impl("peer", "plain-C peer",
                        [os.path.join(bench, "bench_peer")], env, True)

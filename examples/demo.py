@@ -250,9 +250,9 @@ def step_http_server():
 
 
 def step_echo_c():
-    # The build tree that holds the module (BUILD/python/usocket*.so) holds
+    # The build tree that holds the module (BUILD/python/usocket/) holds
     # the C examples too; else the default one.
-    builds = [os.path.dirname(os.path.dirname(os.path.abspath(usocket.__file__)))]
+    builds = [os.path.dirname(os.path.dirname(os.path.abspath(usocket.__path__[0])))]
     builds.append(os.path.join(os.path.dirname(HERE), "build"))
     exes = [os.path.join(b, "echo_c") for b in builds]
     exes = [e for e in exes if os.access(e, os.X_OK)]

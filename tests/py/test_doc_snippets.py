@@ -83,8 +83,13 @@ def test_every_block_says_what_it_is(b):
         f"{path}:{n}: info string {info!r}: use python, c, sh, or python/c fragment"
 
 
+def python_dir():
+    """The folder that holds the usocket package (build/python)."""
+    return os.path.dirname(os.path.abspath(usocket.__path__[0]))
+
+
 def build_dir():
-    return os.path.dirname(os.path.dirname(os.path.abspath(usocket.__file__)))
+    return os.path.dirname(python_dir())
 
 
 @pytest.fixture
@@ -125,7 +130,7 @@ def echo_port():
 
 def run_python(code, tmp_path):
     (tmp_path / "snippet.py").write_text(code)
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.abspath(usocket.__file__)))
+    env = dict(os.environ, PYTHONPATH=python_dir())
     return subprocess.run([sys.executable, "snippet.py"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=TIMEOUT)
 

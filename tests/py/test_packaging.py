@@ -4,7 +4,8 @@ The README's recipe, offline: a venv made by Debian's python3 with the
 system site-packages (for setuptools and wheel), then
 `pip install --no-build-isolation --no-index` of a copy of the repository
 (so the source tree stays clean). The installed module must import from the
-venv, resolve a numeric address, and come with its type stubs.
+venv, resolve a numeric address, come with its type stubs, and run a
+MicroPython script with `python -m usocket run`.
 """
 import faulthandler
 import os
@@ -90,6 +91,12 @@ print(host, port)
 """
 
 
+RUNNER_SCRIPT = """
+import sys, socket, select
+print(sys.argv[0], sys.argv[1], type(socket.socket()).__module__, select.__name__)
+"""
+
+
 @pytest.mark.skipif(not os.access(SYSTEM_PYTHON, os.X_OK), reason="needs Debian's /usr/bin/python3")
 def test_pip_install_into_a_venv_gives_a_working_module_with_stubs(tmp_path):
     pydir = os.listdir(os.path.join(ROOT, "python"))
@@ -121,3 +128,8 @@ def test_pip_install_into_a_venv_gives_a_working_module_with_stubs(tmp_path):
                 assert f.read() == want, installed + " differs from python/" + stub
     if any(n.startswith("uselect") and n.endswith(".c") for n in pydir):
         run([py, "-c", "import uselect; uselect.poll()"], cwd=str(tmp_path))
+
+    # The runner comes with the package: `-m usocket run` from the venv.
+    (tmp_path / "mp.py").write_text(RUNNER_SCRIPT)
+    out = run([py, "-m", "usocket", "run", "mp.py", "one"], cwd=str(tmp_path))
+    assert out.split() == ["mp.py", "one", "usocket", "uselect"], out

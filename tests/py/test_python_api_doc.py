@@ -64,7 +64,9 @@ def own_public(t):
 def exposed():
     out = set()
     for mname, mod in MODULES.items():
-        out |= {f"{mname}.{n}" for n in dir(mod) if not n.startswith("_")}
+        # A submodule (usocket.runner, once imported) has its own section.
+        out |= {f"{mname}.{n}" for n in dir(mod) if not n.startswith("_")
+                and not isinstance(getattr(mod, n), types.ModuleType)}
     out.add("usocket.__version__")
     for tname, t in TYPES.items():
         out |= {f"{tname}.{n}" for n in own_public(t)}

@@ -248,9 +248,13 @@ class Client:
         self.out = memoryview(POOL)[start:start + size]
 
 
-def run_load(server_deadline, seconds, figures):
+def run_load(server_deadline, seconds, figures, busy_to_the_end=True):
     """One round: CONNECTIONS clients against a fresh EchoServer for
-    `seconds`; fills `figures`, asserts every byte, closes everything."""
+    `seconds`; fills `figures`, asserts every byte, closes everything.
+    busy_to_the_end: also asserts that every connection finished a message
+    in the round's last few seconds (the measured round: the 2 s warm-up
+    is too short for that on a loaded machine, where one pass over 1,000
+    connections can take a second)."""
     server = EchoServer(server_deadline)
     server.start()
     clients = []
@@ -299,7 +303,8 @@ def run_load(server_deadline, seconds, figures):
         assert held == CONNECTIONS
         # Held means busy to the end, not just open: each connection
         # finished a message in the run's last few seconds (before `end`).
-        assert min(c.last_done for c in clients) >= end - min(5.0, seconds / 2)
+        if busy_to_the_end:
+            assert min(c.last_done for c in clients) >= end - min(5.0, seconds / 2)
     finally:
         server.stop.set()
         for c in clients:
@@ -362,7 +367,8 @@ def close_all(ep, by_fd, deadline):
 def test_echo_server_holds_1000_connections_and_gives_everything_back(enough_descriptors, capsys):
     # Warm-up: the same load, briefly, with tracemalloc on as below.
     tracemalloc.start()
-    run_load(time.monotonic() + WARM_UP_SECONDS + 2 * DRAIN_SECONDS + 30, WARM_UP_SECONDS, {})
+    run_load(time.monotonic() + WARM_UP_SECONDS + 2 * DRAIN_SECONDS + 30, WARM_UP_SECONDS, {},
+             busy_to_the_end=False)
     tracemalloc.stop()
     gc.collect()
 

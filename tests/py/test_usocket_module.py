@@ -321,7 +321,7 @@ def no_resolver_run(tmp_path_factory):
     shim = tmp / "shim.so"
     subprocess.run([cc, "-shared", "-fPIC", "-o", str(shim), str(tmp / "shim.c")],
                    check=True, timeout=60)
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(usocket.__file__))
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(usocket.__path__[0]))
     env["LD_PRELOAD"] = " ".join(filter(None, [env.get("LD_PRELOAD"), str(shim)]))
     proc = subprocess.run([sys.executable, "-c", FAST_PATH_CHILD], env=env,
                           capture_output=True, text=True, timeout=30)

@@ -363,7 +363,7 @@ def test_readline_costs_at_most_two_syscalls_per_line(tmp_path):
     script.write_text(STRACE_CHILD)
     log = tmp_path / "trace.txt"
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.path.dirname(usocket.__file__)
+    env["PYTHONPATH"] = os.path.dirname(usocket.__path__[0])
     cmd = [strace, "-f", "-qq", "-o", str(log),
            "-e", "trace=write,read,readv,recvfrom,recvmsg,recvmmsg"]
     preload = env.pop("LD_PRELOAD", None)
@@ -512,7 +512,7 @@ SIGPIPE_CHILD = textwrap.dedent("""
 def test_sigpipe_never_kills_the_process(tmp_path):
     script = tmp_path / "child.py"
     script.write_text(SIGPIPE_CHILD)
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(usocket.__file__))
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(usocket.__path__[0]))
     proc = subprocess.run([sys.executable, str(script)], env=env,
                           capture_output=True, text=True, timeout=30)
     assert proc.returncode == 0, f"child died: rc={proc.returncode} {proc.stderr}"
