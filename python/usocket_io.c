@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "usocket_methods.h"
 
@@ -347,13 +348,18 @@ PyObject *uspy_sock_sendto(PyObject *self, PyObject *const *args,
   uspy_rbuf b;
   int flags = 0;
   us_addr_t to;
+  us_rawaddr_t raw;
+  int unix_family = SOCK(self)->family == AF_UNIX;
   uspy_state *st = uspy_state_of(Py_TYPE(self));
   if (uspy_nargs("sendto", n, 2, 3) < 0 ||
       (n == 3 && uspy_int_arg(args[1], "flags", &flags) < 0) ||
-      uspy_addr_from_obj(st, SOCK(self)->family, args[n - 1], &to) < 0 ||
+      (unix_family ? uspy_unix_addr_from_obj(args[n - 1], &raw)
+                   : uspy_addr_from_obj(st, SOCK(self)->family, args[n - 1],
+                                        &to)) < 0 ||
       uspy_rbuf_get(args[0], &b) < 0)
     return NULL;
-  ssize_t r = us_sendto(SOCK(self), b.buf, b.len, flags, &to);
+  ssize_t r = unix_family ? us_sendto_raw(SOCK(self), b.buf, b.len, flags, &raw)
+                          : us_sendto(SOCK(self), b.buf, b.len, flags, &to);
   uspy_rbuf_release(&b);
   return count_or_none(r, 0);
 }
@@ -376,19 +382,28 @@ PyObject *uspy_sock_recvfrom(PyObject *self, PyObject *const *args,
   size_t max;
   int flags;
   us_addr_t from;
+  us_rawaddr_t raw;
+  int unix_family = SOCK(self)->family == AF_UNIX;
   if (uspy_nargs("recvfrom", n, 1, 2) < 0 ||
       size_arg(args[0], "buffersize", 0, &max) < 0 ||
       flags_arg(args, n, 1, &flags) < 0)
     return NULL;
   uspy_bytes_sink s;
   uspy_bytes_sink_init(&s);
-  memset(&from, 0, sizeof from);
-  ssize_t r = us_recvfrom_sink(SOCK(self), &s.sink, max, flags, &from);
+  ssize_t r;
+  if (unix_family) {
+    r = us_recvfrom_raw_sink(SOCK(self), &s.sink, max, flags, &raw);
+  } else {
+    memset(&from, 0, sizeof from);
+    r = us_recvfrom_sink(SOCK(self), &s.sink, max, flags, &from);
+  }
   PyObject *data = uspy_bytes_sink_finish(&s, r, 0);
   if (!data)
     return NULL;
   PyObject *addr;
-  if (from.family)
+  if (unix_family)
+    addr = uspy_unix_addr_new(&raw);
+  else if (from.family)
     addr = uspy_sockaddr_new(uspy_state_of(Py_TYPE(self)), &from);
   else
     addr = Py_NewRef(Py_None); /* a stream socket has no sender address */

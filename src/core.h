@@ -12,6 +12,11 @@
 
 #include "backend.h"
 
+/* A function the compiler must inline: a body shared by an IP call and
+ * its raw-address twin (us_bind_raw...) stays, in the IP call, exactly
+ * the code it was before the twin existed. */
+#define US__INLINE static inline __attribute__((always_inline))
+
 typedef struct us__op {
   us_socket_t *s;
   /* s's descriptor when the call began. Every system call of the call uses

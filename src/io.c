@@ -75,8 +75,10 @@ static ssize_t copied(ssize_t n, size_t len) {
   return n > 0 && (size_t)n > len ? (ssize_t)len : n;
 }
 
-ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
-                      us_addr_t *from) {
+/* One receive, into from or raw (at most one of them, may be NULL both);
+ * inlined into each caller, so that the IP path is as it was alone. */
+US__INLINE ssize_t recv_once(us__op_t *op, void *buf, size_t len, int flags,
+                             us_addr_t *from, us_rawaddr_t *raw) {
   us_socket_t *s = op->s;
   int stream = s->type == SOCK_STREAM, extra = nowait(op);
   /* On a stream, MSG_TRUNC drops the bytes without copying them (Linux's
@@ -92,8 +94,9 @@ ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
   for (;;) {
     int fd = op->fd;
     ssize_t n =
-        copied(from ? us__sys_recvfrom(fd, buf, len, flags | extra, from)
-                    : us__sys_recv(fd, buf, len, flags | extra),
+        copied(raw    ? us__sys_recvfrom_raw(fd, buf, len, flags | extra, raw)
+               : from ? us__sys_recvfrom(fd, buf, len, flags | extra, from)
+                      : us__sys_recv(fd, buf, len, flags | extra),
                len);
     if (us__fd(op->s) < 0) /* closed by another thread meanwhile */
       return -EBADF;
@@ -109,16 +112,24 @@ ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
   }
 }
 
-ssize_t us__send_once(us__op_t *op, const void *buf, size_t len, int flags,
-                      const us_addr_t *to) {
+ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
+                      us_addr_t *from) {
+  return recv_once(op, buf, len, flags, from, NULL);
+}
+
+/* One send, to `to` or raw (at most one of them), as recv_once. */
+US__INLINE ssize_t send_once(us__op_t *op, const void *buf, size_t len,
+                             int flags, const us_addr_t *to,
+                             const us_rawaddr_t *raw) {
   int extra = nowait(op);
   /* As a receive: a small send nearly always fits at once, lock kept. */
   if (len > US__LOCKED_SEND_MAX)
     us__op_unlock(op);
   for (;;) {
     int fd = op->fd;
-    ssize_t n = to ? us__sys_sendto(fd, buf, len, flags | extra, to)
-                   : us__sys_send(fd, buf, len, flags | extra);
+    ssize_t n = raw  ? us__sys_sendto_raw(fd, buf, len, flags | extra, raw)
+                : to ? us__sys_sendto(fd, buf, len, flags | extra, to)
+                     : us__sys_send(fd, buf, len, flags | extra);
     if (us__fd(op->s) < 0) /* closed by another thread meanwhile */
       return -EBADF;
     if (n >= 0 || !wait_allowed((int)n, flags))
@@ -127,6 +138,11 @@ ssize_t us__send_once(us__op_t *op, const void *buf, size_t len, int flags,
     if (r < 0)
       return r;
   }
+}
+
+ssize_t us__send_once(us__op_t *op, const void *buf, size_t len, int flags,
+                      const us_addr_t *to) {
+  return send_once(op, buf, len, flags, to, NULL);
 }
 
 ssize_t us_send(us_socket_t *s, const void *buf, size_t len, int flags) {
@@ -152,6 +168,17 @@ ssize_t us_sendto(us_socket_t *s, const void *buf, size_t len, int flags,
     return us__op_finish(&op, done, err);
   }
   n = us__send_once(&op, buf, len, flags, to);
+  us__op_end(&op);
+  return n;
+}
+
+ssize_t us_sendto_raw(us_socket_t *s, const void *buf, size_t len, int flags,
+                      const us_rawaddr_t *to) {
+  us__op_t op;
+  ssize_t n = us__op_begin_locked(&op, s, &s->tx_lock, dontwait_asked(flags));
+  if (n < 0)
+    return n;
+  n = send_once(&op, buf, len, flags, NULL, to);
   us__op_end(&op);
   return n;
 }
@@ -232,8 +259,10 @@ ssize_t us_recv_sink(us_socket_t *s, us_sink_t *sink, size_t max, int flags) {
   return us_recvfrom_sink(s, sink, max, flags, NULL);
 }
 
-ssize_t us_recvfrom_sink(us_socket_t *s, us_sink_t *sink, size_t max, int flags,
-                         us_addr_t *from) {
+/* A receive into a sink, the sender into from or raw, as recv_once. */
+US__INLINE ssize_t recvfrom_sink(us_socket_t *s, us_sink_t *sink, size_t max,
+                                 int flags, us_addr_t *from,
+                                 us_rawaddr_t *raw) {
   us__op_t op;
   ssize_t n = us__op_begin_locked(&op, s, &s->rx_lock, dontwait_asked(flags));
   if (n < 0)
@@ -242,11 +271,23 @@ ssize_t us_recvfrom_sink(us_socket_t *s, us_sink_t *sink, size_t max, int flags,
   /* A zero-byte receive waits for nothing on a stream; on a datagram
    * socket it still takes (and drops) the next datagram. */
   if (n > 0 || (n == 0 && max == 0 && s->type != SOCK_STREAM))
-    n = us__recv_once(&op, sink->data + sink->len, (size_t)n, flags, from);
+    n = recv_once(&op, sink->data + sink->len, (size_t)n, flags, from, raw);
   if (n > 0)
     sink->len += (size_t)n;
   us__op_end(&op);
   return n;
+}
+
+ssize_t us_recvfrom_sink(us_socket_t *s, us_sink_t *sink, size_t max, int flags,
+                         us_addr_t *from) {
+  return recvfrom_sink(s, sink, max, flags, from, NULL);
+}
+
+ssize_t us_recvfrom_raw_sink(us_socket_t *s, us_sink_t *sink, size_t max,
+                             int flags, us_rawaddr_t *from) {
+  if (from)
+    from->len = 0;
+  return recvfrom_sink(s, sink, max, flags, NULL, from);
 }
 
 void us_sink_fixed(us_sink_t *sink, void *buf, size_t cap) {
