@@ -75,10 +75,8 @@ static ssize_t copied(ssize_t n, size_t len) {
   return n > 0 && (size_t)n > len ? (ssize_t)len : n;
 }
 
-/* One receive, into from or raw (at most one of them, may be NULL both);
- * inlined into each caller, so that the IP path is as it was alone. */
-US__INLINE ssize_t recv_once(us__op_t *op, void *buf, size_t len, int flags,
-                             us_addr_t *from, us_rawaddr_t *raw) {
+ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
+                      us_addr_t *from) {
   us_socket_t *s = op->s;
   int stream = s->type == SOCK_STREAM, extra = nowait(op);
   /* On a stream, MSG_TRUNC drops the bytes without copying them (Linux's
@@ -94,9 +92,8 @@ US__INLINE ssize_t recv_once(us__op_t *op, void *buf, size_t len, int flags,
   for (;;) {
     int fd = op->fd;
     ssize_t n =
-        copied(raw    ? us__sys_recvfrom_raw(fd, buf, len, flags | extra, raw)
-               : from ? us__sys_recvfrom(fd, buf, len, flags | extra, from)
-                      : us__sys_recv(fd, buf, len, flags | extra),
+        copied(from ? us__sys_recvfrom(fd, buf, len, flags | extra, from)
+                    : us__sys_recv(fd, buf, len, flags | extra),
                len);
     if (us__fd(op->s) < 0) /* closed by another thread meanwhile */
       return -EBADF;
@@ -112,9 +109,31 @@ US__INLINE ssize_t recv_once(us__op_t *op, void *buf, size_t len, int flags,
   }
 }
 
-ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
-                      us_addr_t *from) {
-  return recv_once(op, buf, len, flags, from, NULL);
+/* us__recv_once for a raw sender address. Its own copy, not a shared
+ * body: the IP receive is the hot path and stays exactly as it is. */
+static ssize_t recv_once_raw(us__op_t *op, void *buf, size_t len, int flags,
+                             us_rawaddr_t *from) {
+  us_socket_t *s = op->s;
+  int stream = s->type == SOCK_STREAM, extra = nowait(op);
+  if (stream && (flags & MSG_TRUNC))
+    return -EINVAL;
+  if (len > US__LOCKED_RECV_MAX)
+    us__op_unlock(op);
+  for (;;) {
+    ssize_t n = copied(
+        us__sys_recvfrom_raw(op->fd, buf, len, flags | extra, from), len);
+    if (us__fd(op->s) < 0)
+      return -EBADF;
+    if (n >= 0 && stream)
+      note_received(s, n, flags);
+    if (n >= 0 || !wait_allowed((int)n, flags))
+      return n;
+    if (s->rx_known && (n == -EAGAIN || n == -EWOULDBLOCK))
+      us__rx_forget(s);
+    int r = us__op_retry(op, (int)n, US__IN);
+    if (r < 0)
+      return r;
+  }
 }
 
 /* One send, to `to` or raw (at most one of them), as recv_once. */
@@ -231,7 +250,8 @@ ssize_t us_recvfrom(us_socket_t *s, void *buf, size_t len, int flags,
 /* Room for a receive of at most max bytes: all of it when small, fixed or
  * datagram-sized; for a large stream receive, only what has arrived, so
  * that recv(2**31) allocates nothing before data is there. */
-static ssize_t make_room(us__op_t *op, us_sink_t *sink, size_t max) {
+/* Inlined, as it was while the IP receives were its only callers. */
+US__INLINE ssize_t make_room(us__op_t *op, us_sink_t *sink, size_t max) {
   size_t want = max;
   if (!sink->grow) {
     size_t room = sink->cap - sink->len;
@@ -259,10 +279,8 @@ ssize_t us_recv_sink(us_socket_t *s, us_sink_t *sink, size_t max, int flags) {
   return us_recvfrom_sink(s, sink, max, flags, NULL);
 }
 
-/* A receive into a sink, the sender into from or raw, as recv_once. */
-US__INLINE ssize_t recvfrom_sink(us_socket_t *s, us_sink_t *sink, size_t max,
-                                 int flags, us_addr_t *from,
-                                 us_rawaddr_t *raw) {
+ssize_t us_recvfrom_sink(us_socket_t *s, us_sink_t *sink, size_t max, int flags,
+                         us_addr_t *from) {
   us__op_t op;
   ssize_t n = us__op_begin_locked(&op, s, &s->rx_lock, dontwait_asked(flags));
   if (n < 0)
@@ -271,23 +289,28 @@ US__INLINE ssize_t recvfrom_sink(us_socket_t *s, us_sink_t *sink, size_t max,
   /* A zero-byte receive waits for nothing on a stream; on a datagram
    * socket it still takes (and drops) the next datagram. */
   if (n > 0 || (n == 0 && max == 0 && s->type != SOCK_STREAM))
-    n = recv_once(&op, sink->data + sink->len, (size_t)n, flags, from, raw);
+    n = us__recv_once(&op, sink->data + sink->len, (size_t)n, flags, from);
   if (n > 0)
     sink->len += (size_t)n;
   us__op_end(&op);
   return n;
 }
 
-ssize_t us_recvfrom_sink(us_socket_t *s, us_sink_t *sink, size_t max, int flags,
-                         us_addr_t *from) {
-  return recvfrom_sink(s, sink, max, flags, from, NULL);
-}
-
 ssize_t us_recvfrom_raw_sink(us_socket_t *s, us_sink_t *sink, size_t max,
                              int flags, us_rawaddr_t *from) {
+  us__op_t op;
   if (from)
     from->len = 0;
-  return recvfrom_sink(s, sink, max, flags, NULL, from);
+  ssize_t n = us__op_begin_locked(&op, s, &s->rx_lock, dontwait_asked(flags));
+  if (n < 0)
+    return n;
+  n = make_room(&op, sink, max);
+  if (n > 0 || (n == 0 && max == 0 && s->type != SOCK_STREAM))
+    n = recv_once_raw(&op, sink->data + sink->len, (size_t)n, flags, from);
+  if (n > 0)
+    sink->len += (size_t)n;
+  us__op_end(&op);
+  return n;
 }
 
 void us_sink_fixed(us_sink_t *sink, void *buf, size_t cap) {
