@@ -13,8 +13,9 @@
 #include "backend.h"
 
 /* A function the compiler must inline: a body shared by an IP call and
- * its raw-address twin (us_bind_raw...) stays, in the IP call, exactly
- * the code it was before the twin existed. */
+ * its raw-address twin (us_accept and us_accept_raw...) is compiled into
+ * each with the other's address a constant NULL, so the IP call keeps the
+ * code it had alone. */
 #define US__INLINE static inline __attribute__((always_inline))
 
 typedef struct us__op {

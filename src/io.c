@@ -136,7 +136,8 @@ static ssize_t recv_once_raw(us__op_t *op, void *buf, size_t len, int flags,
   }
 }
 
-/* One send, to `to` or raw (at most one of them), as recv_once. */
+/* One send, to `to` or raw (at most one of them; both NULL: connected),
+ * retried and waited for as us__recv_once. */
 US__INLINE ssize_t send_once(us__op_t *op, const void *buf, size_t len,
                              int flags, const us_addr_t *to,
                              const us_rawaddr_t *raw) {
@@ -249,8 +250,8 @@ ssize_t us_recvfrom(us_socket_t *s, void *buf, size_t len, int flags,
 
 /* Room for a receive of at most max bytes: all of it when small, fixed or
  * datagram-sized; for a large stream receive, only what has arrived, so
- * that recv(2**31) allocates nothing before data is there. */
-/* Inlined, as it was while the IP receives were its only callers. */
+ * that recv(2**31) allocates nothing before data is there. Inlined in the
+ * raw receive too, as it is in the IP ones. */
 US__INLINE ssize_t make_room(us__op_t *op, us_sink_t *sink, size_t max) {
   size_t want = max;
   if (!sink->grow) {
