@@ -121,17 +121,10 @@ static int addr_arg(PyObject *self, PyObject *obj, us_addr_t *out) {
                             obj, out);
 }
 
-/* AF_UNIX sockets take and give their addresses through raw ones. */
-static int is_unix(PyObject *self) { return SOCK(self)->family == AF_UNIX; }
-
 static PyObject *sock_bind(PyObject *self, PyObject *arg) {
   us_addr_t a;
-  if (is_unix(self)) {
-    us_rawaddr_t ra;
-    if (uspy_unix_addr_from_obj(arg, &ra) < 0)
-      return NULL;
-    return done(us_bind_raw(SOCK(self), &ra));
-  }
+  if (SOCK(self)->family == AF_UNIX)
+    return uspy_unix_bind(self, arg, 0);
   if (addr_arg(self, arg, &a) < 0)
     return NULL;
   return done(us_bind(SOCK(self), &a));
@@ -139,12 +132,8 @@ static PyObject *sock_bind(PyObject *self, PyObject *arg) {
 
 static PyObject *sock_connect(PyObject *self, PyObject *arg) {
   us_addr_t a;
-  if (is_unix(self)) {
-    us_rawaddr_t ra;
-    if (uspy_unix_addr_from_obj(arg, &ra) < 0)
-      return NULL;
-    return done(us_connect_raw(SOCK(self), &ra));
-  }
+  if (SOCK(self)->family == AF_UNIX)
+    return uspy_unix_bind(self, arg, 1);
   if (addr_arg(self, arg, &a) < 0)
     return NULL;
   return done(us_connect(SOCK(self), &a));
@@ -163,10 +152,9 @@ static PyObject *sock_accept(PyObject *self, PyObject *unused) {
   (void)unused;
   us_socket_t conn;
   us_addr_t peer;
-  us_rawaddr_t raw;
-  int unix_family = is_unix(self);
-  int r = unix_family ? us_accept_raw(SOCK(self), &conn, &raw)
-                      : us_accept(SOCK(self), &conn, &peer);
+  if (SOCK(self)->family == AF_UNIX)
+    return uspy_unix_accept(self);
+  int r = us_accept(SOCK(self), &conn, &peer);
   if (r < 0)
     return uspy_raise(r);
   uspy_state *st = uspy_state_of(Py_TYPE(self));
@@ -175,8 +163,7 @@ static PyObject *sock_accept(PyObject *self, PyObject *unused) {
     us_socket_close(&conn);
     return NULL;
   }
-  PyObject *a =
-      unix_family ? uspy_unix_addr_new(&raw) : uspy_sockaddr_new(st, &peer);
+  PyObject *a = uspy_sockaddr_new(st, &peer);
   if (!a) {
     Py_DECREF(c);
     return NULL;
@@ -193,12 +180,8 @@ static PyObject *sock_shutdown(PyObject *self, PyObject *arg) {
 
 static PyObject *name_of(PyObject *self, int peer) {
   us_addr_t a;
-  if (is_unix(self)) {
-    us_rawaddr_t ra;
-    int r = peer ? us_getpeername_raw(SOCK(self), &ra)
-                 : us_getsockname_raw(SOCK(self), &ra);
-    return r < 0 ? uspy_raise(r) : uspy_unix_addr_new(&ra);
-  }
+  if (SOCK(self)->family == AF_UNIX)
+    return uspy_unix_name(self, peer);
   int r =
       peer ? us_getpeername(SOCK(self), &a) : us_getsockname(SOCK(self), &a);
   if (r < 0)

@@ -1,5 +1,6 @@
-/* usocket_unix.c: AF_UNIX addresses in CPython's forms: a path as str
- * (file system encoding) or bytes, abstract names as bytes. */
+/* usocket_unix.c: AF_UNIX addresses in CPython's forms (a path as str,
+ * in the file system encoding, or bytes; abstract names as bytes), and
+ * the socket methods that take or give them, out of the IP methods' way. */
 #include "uspy.h"
 
 #include <errno.h>
@@ -54,4 +55,41 @@ PyObject *uspy_unix_addr_new(const us_rawaddr_t *addr) {
   if (len > 0 && path[0] == '\0') /* a Linux abstract name */
     return PyBytes_FromStringAndSize(path, (Py_ssize_t)len);
   return PyUnicode_DecodeFSDefaultAndSize(path, (Py_ssize_t)len);
+}
+
+PyObject *uspy_unix_bind(PyObject *self, PyObject *arg, int connect) {
+  us_socket_t *s = &((uspy_socket *)self)->sock;
+  us_rawaddr_t a;
+  if (uspy_unix_addr_from_obj(arg, &a) < 0)
+    return NULL;
+  int r = connect ? us_connect_raw(s, &a) : us_bind_raw(s, &a);
+  if (r < 0)
+    return uspy_raise(r);
+  Py_RETURN_NONE;
+}
+
+PyObject *uspy_unix_accept(PyObject *self) {
+  us_socket_t conn;
+  us_rawaddr_t peer;
+  int r = us_accept_raw(&((uspy_socket *)self)->sock, &conn, &peer);
+  if (r < 0)
+    return uspy_raise(r);
+  PyObject *c = uspy_socket_wrap(uspy_state_of(Py_TYPE(self)), &conn);
+  if (!c) {
+    us_socket_close(&conn);
+    return NULL;
+  }
+  PyObject *a = uspy_unix_addr_new(&peer);
+  if (!a) {
+    Py_DECREF(c);
+    return NULL;
+  }
+  return Py_BuildValue("(NN)", c, a);
+}
+
+PyObject *uspy_unix_name(PyObject *self, int peer) {
+  us_socket_t *s = &((uspy_socket *)self)->sock;
+  us_rawaddr_t a;
+  int r = peer ? us_getpeername_raw(s, &a) : us_getsockname_raw(s, &a);
+  return r < 0 ? uspy_raise(r) : uspy_unix_addr_new(&a);
 }

@@ -44,6 +44,11 @@ int uspy_addr_from_obj(uspy_state *st, int family, PyObject *obj,
  * an unnamed socket), bytes for an abstract name, None for no address. */
 int uspy_unix_addr_from_obj(PyObject *obj, us_rawaddr_t *out);
 PyObject *uspy_unix_addr_new(const us_rawaddr_t *addr);
+/* An AF_UNIX socket's bind (or connect), accept, and getsockname (or
+ * getpeername), which its IP methods hand over to. */
+PyObject *uspy_unix_bind(PyObject *self, PyObject *arg, int connect);
+PyObject *uspy_unix_accept(PyObject *self);
+PyObject *uspy_unix_name(PyObject *self, int peer);
 
 /* A new socket object wrapping an open core socket (taking it over). */
 PyObject *uspy_socket_wrap(uspy_state *st, const us_socket_t *sock);

@@ -250,16 +250,18 @@ ssize_t us_recvfrom(us_socket_t *s, void *buf, size_t len, int flags,
 
 /* Room for a receive of at most max bytes: all of it when small, fixed or
  * datagram-sized; for a large stream receive, only what has arrived, so
- * that recv(2**31) allocates nothing before data is there. Inlined in the
- * raw receive too, as it is in the IP ones. */
-US__INLINE ssize_t make_room(us__op_t *op, us_sink_t *sink, size_t max) {
+ * that recv(2**31) allocates nothing before data is there. */
+static ssize_t make_room(us__op_t *op, us_sink_t *sink, size_t max) {
   size_t want = max;
   if (!sink->grow) {
     size_t room = sink->cap - sink->len;
     return (ssize_t)(want < room ? want : room);
   }
-  if (want > US__EAGER_MAX && op->s->type != SOCK_STREAM)
-    want = US__EAGER_MAX; /* the largest datagram fits */
+  /* The largest IP datagram fits; an AF_UNIX one may be larger, and is
+   * measured as a stream's bytes are. */
+  if (want > US__EAGER_MAX && op->s->type != SOCK_STREAM &&
+      op->s->family != AF_UNIX)
+    want = US__EAGER_MAX;
   if (want > US__EAGER_MAX) {
     char probe;
     ssize_t avail, n = us__recv_once(op, &probe, 1, MSG_PEEK, NULL);
@@ -297,6 +299,25 @@ ssize_t us_recvfrom_sink(us_socket_t *s, us_sink_t *sink, size_t max, int flags,
   return n;
 }
 
+/* As make_room, for a raw receive: what has arrived decides for a
+ * datagram too, as an AF_UNIX one may be larger than any IP one, and
+ * FIONREAD gives the length of the one at the head of the queue. Its own
+ * copy: a third caller would change how the IP receives are compiled. */
+static ssize_t raw_room(us__op_t *op, us_sink_t *sink, size_t max) {
+  size_t want = us__sink_clamp(sink, max);
+  if (sink->grow && want > US__EAGER_MAX) {
+    char probe;
+    ssize_t n = us__recv_once(op, &probe, 1, MSG_PEEK, NULL);
+    if (n < 0 || (n == 0 && op->s->type == SOCK_STREAM))
+      return n; /* EOF or the error: nothing to make room for */
+    ssize_t avail = us__sys_pending(op->fd);
+    want = avail > (ssize_t)US__EAGER_MAX ? (size_t)avail : US__EAGER_MAX;
+    if (want > max)
+      want = max;
+  }
+  return us__sink_room(op, sink, want);
+}
+
 ssize_t us_recvfrom_raw_sink(us_socket_t *s, us_sink_t *sink, size_t max,
                              int flags, us_rawaddr_t *from) {
   us__op_t op;
@@ -305,7 +326,7 @@ ssize_t us_recvfrom_raw_sink(us_socket_t *s, us_sink_t *sink, size_t max,
   ssize_t n = us__op_begin_locked(&op, s, &s->rx_lock, dontwait_asked(flags));
   if (n < 0)
     return n;
-  n = make_room(&op, sink, max);
+  n = raw_room(&op, sink, max);
   if (n > 0 || (n == 0 && max == 0 && s->type != SOCK_STREAM))
     n = recv_once_raw(&op, sink->data + sink->len, (size_t)n, flags, from);
   if (n > 0)

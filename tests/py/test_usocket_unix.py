@@ -166,6 +166,22 @@ def test_datagrams_give_the_senders_name_or_none(socks, tmp_path):
         rx.recvfrom(16)
 
 
+def test_datagrams_larger_than_any_ip_one_come_whole(socks, tmp_path):
+    rx_path = str(tmp_path / "rx")
+    rx = socks(usocket.SOCK_DGRAM)
+    rx.bind(rx_path)
+    rx.settimeout(5)
+    tx = socks(usocket.SOCK_DGRAM)
+    big = bytes(range(256)) * 400  # 102400 bytes: more than 65535
+    tx.setsockopt(usocket.SOL_SOCKET, usocket.SO_SNDBUF, 4 * len(big))
+    for recv in (lambda: rx.recvfrom(1 << 20)[0], lambda: rx.recv(1 << 20)):
+        assert tx.sendto(big, rx_path) == len(big)
+        assert recv() == big
+    # A smaller buffer takes the datagram's head, as CPython's would.
+    tx.sendto(big, rx_path)
+    assert rx.recvfrom(1000)[0] == big[:1000]
+
+
 def test_connected_datagram_socket(socks, tmp_path):
     rx_path = str(tmp_path / "rx")
     rx = socks(usocket.SOCK_DGRAM)
