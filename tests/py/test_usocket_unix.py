@@ -299,6 +299,10 @@ v.bind(raw(d + b"/v"))
 v.sendto(b"e", d.decode() + "/dg")
 m = u.recvfrom(10)
 print(m[0], socket.sockaddr(m[1])[1] == d + b"/v\0")
+big = bytes(range(256)) * 400
+v.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * len(big))
+v.sendto(big, d.decode() + "/dg")
+print(u.recvfrom(1 << 20)[0] == big)
 for bad in ((1, 2), 5):
     try:
         v.sendto(b"x", bad)
@@ -324,6 +328,7 @@ def test_unix_port_forms_under_micropython(tmp_path):
         "b'hi'",
         "(b'd', b'')",
         "b'e' True",
+        "True",
         "TypeError",
         "TypeError",
         "done",
