@@ -104,6 +104,40 @@ static void datagram_abstract_sender_and_unbound(void) {
   ASSERT_OK(us_socket_close(&rx));
 }
 
+/* An AF_UNIX datagram may be larger than the largest IP one: a growing
+ * sink takes it whole, through either receive. */
+static void large_datagram_comes_whole(void) {
+  enum { BIG = 100000 };
+  char name[40];
+  int n = snprintf(name + 1, sizeof name - 1, "us_big_%d", (int)getpid());
+  name[0] = '\0';
+  us_socket_t rx, tx;
+  us_rawaddr_t a, from;
+  unix_addr(&a, name, (size_t)n + 1);
+  ASSERT_OK(us_socket_open(&rx, AF_UNIX, SOCK_DGRAM, 0));
+  ASSERT_OK(us_bind_raw(&rx, &a));
+  ASSERT_OK(us_socket_open(&tx, AF_UNIX, SOCK_DGRAM, 0));
+  int sndbuf = 4 * BIG;
+  ASSERT_OK(us_setsockopt(&tx, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf));
+  char *big = malloc(BIG);
+  ASSERT(big != NULL);
+  for (int i = 0; i < BIG; i++)
+    big[i] = (char)(i * 7);
+  for (int raw = 0; raw < 2; raw++) {
+    struct heap_sink h;
+    heap_sink_init(&h);
+    ASSERT_EQ(us_sendto_raw(&tx, big, BIG, 0, &a), BIG);
+    ssize_t got = raw ? us_recvfrom_raw_sink(&rx, &h.sink, 1 << 20, 0, &from)
+                      : us_recv_sink(&rx, &h.sink, 1 << 20, 0);
+    ASSERT_EQ(got, BIG);
+    ASSERT(memcmp(h.sink.data, big, BIG) == 0);
+    free(h.sink.data);
+  }
+  free(big);
+  ASSERT_OK(us_socket_close(&tx));
+  ASSERT_OK(us_socket_close(&rx));
+}
+
 static void paths_too_long_or_with_nul(void) {
   struct sockaddr_un un;
   char longp[sizeof un.sun_path + 2];
@@ -152,6 +186,7 @@ TEST_TABLE(unix_tests) = {
      stream_path_accept_names_and_data},
     {"unix_datagram_abstract_sender_and_unbound",
      datagram_abstract_sender_and_unbound},
+    {"unix_large_datagram_comes_whole", large_datagram_comes_whole},
     {"unix_paths_too_long_or_with_nul", paths_too_long_or_with_nul},
     {"unix_errors_from_the_kernel", errors_from_the_kernel},
     TEST_END};
