@@ -392,8 +392,14 @@ PyObject *uspy_sock_recv(PyObject *self, PyObject *const *args, Py_ssize_t n) {
 
 /* recvfrom of an AF_UNIX socket: the sender is a path, or None. */
 static __attribute__((noinline)) PyObject *
-unix_recvfrom(PyObject *self, size_t max, int flags) {
+unix_recvfrom(PyObject *self, PyObject *const *args, Py_ssize_t n) {
+  size_t max;
+  int flags;
   us_rawaddr_t from;
+  if (uspy_nargs("recvfrom", n, 1, 2) < 0 ||
+      size_arg(args[0], "buffersize", 0, &max) < 0 ||
+      flags_arg(args, n, 1, &flags) < 0)
+    return NULL;
   uspy_bytes_sink s;
   uspy_bytes_sink_init(&s);
   ssize_t r = us_recvfrom_raw_sink(SOCK(self), &s.sink, max, flags, &from);
@@ -413,12 +419,12 @@ PyObject *uspy_sock_recvfrom(PyObject *self, PyObject *const *args,
   size_t max;
   int flags;
   us_addr_t from;
+  if (SOCK(self)->family == AF_UNIX)
+    return unix_recvfrom(self, args, n);
   if (uspy_nargs("recvfrom", n, 1, 2) < 0 ||
       size_arg(args[0], "buffersize", 0, &max) < 0 ||
       flags_arg(args, n, 1, &flags) < 0)
     return NULL;
-  if (SOCK(self)->family == AF_UNIX)
-    return unix_recvfrom(self, max, flags);
   uspy_bytes_sink s;
   uspy_bytes_sink_init(&s);
   memset(&from, 0, sizeof from);
