@@ -41,6 +41,19 @@ typedef struct us_addr {
   uint16_t family;   /* AF_INET, AF_INET6, or 0 for "no address" */
 } us_addr_t;
 
+/* A socket address in the platform's own struct sockaddr form, for the
+ * families us_addr_t does not hold (AF_UNIX): the calls named *_raw take
+ * and give it, and leave the IP calls and us_addr_t as small as they are.
+ * len bytes of data are in use. */
+#define US_RAWADDR_MAX 128
+typedef struct us_rawaddr {
+  size_t len;
+  union {
+    unsigned char data[US_RAWADDR_MAX];
+    uint64_t align_; /* as struct sockaddr_storage */
+  } u;
+} us_rawaddr_t;
+
 /* How many of the next lines a socket remembers the lengths of. */
 #define US_RX_LINES 4
 
@@ -198,6 +211,17 @@ int us_shutdown(us_socket_t *s, int how);
 int us_getsockname(const us_socket_t *s, us_addr_t *addr);
 int us_getpeername(const us_socket_t *s, us_addr_t *addr);
 
+/* The same calls with raw addresses (us_rawaddr_t), for any family;
+ * the kernel judges the address. An accepted peer, a name and a sender
+ * come back as the kernel gives them: len 0 when it gives none (an
+ * unbound datagram sender), only the family for an unnamed AF_UNIX
+ * socket. */
+int us_bind_raw(us_socket_t *s, const us_rawaddr_t *addr);
+int us_connect_raw(us_socket_t *s, const us_rawaddr_t *addr);
+int us_accept_raw(us_socket_t *s, us_socket_t *conn, us_rawaddr_t *peer);
+int us_getsockname_raw(const us_socket_t *s, us_rawaddr_t *addr);
+int us_getpeername_raw(const us_socket_t *s, us_rawaddr_t *addr);
+
 /* ---- datagram and single-call I/O ------------------------------------ */
 
 /* One send; returns the count sent (may be short). Blocking, under a host
@@ -224,6 +248,12 @@ ssize_t us_recvfrom(us_socket_t *s, void *buf, size_t len, int flags,
 /* us_recvfrom into a sink, as us_recv_sink. */
 ssize_t us_recvfrom_sink(us_socket_t *s, us_sink_t *sink, size_t max, int flags,
                          us_addr_t *from);
+
+/* us_sendto and us_recvfrom_sink with raw addresses (see us_bind_raw). */
+ssize_t us_sendto_raw(us_socket_t *s, const void *buf, size_t len, int flags,
+                      const us_rawaddr_t *to);
+ssize_t us_recvfrom_raw_sink(us_socket_t *s, us_sink_t *sink, size_t max,
+                             int flags, us_rawaddr_t *from);
 
 /* ---- stream I/O ------------------------------------------------------ */
 
@@ -343,6 +373,22 @@ int us_addr_from_raw(us_addr_t *addr, const void *raw, size_t len,
  * raw[0..cap); returns its length. Other families: -EAFNOSUPPORT; cap too
  * small: -ENOSPC. 28 bytes are always enough. */
 int us_addr_to_raw(const us_addr_t *addr, void *raw, size_t cap);
+
+/* Raw bytes (len of them, as MicroPython passes addresses around) as a
+ * raw address; more than US_RAWADDR_MAX: -EINVAL. */
+int us_rawaddr_set(us_rawaddr_t *addr, const void *raw, size_t len);
+/* The family of a raw address (0 when it holds none). */
+int us_rawaddr_family(const us_rawaddr_t *addr);
+/* An AF_UNIX address for a path of len bytes. One that starts with a NUL
+ * byte is a Linux abstract name, taken as it is (len 0: the kernel picks
+ * one at bind); any other must hold no NUL (-EINVAL) and leave room for
+ * one after it. Too long: -ENAMETOOLONG. No AF_UNIX: -EAFNOSUPPORT. */
+int us_rawaddr_unix(us_rawaddr_t *addr, const char *path, size_t len);
+/* The path of an AF_UNIX address: *path and *len point into addr, an
+ * abstract name with its leading NUL, a file name without the NUL that
+ * ends it; len 0 for an unnamed socket. Another family: -EAFNOSUPPORT. */
+int us_rawaddr_unix_path(const us_rawaddr_t *addr, const char **path,
+                         size_t *len);
 
 /* Packed bytes (4 or 16) to text; returns the text length. Unknown family:
  * -EAFNOSUPPORT; buffer too small: -ENOSPC. */

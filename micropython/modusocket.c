@@ -160,6 +160,9 @@ static const mp_rom_map_elem_t mod_globals_table[] = {
     {MP_ROM_QSTR(MP_QSTR_inet_pton), MP_ROM_PTR(&mod_inet_pton_obj)},
     C(AF_INET),
     C(AF_INET6),
+#ifdef AF_UNIX
+    C(AF_UNIX),
+#endif
     C(SOCK_STREAM),
     C(SOCK_DGRAM),
 #ifdef SOCK_RAW

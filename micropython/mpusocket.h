@@ -2,6 +2,8 @@
 #ifndef MPUSOCKET_H
 #define MPUSOCKET_H
 
+#include <sys/socket.h>
+
 #include "py/nlr.h"
 #include "py/obj.h"
 #include "usocket.h"
@@ -59,5 +61,18 @@ mp_obj_t mpus_addr_new(const us_addr_t *addr);
  * tuple (host, port[, flowinfo, scopeid]) whose host is numeric, '' (any)
  * or a name to resolve. Raises on anything else. */
 void mpus_addr_from_obj(mp_obj_t obj, int family, us_addr_t *addr);
+
+/* Sockets of families other than AF_INET and AF_INET6 (AF_UNIX...) take
+ * and give raw addresses, as the unix port's socket module does. */
+static inline int mpus_is_raw(const us_socket_t *s) {
+  return s->family != AF_INET && s->family != AF_INET6;
+}
+
+/* Converts an address argument for such a socket: raw struct sockaddr
+ * bytes (any buffer), or for AF_UNIX a str path ('\0' first: abstract).
+ * Raises on anything else. */
+void mpus_rawaddr_from_obj(mp_obj_t obj, int family, us_rawaddr_t *addr);
+/* A raw address as bytes (bytearray when asked), as the unix port gives. */
+mp_obj_t mpus_rawaddr_new(const us_rawaddr_t *addr, int bytearray);
 
 #endif

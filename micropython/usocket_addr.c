@@ -170,3 +170,32 @@ void mpus_addr_from_obj(mp_obj_t obj, int family, us_addr_t *addr) {
   if (addr->family == AF_INET6 && n > 3) /* else keep a zone in the text */
     addr->scope_id = scope_id;
 }
+
+/* ---- raw addresses ------------------------------------------------------ */
+
+void mpus_rawaddr_from_obj(mp_obj_t obj, int family, us_rawaddr_t *addr) {
+  mp_buffer_info_t b;
+  if (mp_obj_is_str(obj) && family == AF_UNIX) {
+    /* CPython's form: the path itself. */
+    size_t len;
+    const char *path = mp_obj_str_get_data(obj, &len);
+    int r = us_rawaddr_unix(addr, path, len);
+    if (r == -EINVAL)
+      mp_raise_ValueError(MP_ERROR_TEXT("embedded null byte"));
+    mpus_check(r);
+    return;
+  }
+  if (mp_obj_is_str(obj) || !mp_get_buffer(obj, &b, MP_BUFFER_READ))
+    mp_raise_TypeError(family == AF_UNIX
+                           ? MP_ERROR_TEXT("AF_UNIX address must be a str "
+                                           "path or raw sockaddr bytes")
+                           : MP_ERROR_TEXT("address must be raw sockaddr "
+                                           "bytes"));
+  /* Raw struct sockaddr bytes, as the unix port takes them. */
+  mpus_check(us_rawaddr_set(addr, b.buf, b.len));
+}
+
+mp_obj_t mpus_rawaddr_new(const us_rawaddr_t *addr, int bytearray) {
+  return bytearray ? mp_obj_new_bytearray(addr->len, addr->u.data)
+                   : mp_obj_new_bytes(addr->u.data, addr->len);
+}

@@ -151,6 +151,12 @@ static MP_DEFINE_CONST_FUN_OBJ_2(sock_setblocking_obj, sock_setblocking);
 
 static mp_obj_t sock_bind(mp_obj_t self, mp_obj_t addr_in) {
   us_addr_t addr;
+  if (mpus_is_raw(SELF(self))) {
+    us_rawaddr_t raw;
+    mpus_rawaddr_from_obj(addr_in, SELF(self)->family, &raw);
+    mpus_check(us_bind_raw(SELF(self), &raw));
+    return mp_const_none;
+  }
   mpus_addr_from_obj(addr_in, SELF(self)->family, &addr);
   mpus_check(us_bind(SELF(self), &addr));
   return mp_const_none;
@@ -174,6 +180,14 @@ static mp_obj_t sock_accept(mp_obj_t self) {
   conn->s.fd = -1;
   us_addr_t peer;
   int r;
+  if (mpus_is_raw(SELF(self))) {
+    us_rawaddr_t raw;
+    MPUS_CALL(r, us_accept_raw(SELF(self), &conn->s, &raw));
+    mpus_check(r);
+    /* A bytearray, as the unix port's accept gives. */
+    mp_obj_t items[2] = {MP_OBJ_FROM_PTR(conn), mpus_rawaddr_new(&raw, 1)};
+    return mp_obj_new_tuple(2, items);
+  }
   MPUS_CALL(r, us_accept(SELF(self), &conn->s, &peer));
   mpus_check(r);
   mp_obj_t items[2] = {MP_OBJ_FROM_PTR(conn), mpus_addr_new(&peer)};
@@ -183,8 +197,15 @@ static MP_DEFINE_CONST_FUN_OBJ_1(sock_accept_obj, sock_accept);
 
 static mp_obj_t sock_connect(mp_obj_t self, mp_obj_t addr_in) {
   us_addr_t addr;
-  mpus_addr_from_obj(addr_in, SELF(self)->family, &addr);
   int r;
+  if (mpus_is_raw(SELF(self))) {
+    us_rawaddr_t raw;
+    mpus_rawaddr_from_obj(addr_in, SELF(self)->family, &raw);
+    MPUS_CALL(r, us_connect_raw(SELF(self), &raw));
+    mpus_check(r);
+    return mp_const_none;
+  }
+  mpus_addr_from_obj(addr_in, SELF(self)->family, &addr);
   MPUS_CALL(r, us_connect(SELF(self), &addr));
   mpus_check(r);
   return mp_const_none;
@@ -197,8 +218,18 @@ static mp_obj_t sock_shutdown(mp_obj_t self, mp_obj_t how) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(sock_shutdown_obj, sock_shutdown);
 
+/* A raw socket's own name or its peer's, as raw bytes. */
+static mp_obj_t raw_name(mp_obj_t self, int peer) {
+  us_rawaddr_t raw;
+  mpus_check(peer ? us_getpeername_raw(SELF(self), &raw)
+                  : us_getsockname_raw(SELF(self), &raw));
+  return mpus_rawaddr_new(&raw, 0);
+}
+
 static mp_obj_t sock_getsockname(mp_obj_t self) {
   us_addr_t addr;
+  if (mpus_is_raw(SELF(self)))
+    return raw_name(self, 0);
   mpus_check(us_getsockname(SELF(self), &addr));
   return mpus_addr_new(&addr);
 }
@@ -206,6 +237,8 @@ static MP_DEFINE_CONST_FUN_OBJ_1(sock_getsockname_obj, sock_getsockname);
 
 static mp_obj_t sock_getpeername(mp_obj_t self) {
   us_addr_t addr;
+  if (mpus_is_raw(SELF(self)))
+    return raw_name(self, 1);
   mpus_check(us_getpeername(SELF(self), &addr));
   return mpus_addr_new(&addr);
 }
@@ -241,8 +274,15 @@ static mp_obj_t sock_sendto(size_t n_args, const mp_obj_t *args) {
   us_addr_t to;
   mp_get_buffer_raise(args[1], &b, MP_BUFFER_READ);
   int flags = n_args > 3 ? mp_obj_get_int(args[2]) : 0;
-  mpus_addr_from_obj(args[n_args - 1], SELF(args[0])->family, &to);
   ssize_t n;
+  if (mpus_is_raw(SELF(args[0]))) {
+    us_rawaddr_t raw;
+    mpus_rawaddr_from_obj(args[n_args - 1], SELF(args[0])->family, &raw);
+    MPUS_CALL(n, us_sendto_raw(SELF(args[0]), b.buf, b.len, flags, &raw));
+    mpus_check(n < 0 ? (int)n : 0);
+    return mp_obj_new_int(n);
+  }
+  mpus_addr_from_obj(args[n_args - 1], SELF(args[0])->family, &to);
   MPUS_CALL(n, us_sendto(SELF(args[0]), b.buf, b.len, flags, &to));
   mpus_check(n < 0 ? (int)n : 0);
   return mp_obj_new_int(n);
@@ -274,16 +314,22 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sock_recv_obj, 2, 3, sock_recv);
 static mp_obj_t sock_recvfrom(size_t n_args, const mp_obj_t *args) {
   us_sink_t k;
   us_addr_t from;
+  us_rawaddr_t raw;
+  int is_raw = mpus_is_raw(SELF(args[0]));
   size_t max = bufsize_arg(args[1]);
   int flags = n_args > 2 ? mp_obj_get_int(args[2]) : 0;
   sink_init(&k);
   ssize_t n;
-  MPUS_CALL(n, us_recvfrom_sink(SELF(args[0]), &k, max, flags, &from));
+  if (is_raw)
+    MPUS_CALL(n, us_recvfrom_raw_sink(SELF(args[0]), &k, max, flags, &raw));
+  else
+    MPUS_CALL(n, us_recvfrom_sink(SELF(args[0]), &k, max, flags, &from));
   if (n < 0) {
     sink_free(&k);
     mpus_raise((int)n);
   }
-  mp_obj_t items[2] = {sink_bytes(&k), mpus_addr_new(&from)};
+  mp_obj_t items[2] = {sink_bytes(&k), is_raw ? mpus_rawaddr_new(&raw, 0)
+                                              : mpus_addr_new(&from)};
   return mp_obj_new_tuple(2, items);
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sock_recvfrom_obj, 2, 3,

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "usocket_methods.h"
 
@@ -342,11 +343,29 @@ PyObject *uspy_sock_sendall(PyObject *self, PyObject *const *args,
   Py_RETURN_NONE;
 }
 
+/* sendto of an AF_UNIX socket: its address is a path. */
+static __attribute__((noinline)) PyObject *
+unix_sendto(PyObject *self, PyObject *const *args, Py_ssize_t n) {
+  uspy_rbuf b;
+  int flags = 0;
+  us_rawaddr_t to;
+  if (uspy_nargs("sendto", n, 2, 3) < 0 ||
+      (n == 3 && uspy_int_arg(args[1], "flags", &flags) < 0) ||
+      uspy_unix_addr_from_obj(args[n - 1], &to) < 0 ||
+      uspy_rbuf_get(args[0], &b) < 0)
+    return NULL;
+  ssize_t r = us_sendto_raw(SOCK(self), b.buf, b.len, flags, &to);
+  uspy_rbuf_release(&b);
+  return count_or_none(r, 0);
+}
+
 PyObject *uspy_sock_sendto(PyObject *self, PyObject *const *args,
                            Py_ssize_t n) {
   uspy_rbuf b;
   int flags = 0;
   us_addr_t to;
+  if (SOCK(self)->family == AF_UNIX)
+    return unix_sendto(self, args, n);
   uspy_state *st = uspy_state_of(Py_TYPE(self));
   if (uspy_nargs("sendto", n, 2, 3) < 0 ||
       (n == 3 && uspy_int_arg(args[1], "flags", &flags) < 0) ||
@@ -371,11 +390,37 @@ PyObject *uspy_sock_recv(PyObject *self, PyObject *const *args, Py_ssize_t n) {
   return uspy_bytes_sink_finish(&s, r, 0);
 }
 
+/* recvfrom of an AF_UNIX socket: the sender is a path, or None. */
+static __attribute__((noinline)) PyObject *
+unix_recvfrom(PyObject *self, PyObject *const *args, Py_ssize_t n) {
+  size_t max;
+  int flags;
+  us_rawaddr_t from;
+  if (uspy_nargs("recvfrom", n, 1, 2) < 0 ||
+      size_arg(args[0], "buffersize", 0, &max) < 0 ||
+      flags_arg(args, n, 1, &flags) < 0)
+    return NULL;
+  uspy_bytes_sink s;
+  uspy_bytes_sink_init(&s);
+  ssize_t r = us_recvfrom_raw_sink(SOCK(self), &s.sink, max, flags, &from);
+  PyObject *data = uspy_bytes_sink_finish(&s, r, 0);
+  if (!data)
+    return NULL;
+  PyObject *addr = uspy_unix_addr_new(&from);
+  if (!addr) {
+    Py_DECREF(data);
+    return NULL;
+  }
+  return Py_BuildValue("(NN)", data, addr);
+}
+
 PyObject *uspy_sock_recvfrom(PyObject *self, PyObject *const *args,
                              Py_ssize_t n) {
   size_t max;
   int flags;
   us_addr_t from;
+  if (SOCK(self)->family == AF_UNIX)
+    return unix_recvfrom(self, args, n);
   if (uspy_nargs("recvfrom", n, 1, 2) < 0 ||
       size_arg(args[0], "buffersize", 0, &max) < 0 ||
       flags_arg(args, n, 1, &flags) < 0)

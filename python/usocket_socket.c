@@ -123,6 +123,8 @@ static int addr_arg(PyObject *self, PyObject *obj, us_addr_t *out) {
 
 static PyObject *sock_bind(PyObject *self, PyObject *arg) {
   us_addr_t a;
+  if (SOCK(self)->family == AF_UNIX)
+    return uspy_unix_bind(self, arg, 0);
   if (addr_arg(self, arg, &a) < 0)
     return NULL;
   return done(us_bind(SOCK(self), &a));
@@ -130,6 +132,8 @@ static PyObject *sock_bind(PyObject *self, PyObject *arg) {
 
 static PyObject *sock_connect(PyObject *self, PyObject *arg) {
   us_addr_t a;
+  if (SOCK(self)->family == AF_UNIX)
+    return uspy_unix_bind(self, arg, 1);
   if (addr_arg(self, arg, &a) < 0)
     return NULL;
   return done(us_connect(SOCK(self), &a));
@@ -148,6 +152,8 @@ static PyObject *sock_accept(PyObject *self, PyObject *unused) {
   (void)unused;
   us_socket_t conn;
   us_addr_t peer;
+  if (SOCK(self)->family == AF_UNIX)
+    return uspy_unix_accept(self);
   int r = us_accept(SOCK(self), &conn, &peer);
   if (r < 0)
     return uspy_raise(r);
@@ -174,6 +180,8 @@ static PyObject *sock_shutdown(PyObject *self, PyObject *arg) {
 
 static PyObject *name_of(PyObject *self, int peer) {
   us_addr_t a;
+  if (SOCK(self)->family == AF_UNIX)
+    return uspy_unix_name(self, peer);
   int r =
       peer ? us_getpeername(SOCK(self), &a) : us_getsockname(SOCK(self), &a);
   if (r < 0)

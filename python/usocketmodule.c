@@ -237,6 +237,9 @@ static const struct {
   long value;
 } constants[] = {CONST(AF_INET),
                  CONST(AF_INET6),
+#ifdef AF_UNIX
+                 CONST(AF_UNIX),
+#endif
                  CONST(AF_UNSPEC),
                  CONST(SOCK_STREAM),
                  CONST(SOCK_DGRAM),

@@ -38,6 +38,18 @@ PyObject *uspy_sockaddr_new(uspy_state *st, const us_addr_t *addr);
 int uspy_addr_from_obj(uspy_state *st, int family, PyObject *obj,
                        us_addr_t *out);
 
+/* AF_UNIX addresses (usocket_unix.c): a str path or bytes-like as a raw
+ * address (0, or -1 with TypeError, ValueError for a NUL inside a file
+ * name, OSError for one too long); and back: str for a file name ('' for
+ * an unnamed socket), bytes for an abstract name, None for no address. */
+int uspy_unix_addr_from_obj(PyObject *obj, us_rawaddr_t *out);
+PyObject *uspy_unix_addr_new(const us_rawaddr_t *addr);
+/* An AF_UNIX socket's bind (or connect), accept, and getsockname (or
+ * getpeername), which its IP methods hand over to. */
+PyObject *uspy_unix_bind(PyObject *self, PyObject *arg, int connect);
+PyObject *uspy_unix_accept(PyObject *self);
+PyObject *uspy_unix_name(PyObject *self, int peer);
+
 /* A new socket object wrapping an open core socket (taking it over). */
 PyObject *uspy_socket_wrap(uspy_state *st, const us_socket_t *sock);
 /* The largest buffer makefile() allocates: each is taken whole, up front. */

@@ -204,3 +204,30 @@ int us_addr_from_raw(us_addr_t *addr, const void *raw, size_t len,
 int us_addr_to_raw(const us_addr_t *addr, void *raw, size_t cap) {
   return us__sys_addr_encode(addr, raw, cap);
 }
+
+int us_rawaddr_set(us_rawaddr_t *addr, const void *raw, size_t len) {
+  addr->len = 0;
+  if (len > sizeof addr->u.data)
+    return -EINVAL;
+  memcpy(addr->u.data, raw, len);
+  addr->len = len;
+  return 0;
+}
+
+int us_rawaddr_family(const us_rawaddr_t *addr) {
+  return us__sys_rawaddr_family(addr);
+}
+
+int us_rawaddr_unix(us_rawaddr_t *addr, const char *path, size_t len) {
+  addr->len = 0;
+  /* An abstract name may hold any byte; a file name ends at its first
+   * NUL, so one inside it would name another file than asked. */
+  if (len > 0 && path[0] != '\0' && memchr(path, '\0', len))
+    return -EINVAL;
+  return us__sys_unix_encode(addr, path, len);
+}
+
+int us_rawaddr_unix_path(const us_rawaddr_t *addr, const char **path,
+                         size_t *len) {
+  return us__sys_unix_decode(addr, path, len);
+}

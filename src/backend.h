@@ -36,6 +36,26 @@ int us__sys_shutdown(int fd, int how);
 int us__sys_getsockname(int fd, us_addr_t *addr);
 int us__sys_getpeername(int fd, us_addr_t *addr);
 
+/* The calls above with raw addresses, which hold a platform struct
+ * sockaddr (us_rawaddr_t): on return, len is the kernel's length. */
+int us__sys_bind_raw(int fd, const us_rawaddr_t *addr);
+int us__sys_accept_raw(int fd, us_rawaddr_t *peer, int nonblocking);
+int us__sys_connect_raw(int fd, const us_rawaddr_t *addr);
+int us__sys_connect_result_raw(int fd, const us_rawaddr_t *addr);
+/* The socket's own name, or its peer's. */
+int us__sys_name_raw(int fd, us_rawaddr_t *addr, int peer);
+ssize_t us__sys_sendto_raw(int fd, const void *buf, size_t len, int flags,
+                           const us_rawaddr_t *to);
+ssize_t us__sys_recvfrom_raw(int fd, void *buf, size_t len, int flags,
+                             us_rawaddr_t *from);
+/* A raw address's family, 0 for none. */
+int us__sys_rawaddr_family(const us_rawaddr_t *addr);
+/* AF_UNIX addresses (see us_rawaddr_unix and us_rawaddr_unix_path; the
+ * caller has checked a file name for NULs). */
+int us__sys_unix_encode(us_rawaddr_t *addr, const char *path, size_t len);
+int us__sys_unix_decode(const us_rawaddr_t *addr, const char **path,
+                        size_t *len);
+
 /* A platform struct sockaddr of len bytes: returns its family, and for
  * AF_INET/AF_INET6 fills *a (else zeroes it); *data_off (may be NULL) is
  * where the family's own bytes start. Too short: -EINVAL. */

@@ -12,6 +12,12 @@
 
 #include "backend.h"
 
+/* A function the compiler must inline: a body shared by an IP call and
+ * its raw-address twin (us_accept and us_accept_raw...) is compiled into
+ * each with the other's address a constant NULL, so the IP call keeps the
+ * code it had alone. */
+#define US__INLINE static inline __attribute__((always_inline))
+
 typedef struct us__op {
   us_socket_t *s;
   /* s's descriptor when the call began. Every system call of the call uses

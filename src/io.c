@@ -115,16 +115,47 @@ ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
   }
 }
 
-ssize_t us__send_once(us__op_t *op, const void *buf, size_t len, int flags,
-                      const us_addr_t *to) {
+/* us__recv_once for a raw sender address. Its own copy, not a shared
+ * body: the IP receive is the hot path and stays exactly as it is. */
+static ssize_t recv_once_raw(us__op_t *op, void *buf, size_t len, int flags,
+                             us_rawaddr_t *from) {
+  us_socket_t *s = op->s;
+  int stream = s->type == SOCK_STREAM, extra = nowait(op);
+  if (stream && (flags & MSG_TRUNC))
+    return -EINVAL;
+  if (len > US__LOCKED_RECV_MAX)
+    us__op_unlock(op);
+  for (;;) {
+    ssize_t n = copied(
+        us__sys_recvfrom_raw(op->fd, buf, len, flags | extra, from), len);
+    if (us__fd(op->s) < 0)
+      return -EBADF;
+    if (n >= 0 && stream)
+      note_received(s, n, flags);
+    if (n >= 0 || !wait_allowed((int)n, flags))
+      return n;
+    if (s->rx_known && (n == -EAGAIN || n == -EWOULDBLOCK))
+      us__rx_forget(s);
+    int r = us__op_retry(op, (int)n, US__IN);
+    if (r < 0)
+      return r;
+  }
+}
+
+/* One send, to `to` or raw (at most one of them; both NULL: connected),
+ * retried and waited for as us__recv_once. */
+US__INLINE ssize_t send_once(us__op_t *op, const void *buf, size_t len,
+                             int flags, const us_addr_t *to,
+                             const us_rawaddr_t *raw) {
   int extra = nowait(op);
   /* As a receive: a small send nearly always fits at once, lock kept. */
   if (len > US__LOCKED_SEND_MAX)
     us__op_unlock(op);
   for (;;) {
     int fd = op->fd;
-    ssize_t n = to ? us__sys_sendto(fd, buf, len, flags | extra, to)
-                   : us__sys_send(fd, buf, len, flags | extra);
+    ssize_t n = raw  ? us__sys_sendto_raw(fd, buf, len, flags | extra, raw)
+                : to ? us__sys_sendto(fd, buf, len, flags | extra, to)
+                     : us__sys_send(fd, buf, len, flags | extra);
     if (us__fd(op->s) < 0) /* closed by another thread meanwhile */
       return -EBADF;
     if (n >= 0 || !wait_allowed((int)n, flags))
@@ -133,6 +164,11 @@ ssize_t us__send_once(us__op_t *op, const void *buf, size_t len, int flags,
     if (r < 0)
       return r;
   }
+}
+
+ssize_t us__send_once(us__op_t *op, const void *buf, size_t len, int flags,
+                      const us_addr_t *to) {
+  return send_once(op, buf, len, flags, to, NULL);
 }
 
 ssize_t us_send(us_socket_t *s, const void *buf, size_t len, int flags) {
@@ -158,6 +194,17 @@ ssize_t us_sendto(us_socket_t *s, const void *buf, size_t len, int flags,
     return us__op_finish(&op, done, err);
   }
   n = us__send_once(&op, buf, len, flags, to);
+  us__op_end(&op);
+  return n;
+}
+
+ssize_t us_sendto_raw(us_socket_t *s, const void *buf, size_t len, int flags,
+                      const us_rawaddr_t *to) {
+  us__op_t op;
+  ssize_t n = us__op_begin_locked(&op, s, &s->tx_lock, dontwait_asked(flags));
+  if (n < 0)
+    return n;
+  n = send_once(&op, buf, len, flags, NULL, to);
   us__op_end(&op);
   return n;
 }
@@ -216,8 +263,11 @@ static ssize_t make_room(us__op_t *op, us_sink_t *sink, size_t max) {
     size_t room = sink->cap - sink->len;
     return (ssize_t)(want < room ? want : room);
   }
-  if (want > US__EAGER_MAX && op->s->type != SOCK_STREAM)
-    want = US__EAGER_MAX; /* the largest datagram fits */
+  /* The largest IP datagram fits; an AF_UNIX one may be larger, and is
+   * measured as a stream's bytes are. */
+  if (want > US__EAGER_MAX && op->s->type != SOCK_STREAM &&
+      op->s->family != AF_UNIX)
+    want = US__EAGER_MAX;
   if (want > US__EAGER_MAX) {
     char probe;
     ssize_t avail, n = us__recv_once(op, &probe, 1, MSG_PEEK, NULL);
@@ -249,6 +299,42 @@ ssize_t us_recvfrom_sink(us_socket_t *s, us_sink_t *sink, size_t max, int flags,
    * socket it still takes (and drops) the next datagram. */
   if (n > 0 || (n == 0 && max == 0 && s->type != SOCK_STREAM))
     n = us__recv_once(&op, sink->data + sink->len, (size_t)n, flags, from);
+  if (n > 0)
+    sink->len += (size_t)n;
+  us__op_end(&op);
+  return n;
+}
+
+/* As make_room, for a raw receive: what has arrived decides for a
+ * datagram too, as an AF_UNIX one may be larger than any IP one, and
+ * FIONREAD gives the length of the one at the head of the queue. Its own
+ * copy: a third caller would change how the IP receives are compiled. */
+static ssize_t raw_room(us__op_t *op, us_sink_t *sink, size_t max) {
+  size_t want = us__sink_clamp(sink, max);
+  if (sink->grow && want > US__EAGER_MAX) {
+    char probe;
+    ssize_t n = us__recv_once(op, &probe, 1, MSG_PEEK, NULL);
+    if (n < 0 || (n == 0 && op->s->type == SOCK_STREAM))
+      return n; /* EOF or the error: nothing to make room for */
+    ssize_t avail = us__sys_pending(op->fd);
+    want = avail > (ssize_t)US__EAGER_MAX ? (size_t)avail : US__EAGER_MAX;
+    if (want > max)
+      want = max;
+  }
+  return us__sink_room(op, sink, want);
+}
+
+ssize_t us_recvfrom_raw_sink(us_socket_t *s, us_sink_t *sink, size_t max,
+                             int flags, us_rawaddr_t *from) {
+  us__op_t op;
+  if (from)
+    from->len = 0;
+  ssize_t n = us__op_begin_locked(&op, s, &s->rx_lock, dontwait_asked(flags));
+  if (n < 0)
+    return n;
+  n = raw_room(&op, sink, max);
+  if (n > 0 || (n == 0 && max == 0 && s->type != SOCK_STREAM))
+    n = recv_once_raw(&op, sink->data + sink->len, (size_t)n, flags, from);
   if (n > 0)
     sink->len += (size_t)n;
   us__op_end(&op);

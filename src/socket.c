@@ -139,13 +139,19 @@ int us_bind(us_socket_t *s, const us_addr_t *addr) {
   return r < 0 ? r : us__sys_bind(s->fd, addr);
 }
 
+int us_bind_raw(us_socket_t *s, const us_rawaddr_t *addr) {
+  return s->fd < 0 ? -EBADF : us__sys_bind_raw(s->fd, addr);
+}
+
 int us_listen(us_socket_t *s, int backlog) {
   if (s->fd < 0)
     return -EBADF;
   return us__sys_listen(s->fd, backlog < 0 ? 0 : backlog);
 }
 
-int us_accept(us_socket_t *s, us_socket_t *conn, us_addr_t *peer) {
+/* An accept, the peer into peer or raw (at most one of them). */
+US__INLINE int accept_any(us_socket_t *s, us_socket_t *conn, us_addr_t *peer,
+                          us_rawaddr_t *raw) {
   us__op_t op;
   init(conn, -1, s->family, s->type, s->proto);
   int fd = us__op_begin(&op, s);
@@ -156,7 +162,8 @@ int us_accept(us_socket_t *s, us_socket_t *conn, us_addr_t *peer) {
    * connection queued fails at once and the call waits in us__op_wait(). */
   int nonblocking = us__emulated() || op.timeout >= 0;
   do
-    fd = us__sys_accept(op.fd, peer, nonblocking);
+    fd = raw ? us__sys_accept_raw(op.fd, raw, nonblocking)
+             : us__sys_accept(op.fd, peer, nonblocking);
   while (fd < 0 && (fd = us__op_retry(&op, fd, US__IN)) == 0);
   if (fd >= 0 && us__fd(s) < 0) { /* closed by another thread meanwhile */
     us__sys_close(fd);
@@ -172,19 +179,38 @@ int us_accept(us_socket_t *s, us_socket_t *conn, us_addr_t *peer) {
   return 0;
 }
 
-int us_connect(us_socket_t *s, const us_addr_t *addr) {
+int us_accept(us_socket_t *s, us_socket_t *conn, us_addr_t *peer) {
+  return accept_any(s, conn, peer, NULL);
+}
+
+int us_accept_raw(us_socket_t *s, us_socket_t *conn, us_rawaddr_t *peer) {
+  if (peer)
+    peer->len = 0;
+  return accept_any(s, conn, NULL, peer);
+}
+
+/* A connect to addr or raw (exactly one of them), checked by the caller. */
+US__INLINE int connect_any(us_socket_t *s, const us_addr_t *addr,
+                           const us_rawaddr_t *raw) {
   us__op_t op;
-  int r = check_family(s, addr);
-  if (r < 0)
-    return r;
-  if (addr->port == 0)
-    return -EINVAL;
+  int r;
   if ((r = us__op_begin(&op, s)) < 0)
     return r;
   /* Blocking without a host, connect(2) itself waits (the host has no
    * lock to release); else it returns at once, and the call waits in
    * us__op_wait(). */
-  r = us__sys_connect(op.fd, addr);
+  r = raw ? us__sys_connect_raw(op.fd, raw) : us__sys_connect(op.fd, addr);
+  /* Except an AF_UNIX connect to a full backlog: non-blocking, it fails
+   * (EAGAIN) where a blocking one waits for room, which no poll can wait
+   * for. A blocking socket's, non-blocking under a host, then waits in a
+   * blocking connect(2), the host's lock released (system calls only
+   * when the backlog is full). */
+  if (raw && r == -EAGAIN && op.timeout < 0 && us__emulated() &&
+      us__sys_set_nonblocking(op.fd, 0) == 0) {
+    us__op_unlock(&op);
+    r = us__sys_connect_raw(op.fd, raw);
+    us__sys_set_nonblocking(op.fd, 1);
+  }
   /* Interrupted or in progress, the connection goes on in the kernel: wait
    * for it to finish (never connect again) and read its outcome. */
   if (r == -EINTR && (r = us__op_retry(&op, r, US__OUT)) == 0)
@@ -192,12 +218,26 @@ int us_connect(us_socket_t *s, const us_addr_t *addr) {
   if (r == -EINPROGRESS && op.timeout != 0) {
     r = us__op_wait(&op, US__OUT);
     if (r == 0)
-      r = us__sys_connect_result(op.fd, addr);
+      r = raw ? us__sys_connect_result_raw(op.fd, raw)
+              : us__sys_connect_result(op.fd, addr);
   }
   if (us__fd(s) < 0) /* closed by another thread meanwhile */
     r = -EBADF;
   us__op_end(&op);
   return r;
+}
+
+int us_connect(us_socket_t *s, const us_addr_t *addr) {
+  int r = check_family(s, addr);
+  if (r < 0)
+    return r;
+  if (addr->port == 0)
+    return -EINVAL;
+  return connect_any(s, addr, NULL);
+}
+
+int us_connect_raw(us_socket_t *s, const us_rawaddr_t *addr) {
+  return s->fd < 0 ? -EBADF : connect_any(s, NULL, addr);
 }
 
 int us_shutdown(us_socket_t *s, int how) {
@@ -213,6 +253,16 @@ int us_getsockname(const us_socket_t *s, us_addr_t *addr) {
 
 int us_getpeername(const us_socket_t *s, us_addr_t *addr) {
   return s->fd < 0 ? -EBADF : us__sys_getpeername(s->fd, addr);
+}
+
+int us_getsockname_raw(const us_socket_t *s, us_rawaddr_t *addr) {
+  addr->len = 0;
+  return s->fd < 0 ? -EBADF : us__sys_name_raw(s->fd, addr, 0);
+}
+
+int us_getpeername_raw(const us_socket_t *s, us_rawaddr_t *addr) {
+  addr->len = 0;
+  return s->fd < 0 ? -EBADF : us__sys_name_raw(s->fd, addr, 1);
 }
 
 int us_setsockopt(us_socket_t *s, int level, int name, const void *val,
