@@ -164,6 +164,14 @@ int uspy_nbytes_arg(PyObject *o, size_t len, size_t *out) {
 
 int uspy_rbuf_get(PyObject *o, uspy_rbuf *r) {
   r->exported = 0;
+  r->pinned = NULL;
+  if (PyByteArray_CheckExact(o)) { /* MicroPython's reused buffer */
+    r->pinned = (PyByteArrayObject *)o;
+    r->pinned->ob_exports++;
+    r->buf = PyByteArray_AS_STRING(o);
+    r->len = (size_t)PyByteArray_GET_SIZE(o);
+    return 0;
+  }
   if (PyBytes_Check(o)) {
     r->buf = PyBytes_AS_STRING(o);
     r->len = (size_t)PyBytes_GET_SIZE(o);
