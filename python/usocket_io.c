@@ -206,6 +206,14 @@ static int truncated_arg(PyObject *o, const char *what, size_t *out) {
                  Py_TYPE(o)->tp_name);
     return -1;
   }
+  /* Most are small: PyLong_AsSsize_t reads one digit directly, and a
+   * negative ssize_t cast is already the value modulo 2**64. */
+  Py_ssize_t small = PyLong_AsSsize_t(o);
+  if (small != -1 || !PyErr_Occurred()) {
+    *out = (size_t)small;
+    return 0;
+  }
+  PyErr_Clear(); /* past ssize_t: the mask takes any size */
   unsigned long long v = PyLong_AsUnsignedLongLongMask(o);
   if (v == (unsigned long long)-1 && PyErr_Occurred())
     return -1;
