@@ -36,7 +36,7 @@ SPECS = [
     # The measured process is the server (impls "echo-KEY"), started under
     # the counter; the load generator runs n round trips at full speed.
     ("echo", "round trip", ["usocket", "selectors", "asyncio", "uvloop",
-                            "c"],
+                            "c", "mp-usocket"],
      ((2000, 12000), (500, 2500)), ((2000, 12000), (500, 2500))),
 ]
 

@@ -127,6 +127,14 @@ def discover(build, micropython):
     out.update(_echo_servers(bench, env, impls[3].missing or (
         None if has_uselect(build) else
         "%s/python/uselect*.so is not built" % build)))
+    # The same usocket server under MicroPython, with our module.
+    mp = out["mp-usocket"]
+    out["echo-mp-usocket"] = Impl(
+        "echo-mp-usocket", "usocket + uselect.poll under MicroPython",
+        mp.prefix[:1] + [ECHO_SERVER, "usocket"], env)
+    out["echo-mp-usocket"].missing = mp.missing or (
+        None if mp.prefix[2:] == ["usocket"] else
+        "our module is not named usocket in %s" % mp.prefix[0])
     return out
 
 

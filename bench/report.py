@@ -274,7 +274,7 @@ SHORT = {"plain": "plain C", "capi": "C API", "cpython": "CPython",
          "usocket-trace": "usocket", "cpython-trace": "CPython",
          "usocket-rss": "usocket", "cpython-rss": "CPython",
          "c": "C epoll", "selectors": "selectors", "asyncio": "asyncio",
-         "uvloop": "uvloop"}
+         "uvloop": "uvloop", "mp-usocket": "MP usocket"}
 PLOT_RANGE = (0.05, 50.0)
 
 

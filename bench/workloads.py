@@ -33,7 +33,8 @@ SIZES = {
 # The echo server's concurrent connections, and the servers, in the order
 # of impls.ECHO_KINDS.
 ECHO_CONNS = (1, 100, 1000)
-ECHO_SERVERS = ["usocket", "selectors", "asyncio", "uvloop", "c"]
+ECHO_SERVERS = ["usocket", "selectors", "asyncio", "uvloop", "c",
+                "mp-usocket"]
 
 
 class Variant:
@@ -280,5 +281,6 @@ def build(impls, quick, uselect_missing):
                                            MESSAGE),
             "k round trips/s", 1e3, True, echoes,
             [("usocket", other) for other in ("uvloop", "c", "selectors",
-                                              "asyncio")]))
+                                              "asyncio")] +
+            [("mp-usocket", "c")]))
     return work
