@@ -314,8 +314,10 @@ static PyObject *poll_modify(PyObject *self, PyObject *const *args,
   Py_RETURN_NONE;
 }
 
-/* One wait; its results in p->out, each object held (the caller lets
- * go), or -1 with an exception. */
+/* One wait; its results in p->out, each object held, or -1 with an
+ * exception. p stays marked as polling until drop_results(): a finalizer
+ * run by the caller's allocations that polls p again gets RuntimeError
+ * instead of overwriting the results being read. */
 static int do_wait(sel_poll *p, int64_t timeout_ns, int flags) {
   if (p->polling) {
     PyErr_SetString(PyExc_RuntimeError, "concurrent poll() invocation");
@@ -335,8 +337,8 @@ static int do_wait(sel_poll *p, int64_t timeout_ns, int flags) {
   }
   p->polling = 1;
   int n = us_pollset_wait(p->ps, p->out, want, timeout_ns, flags);
-  p->polling = 0;
   if (n < 0) {
+    p->polling = 0;
     if (n == -EBUSY && !PyErr_Occurred())
       PyErr_SetString(PyExc_RuntimeError, "concurrent poll() invocation");
     uspy_raise(n);
@@ -349,10 +351,11 @@ static int do_wait(sel_poll *p, int64_t timeout_ns, int flags) {
   return n;
 }
 
-/* The held results of a wait, let go (the next wait reuses p->out). */
+/* The held results of a wait, let go; p->out is free for the next. */
 static void drop_results(sel_poll *p, int n) {
   for (int i = 0; i < n; i++)
     Py_DECREF((PyObject *)p->out[i].data);
+  p->polling = 0;
 }
 
 static PyObject *poll_poll(PyObject *self, PyObject *const *args,

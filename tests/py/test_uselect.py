@@ -363,6 +363,45 @@ def test_ipoll_holds_what_it_has_yet_to_yield():
     assert all(r() is None for r in refs)
 
 
+def test_a_poll_reentered_while_results_are_built_is_refused():
+    # A collection run by the allocations that build the results may run
+    # Python code (here a gc callback) that polls the same object: it must
+    # be refused, not write over the results being read. ipoll's iterator
+    # is allocated fresh (poll()'s list and tuples may come from CPython's
+    # free lists, which start no collection).
+    pairs = three_ready()
+    p = uselect.poll()
+    for a, _ in pairs:
+        p.register(a, IN)
+    inner = []
+
+    def reenter(phase, info):
+        if phase == "start" and not inner:
+            try:
+                inner.append(p.poll(0))
+            except RuntimeError as e:
+                inner.append(e)
+
+    threshold = gc.get_threshold()
+    gc.callbacks.append(reenter)
+    gc.set_threshold(1)  # every container allocated starts a collection
+    try:
+        got = list(p.ipoll(0))
+    finally:
+        gc.set_threshold(*threshold)
+        gc.callbacks.remove(reenter)
+    try:
+        assert sorted(got, key=lambda t: id(t[0])) == \
+            sorted([(a, IN) for a, _ in pairs], key=lambda t: id(t[0]))
+        assert len(inner) == 1 and isinstance(inner[0], RuntimeError)
+        assert "concurrent" in str(inner[0])
+        assert len(p.poll(0)) == 3  # and the object polls again afterwards
+    finally:
+        for a, b in pairs:
+            a.close()
+            b.close()
+
+
 def test_ipoll_one_shot_disarms_until_modify(pair):
     a, b = pair
     p = uselect.poll()
