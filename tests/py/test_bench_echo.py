@@ -13,13 +13,15 @@ import usocket
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SERVER = os.path.join(REPO, "bench", "echo_server.py")
-BUILD = os.path.dirname(os.path.dirname(os.path.abspath(usocket.__file__)))
+# usocket is a package: its folder sits in the build's python/ folder.
+PYDIR = os.path.dirname(os.path.abspath(usocket.__path__[0]))
+BUILD = os.path.dirname(PYDIR)
 TIMEOUT = 60  # generous: the machine may be busy
 KINDS = ["usocket", "selectors", "asyncio"]
 
 
 def start(cmd):
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(usocket.__file__))
+    env = dict(os.environ, PYTHONPATH=PYDIR)
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                          text=True, stdin=subprocess.DEVNULL)
     ready, _, _ = select.select([p.stdout], [], [], TIMEOUT)
