@@ -11,7 +11,11 @@ import shutil
 import subprocess
 
 from procs import RunError, run_one, run_pair
-from workloads import job, lines_for
+from workloads import echo_job, job, lines_for
+
+# The echo servers are counted with this many connections: enough that a
+# wait returns many ready ones, as a busy server's does.
+ECHO_COUNT_CONNS = 100
 
 # (workload, per what, variants, callgrind (n1, n2), syscalls (n1, n2)),
 # full and quick sizes; None: not counted that way.
@@ -29,6 +33,11 @@ SPECS = [
      ((1000, 11000), (200, 2200)), None),
     ("accept", "cycle", ["plain", "capi", "cpython", "usocket"],
      ((200, 1200), (50, 250)), ((200, 1200), (50, 250))),
+    # The measured process is the server (impls "echo-KEY"), started under
+    # the counter; the load generator runs n round trips at full speed.
+    ("echo", "round trip", ["usocket", "selectors", "asyncio", "uvloop",
+                            "c", "mp-usocket"],
+     ((2000, 12000), (500, 2500)), ((2000, 12000), (500, 2500))),
 ]
 
 _ANNOTATE_LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(\S.*)$")
@@ -36,6 +45,10 @@ _ANNOTATE_LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(\S.*)$")
 
 def _run(impls, impl, workload, n, wrap):
     """One run with the measured process (never the peer) under wrap."""
+    if workload == "echo":
+        server, load = echo_job(impls, impl, ECHO_COUNT_CONNS, n)
+        return run_pair(wrap(server), impl.env, load, impls["load"].env,
+                        "client")
     peer_cmd, client = job(impls, impl, workload, n)
     if peer_cmd is None:
         return run_one(wrap(client), impl.env)
@@ -162,7 +175,8 @@ def count_all(impls, quick, outdir, log, only=None):
     use_perf = perf_works()
     results, tasks = {}, []
     for workload, per, keys, cg, sc in SPECS:
-        if only and workload not in only:
+        if only and workload not in only and not any(
+                o.startswith(workload + "-") for o in only):
             continue
         entry = results.setdefault(workload, {"per": per, "callgrind": {},
                                               "syscalls": {}})
@@ -171,10 +185,12 @@ def count_all(impls, quick, outdir, log, only=None):
                 continue
             n1, n2 = sizes[1] if quick else sizes[0]
             for key in keys:
-                impl = impls[key]
-                if impl.missing or not have[kind]:
+                impl = impls["echo-" + key if workload == "echo" else key]
+                missing = impl.missing or (workload == "echo" and
+                                           impls["load"].missing)
+                if missing or not have[kind]:
                     entry[kind][key] = {
-                        "missing": impl.missing or "%s is not installed" %
+                        "missing": missing or "%s is not installed" %
                         ("valgrind" if kind == "callgrind" else "strace")}
                     continue
                 a, b = lines_for(impl, n1), lines_for(impl, n2)

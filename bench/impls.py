@@ -2,12 +2,14 @@
 # each, and whether it is there at all (a row is skipped, with its reason
 # printed, rather than failing the run).
 import glob
+import importlib.util
 import os
 import subprocess
 import sys
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 CLIENT = os.path.join(BENCH_DIR, "client.py")
+ECHO_SERVER = os.path.join(BENCH_DIR, "echo_server.py")
 
 
 class Impl:
@@ -118,6 +120,52 @@ def discover(build, micropython):
     out = {i.key: i for i in impls}
     out["peer"] = Impl("peer", "plain-C peer",
                        [os.path.join(bench, "bench_peer")], env, True)
+    out["load"] = Impl("load", "plain-C load generator",
+                       [os.path.join(bench, "bench_load")], env, True)
+    if not os.access(out["load"].prefix[0], os.X_OK):
+        out["load"].missing = "%s is not built" % out["load"].prefix[0]
+    out.update(_echo_servers(bench, env, impls[3].missing or (
+        None if has_uselect(build) else
+        "%s/python/uselect*.so is not built" % build)))
+    # The same usocket server under MicroPython, with our module.
+    mp = out["mp-usocket"]
+    out["echo-mp-usocket"] = Impl(
+        "echo-mp-usocket", "usocket + uselect.poll under MicroPython",
+        mp.prefix[:1] + [ECHO_SERVER, "usocket"], env)
+    out["echo-mp-usocket"].missing = mp.missing or (
+        None if mp.prefix[2:] == ["usocket"] else
+        "our module is not named usocket in %s" % mp.prefix[0])
+    return out
+
+
+# The echo servers, keyed "echo-KIND": echo_server.py KIND under CPython,
+# and bench_echo, plain C with epoll.
+ECHO_KINDS = [
+    ("usocket", "usocket + uselect.poll"),
+    ("selectors", "CPython selectors"),
+    ("asyncio", "asyncio streams"),
+    ("uvloop", "asyncio streams on uvloop"),
+    ("c", "plain C epoll"),
+]
+
+
+def _echo_servers(bench, env, usocket_missing):
+    out = {}
+    for kind, label in ECHO_KINDS:
+        if kind == "c":
+            impl = Impl("echo-c", label, [os.path.join(bench, "bench_echo")],
+                        env, c_program=True)
+            if not os.access(impl.prefix[0], os.X_OK):
+                impl.missing = "%s is not built" % impl.prefix[0]
+        else:
+            impl = Impl("echo-" + kind, label,
+                        [sys.executable, ECHO_SERVER, kind], env)
+        if kind == "usocket":
+            impl.missing = usocket_missing
+        elif kind == "uvloop" and not importlib.util.find_spec("uvloop"):
+            impl.missing = ("uvloop is not installed (scripts/deps.sh bench "
+                            "installs python3-uvloop)")
+        out[impl.key] = impl
     return out
 
 

@@ -11,7 +11,8 @@ END = "<!-- bench-results:end -->"
 
 # (workload, kind, what, op, target, text). kind "ratio": a paired ratio
 # of two variants' figures; "callgrind": instructions per operation of
-# what[0] over what[1]; "syscalls": system calls per operation of what.
+# what[0] over what[1]; "instructions": instructions per operation of
+# what; "syscalls": system calls per operation of what.
 GOALS = [
     ("pingpong", "ratio", ("usocket", "plain"), ">=", 0.98,
      "ping-pong round trips/s, usocket vs plain C"),
@@ -41,6 +42,21 @@ GOALS = [
      "bytes per idle socket (tracemalloc), usocket vs CPython"),
     ("memory", "ratio", ("usocket-rss", "cpython-rss"), "<=", 1,
      "bytes per idle socket (RSS), usocket vs CPython"),
+    ("echo-100", "ratio", ("usocket", "uvloop"), ">=", 1.3,
+     "echo server round trips/s, 100 connections, usocket vs uvloop "
+     "streams"),
+    ("echo-1000", "ratio", ("usocket", "uvloop"), ">=", 1.3,
+     "echo server round trips/s, 1000 connections, usocket vs uvloop "
+     "streams"),
+    ("echo-100", "ratio", ("usocket", "c"), ">=", 0.95,
+     "echo server round trips/s, 100 connections, usocket vs plain-C "
+     "epoll"),
+    ("echo-1000", "ratio", ("usocket", "c"), ">=", 0.95,
+     "echo server round trips/s, 1000 connections, usocket vs plain-C "
+     "epoll"),
+    ("echo", "instructions", "usocket", "<=", 2200,
+     "echo server instructions per round trip (100 connections), "
+     "usocket + uselect.poll"),
     # The core alone, through the C API: where the binding's cost starts.
     ("pingpong", "ratio", ("capi", "plain"), ">=", 0.98,
      "(core) ping-pong round trips/s, C API vs plain C"),
@@ -114,7 +130,9 @@ def _met(value, op, target):
 def check_goal(result, goal):
     workload, kind, what, op, target, text = goal
     g = {"goal": text, "kind": kind, "op": op, "target": target}
-    if not any(w["key"] == workload for w in result["workloads"]):
+    if kind == "ratio" and not any(w["key"] == workload
+                                   for w in result["workloads"]) or \
+            kind != "ratio" and workload not in result["counts"]:
         return dict(g, status="skipped", why="not run")
     if kind == "ratio":
         w = next(x for x in result["workloads"] if x["key"] == workload)
@@ -126,7 +144,8 @@ def check_goal(result, goal):
         if _met(r["min"], op, target) != _met(r["max"], op, target):
             g["status"] += " (range straddles the target)"
         return g
-    counts = result["counts"].get(workload, {}).get(kind, {})
+    counter = "callgrind" if kind == "instructions" else kind
+    counts = result["counts"].get(workload, {}).get(counter, {})
     keys = what if kind == "callgrind" else (what,)
     figures = [counts.get(k, {}) for k in keys]
     for k, f in zip(keys, figures):
@@ -138,6 +157,8 @@ def check_goal(result, goal):
         g["measured"] = figures[0]["per_op"] / figures[1]["per_op"]
         g["evidence"] = "%s vs %s instructions" % (figures[0]["per_op"],
                                                    figures[1]["per_op"])
+    elif kind == "instructions":
+        g["measured"] = figures[0]["per_op"]
     else:
         g["measured"] = figures[0]["per_op"]
         g["evidence"] = ", ".join("%s %s" % (k, v) for k, v in
@@ -192,7 +213,9 @@ def tables(result):
     goal_rows = []
     for g in result["goals"]:
         measured = "-" if "measured" not in g else (
-            _num(g["measured"]) + ("" if g["kind"] == "syscalls" else "x"))
+            _num(g["measured"]) + ("" if g["kind"] in ("syscalls",
+                                                       "instructions")
+                                   else "x"))
         if "min" in g:
             measured += " (%s - %s)" % (_num(g["min"]), _num(g["max"]))
         status = g["status"] + (": " + g["why"] if g.get("why") else "")
@@ -249,7 +272,9 @@ SHORT = {"plain": "plain C", "capi": "C API", "cpython": "CPython",
          "usocket-10000": "uselect, 10k", "cpython-10": "select.poll, 10",
          "cpython-10000": "select.poll, 10k",
          "usocket-trace": "usocket", "cpython-trace": "CPython",
-         "usocket-rss": "usocket", "cpython-rss": "CPython"}
+         "usocket-rss": "usocket", "cpython-rss": "CPython",
+         "c": "C epoll", "selectors": "selectors", "asyncio": "asyncio",
+         "uvloop": "uvloop", "mp-usocket": "MP usocket"}
 PLOT_RANGE = (0.05, 50.0)
 
 

@@ -132,8 +132,11 @@ def main():
         "%s/python/uselect*.so is not built" % a.build
     workloads = build(impls, a.quick, uselect_missing)
     if a.only:
+        # "echo" stands for echo-1, echo-100 and echo-1000.
         wanted = a.only.split(",")
-        workloads = [w for w in workloads if w.key in wanted]
+        workloads = [w for w in workloads if w.key in wanted or
+                     w.key.split("-")[0] in wanted and
+                     w.key.split("-")[-1].isdigit()]
     meta = {
         "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "machine": "%s %s" % (platform.system(), platform.release()),

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,6 +58,11 @@ static struct sockaddr_in loopback(int port) {
 }
 
 int bench_listen(int *port, int announce) {
+  /* The accept-cycle workloads keep up to this many connections queued. */
+  return bench_listen_backlog(port, announce, 128);
+}
+
+int bench_listen_backlog(int *port, int announce, int backlog) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     bench_die("socket");
@@ -64,8 +70,7 @@ int bench_listen(int *port, int announce) {
   socklen_t len = sizeof sa;
   if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
     bench_die("bind");
-  /* The accept-cycle workloads keep up to this many connections queued. */
-  if (listen(fd, 128) < 0)
+  if (listen(fd, backlog) < 0)
     bench_die("listen");
   if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
     bench_die("getsockname");
@@ -111,5 +116,24 @@ void bench_fill_lines(char *buf, size_t len) {
   for (size_t i = 0; i < len; i++) {
     size_t col = i % BENCH_LINE_LEN;
     buf[i] = col == BENCH_LINE_LEN - 1 ? '\n' : (char)('a' + col % 26);
+  }
+}
+
+void bench_enough_fds(long long conns) {
+  struct rlimit rl;
+  rlim_t want = (rlim_t)conns + 64;
+  if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+    bench_die("getrlimit");
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) {
+      fprintf(stderr,
+              "bench: %lld connections need %llu descriptors, the "
+              "hard limit is %llu\n",
+              conns, (unsigned long long)want, (unsigned long long)rl.rlim_max);
+      exit(2);
+    }
+    rl.rlim_cur = want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+      bench_die("setrlimit");
   }
 }

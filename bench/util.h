@@ -31,9 +31,17 @@ void bench_start(void);
 /* Prints the result line and flushes it. */
 void bench_result(double seconds, long long count);
 
+/* The echo-server workload opens up to 1,000 connections at once. */
+#define BENCH_BACKLOG 1024
+
 /* A listening TCP socket on 127.0.0.1 at an ephemeral port; *port gets
  * the port. With announce, prints "port N" for run.py. */
 int bench_listen(int *port, int announce);
+/* The same with a backlog of its own. */
+int bench_listen_backlog(int *port, int announce, int backlog);
+/* Raises the soft limit on descriptors to hold `conns` sockets and some
+ * more, or exits if the hard limit is too low. */
+void bench_enough_fds(long long conns);
 /* Accepts one connection, waiting at most the time limit. */
 int bench_accept(int lfd);
 /* A blocking TCP connection to 127.0.0.1:port, with TCP_NODELAY. */

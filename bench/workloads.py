@@ -27,7 +27,14 @@ SIZES = {
     "poll_calls": (1_000_000, 20_000),
     "poll_scaling": ((20_000, 5), (2_000, 2)),  # --calls, --rounds
     "sockets": (10_000, 10_000),  # the goal is about 10,000 sockets
+    # round trips per run of the echo server: (1 connection, more)
+    "echo": ((20_000, 100_000), (2_000, 5_000)),
 }
+# The echo server's concurrent connections, and the servers, in the order
+# of impls.ECHO_KINDS.
+ECHO_CONNS = (1, 100, 1000)
+ECHO_SERVERS = ["usocket", "selectors", "asyncio", "uvloop", "c",
+                "mp-usocket"]
 
 
 class Variant:
@@ -83,6 +90,18 @@ def job(impls, impl, workload, n):
         return peer.cmd("lines", n), \
             lambda port: impl.cmd(args[0], port, n, *extra)
     return None, impl.cmd(workload, n)
+
+
+def echo_job(impls, impl, conns, n):
+    """The echo server under impl (the measured process) and the load
+    generator as a function of the server's port: n round trips in all,
+    over conns connections."""
+    return impl.cmd(conns, MESSAGE), \
+        lambda port: impls["load"].cmd(port, conns, MESSAGE, n)
+
+
+def echo_rounds(sizes, conns):
+    return sizes["echo"][0 if conns == 1 else 1]
 
 
 def build(impls, quick, uselect_missing):
@@ -162,6 +181,15 @@ def build(impls, quick, uselect_missing):
                 "getsizeof": out.metrics.get("getsizeof")}
         return once
 
+    def echo(impl, conns):
+        n = echo_rounds(size, conns)
+
+        def once():
+            server, load = echo_job(impls, impl, conns, n)
+            return _rate(run_pair(server, impl.env, load, impls["load"].env,
+                                  "client"), n)
+        return once
+
     def each(keys, make):
         return [Variant(k, impls[k].label, impls[k], make(impls[k]))
                 for k in keys]
@@ -236,4 +264,23 @@ def build(impls, quick, uselect_missing):
         "memory", "memory per idle socket object (%d sockets)"
         % size["sockets"], "bytes", 1, False, mems,
         [("usocket-trace", "cpython-trace"), ("usocket-rss", "cpython-rss")]))
+    # One workload per number of connections: a repetition then rotates
+    # five servers, so the two of a ratio run at most seconds apart.
+    for conns in ECHO_CONNS:
+        echoes = []
+        for kind in ECHO_SERVERS:
+            impl = impls["echo-" + kind]
+            v = Variant(kind, "%s, %d connection%s" % (
+                impl.label, conns, "s" if conns > 1 else ""), impl,
+                echo(impl, conns))
+            v.missing = v.missing or impls["load"].missing
+            echoes.append(v)
+        work.append(Workload(
+            "echo-%d" % conns, "echo server, %d connection%s, one %d-byte "
+            "message in flight on each" % (conns, "s" if conns > 1 else "",
+                                           MESSAGE),
+            "k round trips/s", 1e3, True, echoes,
+            [("usocket", other) for other in ("uvloop", "c", "selectors",
+                                              "asyncio")] +
+            [("mp-usocket", "c")]))
     return work

@@ -14,4 +14,10 @@ PyObject *uspy_select(PyObject *module, PyObject *const *args,
  * OSError(EBADF); a negative int, or fileno() below -1, ValueError. */
 int uspy_sel_fd(PyObject *obj, us_socket_t **sock);
 
+/* poll.ipoll()'s iterator type, and a new one yielding the n results in
+ * out (each out[i].data an object the caller holds, as the iterator now
+ * does too). */
+extern PyType_Spec uspy_ipoll_spec;
+PyObject *uspy_ipoll_new(PyTypeObject *type, const us_pollev_t *out, int n);
+
 #endif

@@ -12,6 +12,7 @@
 
 typedef struct {
   PyTypeObject *poll_type;
+  PyTypeObject *ipoll_type;
 } sel_state;
 
 typedef struct {
@@ -313,46 +314,48 @@ static PyObject *poll_modify(PyObject *self, PyObject *const *args,
   Py_RETURN_NONE;
 }
 
-/* One wait; the list of (obj, events) it found. */
-static PyObject *do_poll(sel_poll *p, int64_t timeout_ns, int flags) {
+/* One wait; its results in p->out, each object held, or -1 with an
+ * exception. p stays marked as polling until drop_results(): a finalizer
+ * run by the caller's allocations that polls p again gets RuntimeError
+ * instead of overwriting the results being read. */
+static int do_wait(sel_poll *p, int64_t timeout_ns, int flags) {
   if (p->polling) {
     PyErr_SetString(PyExc_RuntimeError, "concurrent poll() invocation");
-    return NULL;
+    return -1;
   }
   size_t want = us_pollset_count(p->ps);
   if (!want)
     want = 1;
   if (want > p->out_cap) {
     us_pollev_t *out = PyMem_Realloc(p->out, want * sizeof *out);
-    if (!out)
-      return PyErr_NoMemory();
+    if (!out) {
+      PyErr_NoMemory();
+      return -1;
+    }
     p->out = out;
     p->out_cap = want;
   }
   p->polling = 1;
   int n = us_pollset_wait(p->ps, p->out, want, timeout_ns, flags);
-  p->polling = 0;
   if (n < 0) {
+    p->polling = 0;
     if (n == -EBUSY && !PyErr_Occurred())
       PyErr_SetString(PyExc_RuntimeError, "concurrent poll() invocation");
-    return uspy_raise(n);
+    uspy_raise(n);
+    return -1;
   }
   /* Hold every object before allocating: a collection run by the
    * allocator may call code that unregisters them. */
   for (int i = 0; i < n; i++)
     Py_INCREF((PyObject *)p->out[i].data);
-  PyObject *list = PyList_New(n);
-  for (int i = 0; i < n; i++) {
-    PyObject *obj = p->out[i].data, *t = NULL;
-    if (list)
-      t = Py_BuildValue("(Oi)", obj, p->out[i].events);
-    Py_DECREF(obj);
-    if (t)
-      PyList_SET_ITEM(list, i, t);
-    else
-      Py_CLEAR(list);
-  }
-  return list;
+  return n;
+}
+
+/* The held results of a wait, let go; p->out is free for the next. */
+static void drop_results(sel_poll *p, int n) {
+  for (int i = 0; i < n; i++)
+    Py_DECREF((PyObject *)p->out[i].data);
+  p->polling = 0;
 }
 
 static PyObject *poll_poll(PyObject *self, PyObject *const *args,
@@ -362,7 +365,25 @@ static PyObject *poll_poll(PyObject *self, PyObject *const *args,
   if (!p || args_between("poll", nargs, 0, 1) < 0 ||
       timeout_ms_of(nargs ? args[0] : NULL, &ns) < 0)
     return NULL;
-  return do_poll(p, ns, 0);
+  int n = do_wait(p, ns, 0);
+  if (n < 0)
+    return NULL;
+  PyObject *list = PyList_New(n);
+  for (int i = 0; list && i < n; i++) {
+    PyObject *t = PyTuple_New(2), *ev = PyLong_FromLong(p->out[i].events);
+    if (!t || !ev) {
+      Py_XDECREF(t);
+      Py_XDECREF(ev);
+      Py_CLEAR(list);
+      break;
+    }
+    Py_INCREF((PyObject *)p->out[i].data);
+    PyTuple_SET_ITEM(t, 0, (PyObject *)p->out[i].data);
+    PyTuple_SET_ITEM(t, 1, ev);
+    PyList_SET_ITEM(list, i, t);
+  }
+  drop_results(p, n);
+  return list;
 }
 
 static PyObject *poll_ipoll(PyObject *self, PyObject *const *args,
@@ -386,11 +407,12 @@ static PyObject *poll_ipoll(PyObject *self, PyObject *const *args,
       return NULL;
     }
   }
-  PyObject *list = do_poll(p, ns, flags ? US_POLL_ONESHOT : 0);
-  if (!list)
+  int n = do_wait(p, ns, flags ? US_POLL_ONESHOT : 0);
+  if (n < 0)
     return NULL;
-  PyObject *it = PyObject_GetIter(list);
-  Py_DECREF(list);
+  sel_state *st = PyType_GetModuleState(Py_TYPE(self));
+  PyObject *it = st ? uspy_ipoll_new(st->ipoll_type, p->out, n) : NULL;
+  drop_results(p, n);
   return it;
 }
 
@@ -549,7 +571,9 @@ static int sel_exec(PyObject *m) {
   /* This module links its own copy of the core: its hooks are its own. */
   uspy_install_host();
   st->poll_type = (PyTypeObject *)PyType_FromModuleAndSpec(m, &poll_spec, NULL);
-  if (!st->poll_type)
+  st->ipoll_type =
+      (PyTypeObject *)PyType_FromModuleAndSpec(m, &uspy_ipoll_spec, NULL);
+  if (!st->poll_type || !st->ipoll_type)
     return -1;
   static const struct {
     const char *name;
@@ -568,12 +592,14 @@ static int sel_exec(PyObject *m) {
 static int sel_traverse(PyObject *m, visitproc visit, void *arg) {
   sel_state *st = PyModule_GetState(m);
   Py_VISIT(st->poll_type);
+  Py_VISIT(st->ipoll_type);
   return 0;
 }
 
 static int sel_clear(PyObject *m) {
   sel_state *st = PyModule_GetState(m);
   Py_CLEAR(st->poll_type);
+  Py_CLEAR(st->ipoll_type);
   return 0;
 }
 

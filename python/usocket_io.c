@@ -165,6 +165,14 @@ int uspy_nbytes_arg(PyObject *o, size_t len, size_t *out) {
 
 int uspy_rbuf_get(PyObject *o, uspy_rbuf *r) {
   r->exported = 0;
+  r->pinned = NULL;
+  if (PyByteArray_CheckExact(o)) { /* MicroPython's reused buffer */
+    r->pinned = (PyByteArrayObject *)o;
+    r->pinned->ob_exports++;
+    r->buf = PyByteArray_AS_STRING(o);
+    r->len = (size_t)PyByteArray_GET_SIZE(o);
+    return 0;
+  }
   if (PyBytes_Check(o)) {
     r->buf = PyBytes_AS_STRING(o);
     r->len = (size_t)PyBytes_GET_SIZE(o);
@@ -199,6 +207,14 @@ static int truncated_arg(PyObject *o, const char *what, size_t *out) {
                  Py_TYPE(o)->tp_name);
     return -1;
   }
+  /* Most are small: PyLong_AsSsize_t reads one digit directly, and a
+   * negative ssize_t cast is already the value modulo 2**64. */
+  Py_ssize_t small = PyLong_AsSsize_t(o);
+  if (small != -1 || !PyErr_Occurred()) {
+    *out = (size_t)small;
+    return 0;
+  }
+  PyErr_Clear(); /* past ssize_t: the mask takes any size */
   unsigned long long v = PyLong_AsUnsignedLongLongMask(o);
   if (v == (unsigned long long)-1 && PyErr_Occurred())
     return -1;

@@ -108,19 +108,23 @@ static inline void uspy_wbuf_release(uspy_wbuf *w) {
 
 /* A read-only buffer argument, held for one call: bytes (read in place),
  * str (its UTF-8 bytes, as MicroPython reads a str wherever it takes a
- * buffer; CPython caches them in the str), or anything exporting a
- * buffer. Else -1 with TypeError. */
+ * buffer; CPython caches them in the str), an exact bytearray (pinned as
+ * uspy_wbuf pins it), or anything exporting a buffer. Else -1 with
+ * TypeError. */
 typedef struct {
   const char *buf;
   size_t len;
   Py_buffer view;
   int exported;
+  PyByteArrayObject *pinned;
 } uspy_rbuf;
 
 int uspy_rbuf_get(PyObject *o, uspy_rbuf *r);
 
 static inline void uspy_rbuf_release(uspy_rbuf *r) {
-  if (r->exported)
+  if (r->pinned)
+    r->pinned->ob_exports--;
+  else if (r->exported)
     PyBuffer_Release(&r->view);
 }
 

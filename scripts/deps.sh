@@ -17,7 +17,8 @@ case "${1:-test}" in
     python3-pip python3-setuptools python3-wheel python3-venv
     iproute2 nftables curl strace valgrind procps mosquitto) ;;
   demo) need+=(curl) ;;
-  bench) need+=(clang python3-matplotlib valgrind strace linux-perf) ;;
+  bench) need+=(clang python3-matplotlib python3-uvloop valgrind strace
+    linux-perf) ;;
   fuzz) need+=(clang libclang-rt-14-dev) ;;
   *)
     echo "usage: $0 test|demo|bench|fuzz" >&2

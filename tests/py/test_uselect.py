@@ -306,6 +306,102 @@ def test_ipoll_is_an_iterator(pair):
     assert list(p.ipoll()) == [(a, OUT)]
 
 
+def three_ready():
+    """Three socket pairs whose first ends are all readable."""
+    pairs = [socket.socketpair() for _ in range(3)]
+    for a, b in pairs:
+        b.send(b"x")
+    return pairs
+
+
+def test_ipoll_tuples_the_caller_keeps_never_change():
+    # ipoll refills a tuple that only it still holds (after `for o, ev in`
+    # unpacks it); one the caller keeps must stay what it was.
+    pairs = three_ready()
+    try:
+        p = uselect.poll()
+        for a, _ in pairs:
+            p.register(a, IN)
+        ends = {a for a, _ in pairs}
+        kept = list(p.ipoll(0))
+        by_obj = lambda t: id(t[0])  # noqa: E731
+        assert sorted(kept, key=by_obj) == sorted([(a, IN) for a in ends], key=by_obj)
+        it = p.ipoll(0)
+        first = next(it)
+        rest = [(obj, ev) for obj, ev in it]  # unpacked: refilled in place
+        assert first[1] == IN and first[0] in ends
+        assert {first[0]} | {obj for obj, _ in rest} == ends
+        assert all(ev == IN for _, ev in rest) and len(rest) == 2
+        assert kept == [(obj, IN) for obj, _ in kept] and len(set(map(id, kept))) == 3
+    finally:
+        for a, b in pairs:
+            a.close()
+            b.close()
+
+
+def test_ipoll_holds_what_it_has_yet_to_yield():
+    # The iterator outlives the wait: objects unregistered and dropped
+    # meanwhile are still there, whole, when it reaches them.
+    pairs = three_ready()
+    p = uselect.poll()
+    for a, _ in pairs:
+        p.register(a, IN)
+    refs = [weakref.ref(a) for a, _ in pairs]
+    it = p.ipoll(0)
+    for a, b in pairs:
+        p.unregister(a)
+        b.close()
+    del pairs, a, b
+    gc.collect()
+    got = [obj for obj, ev in it]
+    assert len(got) == 3 and all(isinstance(o, socket.socket) for o in got)
+    assert all(r() is not None for r in refs)
+    for o in got:
+        o.close()
+    del got, o, it
+    gc.collect()
+    assert all(r() is None for r in refs)
+
+
+def test_a_poll_reentered_while_results_are_built_is_refused():
+    # A collection run by the allocations that build the results may run
+    # Python code (here a gc callback) that polls the same object: it must
+    # be refused, not write over the results being read. ipoll's iterator
+    # is allocated fresh (poll()'s list and tuples may come from CPython's
+    # free lists, which start no collection).
+    pairs = three_ready()
+    p = uselect.poll()
+    for a, _ in pairs:
+        p.register(a, IN)
+    inner = []
+
+    def reenter(phase, info):
+        if phase == "start" and not inner:
+            try:
+                inner.append(p.poll(0))
+            except RuntimeError as e:
+                inner.append(e)
+
+    threshold = gc.get_threshold()
+    gc.callbacks.append(reenter)
+    gc.set_threshold(1)  # every container allocated starts a collection
+    try:
+        got = list(p.ipoll(0))
+    finally:
+        gc.set_threshold(*threshold)
+        gc.callbacks.remove(reenter)
+    try:
+        assert sorted(got, key=lambda t: id(t[0])) == \
+            sorted([(a, IN) for a, _ in pairs], key=lambda t: id(t[0]))
+        assert len(inner) == 1 and isinstance(inner[0], RuntimeError)
+        assert "concurrent" in str(inner[0])
+        assert len(p.poll(0)) == 3  # and the object polls again afterwards
+    finally:
+        for a, b in pairs:
+            a.close()
+            b.close()
+
+
 def test_ipoll_one_shot_disarms_until_modify(pair):
     a, b = pair
     p = uselect.poll()
