@@ -376,7 +376,8 @@ ssize_t us_tls_recv(us_tls_t *t, void *buf, size_t len);
  * Valid until us_tls_free. Its close closes the socket. */
 us_bufstream_t *us_tls_bufstream(us_tls_t *t);
 /* Decrypted bytes waiting in the stream: a read takes them without
- * touching the socket, which may have none. */
+ * touching the socket, which may have none. A read under way in another
+ * thread counts as none (it is about to take them). */
 size_t us_tls_pending(us_tls_t *t);
 /* As us_poll for the stream: POLLIN also when bytes are pending. */
 int us_tls_poll(us_tls_t *t, int events);

@@ -32,10 +32,12 @@ struct us_tls {
    * steps alternate): held only while it runs, never while waiting. */
   us__lock_t elock;
   us__op_t *op; /* the call whose step the engine runs: its I/O uses it */
-  int want;     /* what the engine's last -EAGAIN waits for: US__IN/OUT */
-  int err;      /* the failure that ended the session, or 0 */
+  int want;     /* what the step's I/O met: US__IN/OUT, or 0 */
   int done;     /* the handshake is over */
   int notified; /* close_notify went */
+  /* Read without the engine's lock (atomic): */
+  int waits; /* what the last -EAGAIN waits for: US__IN/OUT */
+  int err;   /* the failure that ended the session, or 0 */
 };
 
 /* ---- contexts --------------------------------------------------------- */
@@ -199,8 +201,9 @@ static ssize_t step_once(us_tls_t *t, enum step what, void *buf, size_t len) {
 static ssize_t drive(us__op_t *op, us_tls_t *t, enum step what, void *buf,
                      size_t len) {
   for (;;) {
-    if (t->err)
-      return t->err;
+    int err = __atomic_load_n(&t->err, __ATOMIC_RELAXED);
+    if (err)
+      return err;
     if (!us__lock_try(&t->elock)) {
       int r = us__op_lock_wait(op, &t->elock, 0);
       if (r < 0)
@@ -214,11 +217,11 @@ static ssize_t drive(us__op_t *op, us_tls_t *t, enum step what, void *buf,
     if (n >= 0 && what == NOTIFY)
       t->notified = 1;
     if (n < 0 && n != -EAGAIN)
-      t->err = (int)n;
+      __atomic_store_n(&t->err, (int)n, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->waits, want, __ATOMIC_RELAXED);
     us__lock_drop(&t->elock);
     if (n != -EAGAIN)
       return n;
-    t->want = want;
     int r = us__op_wait(op, want);
     if (r < 0)
       return r;
@@ -321,14 +324,19 @@ ssize_t us_tls_recv(us_tls_t *t, void *buf, size_t len) {
 us_bufstream_t *us_tls_bufstream(us_tls_t *t) { return &t->buf; }
 
 size_t us_tls_pending(us_tls_t *t) {
-  size_t held = 0;
-  /* The engine's count is read under its lock; a step in progress is
-   * about to change it anyway. */
-  if (us__lock_try(&t->elock)) {
-    held = us__tlse_pending(t->e);
-    us__lock_drop(&t->elock);
+  /* Counted with the reading side and the engine free; a read in
+   * progress is about to change the count anyway (it counts as none). */
+  us__lock_t *rx = &t->buf.sock->rx_lock;
+  size_t n = 0;
+  if (us__lock_try(rx)) {
+    n = t->buf.rend - t->buf.rpos;
+    if (us__lock_try(&t->elock)) {
+      n += us__tlse_pending(t->e);
+      us__lock_drop(&t->elock);
+    }
+    us__lock_drop(rx);
   }
-  return t->buf.rend - t->buf.rpos + held;
+  return n;
 }
 
 int us_tls_poll(us_tls_t *t, int events) {
@@ -339,5 +347,6 @@ int us_tls_poll(us_tls_t *t, int events) {
 }
 
 int us_tls_wants(const us_tls_t *t) {
-  return t->want == US__OUT ? US_POLLOUT : US_POLLIN;
+  int want = __atomic_load_n(&t->waits, __ATOMIC_RELAXED);
+  return want == US__OUT ? US_POLLOUT : US_POLLIN;
 }

@@ -183,6 +183,7 @@ struct peer {
   const char *reply; /* written after the handshake, if not NULL */
   int notify;        /* then close_notify */
   int delay_ms;      /* before the handshake */
+  int echo;          /* before the reply: a line, sent back */
   int result;        /* the handshake's */
   pthread_t thread;
 };
@@ -194,6 +195,14 @@ static void *peer_run(void *arg) {
   if (p->delay_ms)
     usleep((useconds_t)p->delay_ms * 1000);
   p->result = us_tls_handshake(t);
+  if (p->result == 0 && p->echo) {
+    struct heap_sink h;
+    heap_sink_init(&h);
+    ssize_t n = us_tls_readline(t, &h.sink, SIZE_MAX);
+    ASSERT(n > 0);
+    ASSERT_EQ(us_tls_write(t, h.sink.data, (size_t)n), n);
+    free(h.sink.data);
+  }
   if (p->result == 0 && p->reply)
     ASSERT_EQ(us_tls_write(t, p->reply, strlen(p->reply)),
               (ssize_t)strlen(p->reply));
@@ -444,6 +453,48 @@ static void test_tls_read_recv_bufstream(void) {
   pki_remove();
 }
 
+struct reader {
+  us_tls_t *t;
+  ssize_t n;
+  char line[16];
+};
+
+static void *read_a_line(void *arg) {
+  struct reader *r = arg;
+  us_sink_t sink;
+  us_sink_fixed(&sink, r->line, sizeof r->line);
+  r->n = us_tls_readline(r->t, &sink, sizeof r->line);
+  return NULL;
+}
+
+/* A reader blocked in one thread leaves the stream to a writer in
+ * another: the write goes out and brings the reader its answer. */
+static void test_tls_reader_and_writer_threads(void) {
+  pki_make();
+  struct peer p = {0};
+  us_socket_t c;
+  us_tls_ctx_t *sc = server_ctx("srv"), *cc = client_ctx();
+  pair_with(&c, &p);
+  p.echo = 1;
+  peer_start(&p, sc, NULL, 1);
+  struct reader r = {NULL, 0, {0}};
+  ASSERT_OK(us_tls_new(&r.t, cc, &c, "localhost"));
+  ASSERT_OK(us_tls_handshake(r.t));
+  pthread_t th;
+  ASSERT_OK(pthread_create(&th, NULL, read_a_line, &r));
+  usleep(100000); /* the reader waits for the socket by now */
+  ASSERT_EQ(us_tls_write(r.t, "ping\n", 5), 5);
+  pthread_join(th, NULL);
+  ASSERT_EQ(r.n, 5);
+  ASSERT(memcmp(r.line, "ping\n", 5) == 0);
+  pthread_join(p.thread, NULL);
+  us_tls_free(r.t);
+  us_tls_ctx_free(sc);
+  us_tls_ctx_free(cc);
+  ASSERT_OK(us_socket_close(&c));
+  pki_remove();
+}
+
 /* A server that accepts and never answers: the handshake ends at the
  * socket's deadline, not before, and not much after. */
 static void test_tls_handshake_deadline(void) {
@@ -509,6 +560,45 @@ static void test_tls_close_wakes_handshake(void) {
   ASSERT_EQ(b.result, -EBADF);
   us_tls_free(b.t);
   us_tls_ctx_free(cc);
+  ASSERT_OK(us_socket_close(&lsn));
+  pki_remove();
+}
+
+static volatile sig_atomic_t interrupted;
+static void on_alarm(int sig) {
+  (void)sig;
+  interrupted = 1;
+}
+static int check_interrupt(void) { return interrupted ? -EINTR : 0; }
+
+/* Ctrl-C during a handshake: the host's signal check runs as the signal
+ * comes and its error ends the call, long before the deadline. */
+static void test_tls_signal_ends_handshake(void) {
+  pki_make();
+  static const us_host_t host = {NULL, NULL, check_interrupt, NULL};
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_alarm; /* no SA_RESTART: the wait sees EINTR */
+  ASSERT_OK(sigaction(SIGALRM, &sa, NULL));
+  us_set_host(&host);
+  us_socket_t lsn, c;
+  us_addr_t a;
+  tcp_listener(&lsn, &a);
+  ASSERT_OK(us_socket_open(&c, AF_INET, SOCK_STREAM, 0));
+  ASSERT_OK(us_connect(&c, &a));
+  ASSERT_OK(us_settimeout(&c, 10 * SEC));
+  us_tls_ctx_t *cc = client_ctx();
+  us_tls_t *t;
+  ASSERT_OK(us_tls_new(&t, cc, &c, "localhost"));
+  ualarm(200000, 0);
+  int64_t t0 = now_ms();
+  ASSERT_EQ(us_tls_handshake(t), -EINTR);
+  ASSERT(now_ms() - t0 <= LATE_MS(200));
+  ASSERT(interrupted);
+  us_set_host(NULL);
+  us_tls_free(t);
+  us_tls_ctx_free(cc);
+  ASSERT_OK(us_socket_close(&c));
   ASSERT_OK(us_socket_close(&lsn));
   pki_remove();
 }
@@ -688,8 +778,10 @@ TEST_TABLE(tls_tests) = {
     {"tls_server_to_curl", test_tls_server_to_curl},
     {"tls_readline_to_our_server", test_tls_readline_to_our_server},
     {"tls_read_recv_bufstream", test_tls_read_recv_bufstream},
+    {"tls_reader_and_writer_threads", test_tls_reader_and_writer_threads},
     {"tls_handshake_deadline", test_tls_handshake_deadline},
     {"tls_close_wakes_handshake", test_tls_close_wakes_handshake},
+    {"tls_signal_ends_handshake", test_tls_signal_ends_handshake},
     {"tls_untrusted_expired_wrong_host", test_tls_untrusted_expired_wrong_host},
     {"tls_garbage_is_protocol_error", test_tls_garbage_is_protocol_error},
     {"tls_close_without_notify_is_error",
