@@ -323,19 +323,21 @@ typedef struct us_tls us_tls_t;
 #define US_TLS_VERIFY_REQUIRED 2
 
 /* A new context for role. Secure by default: a client verifies the
- * server's certificate (US_TLS_VERIFY_REQUIRED) against the platform's CA
- * store and the host name given to us_tls_new(); a server asks nothing of
- * its clients (US_TLS_VERIFY_NONE). -ENOMEM, -EINVAL for a bad role. */
+ * server's certificate (US_TLS_VERIFY_REQUIRED) and the host name given
+ * to us_tls_new(), against the platform's CA store unless CAs are given
+ * (us_tls_ctx_ca_*: then those only; the store is loaded by the first
+ * stream that needs it); a server asks nothing of its clients
+ * (US_TLS_VERIFY_NONE). -ENOMEM, -EINVAL for a bad role. */
 int us_tls_ctx_new(us_tls_ctx_t **ctx, int role);
 /* NULL is ok. */
 void us_tls_ctx_free(us_tls_ctx_t *ctx);
 int us_tls_ctx_verify(us_tls_ctx_t *ctx, int mode);
 /* Trusts the CA certificates in a file or in memory (PEM, one or more, or
- * one DER), besides those already trusted. Unreadable file: its -errno;
+ * one DER), besides those already given. Unreadable file: its -errno;
  * not certificates: US_TLS_ERR_BAD_CERT. */
 int us_tls_ctx_ca_file(us_tls_ctx_t *ctx, const char *path);
 int us_tls_ctx_ca_data(us_tls_ctx_t *ctx, const void *data, size_t len);
-/* Trusts the platform's CA store (a client does from the start). */
+/* Trusts the platform's CA store too (a client given no CAs does). */
 int us_tls_ctx_ca_default(us_tls_ctx_t *ctx);
 /* Our certificate chain (PEM: the leaf first, then its issuers; or one
  * DER certificate) and its private key (PEM or DER), from files or

@@ -34,7 +34,8 @@ extern const char us__tlse_name[];
 int us__tlse_ctx_new(us__tlse_ctx_t **c, int role);
 void us__tlse_ctx_free(us__tlse_ctx_t *c);
 int us__tlse_ctx_verify(us__tlse_ctx_t *c, int mode);
-/* Trusts the certificates in data (PEM, or one DER certificate). */
+/* Trusts the certificates in data (PEM, or one DER certificate); from
+ * then on a client trusts the platform's store only if asked. */
 int us__tlse_ctx_ca(us__tlse_ctx_t *c, const void *data, size_t len);
 int us__tlse_ctx_ca_default(us__tlse_ctx_t *c);
 int us__tlse_ctx_cert(us__tlse_ctx_t *c, const void *chain, size_t chain_len,
