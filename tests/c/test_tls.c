@@ -184,7 +184,10 @@ struct peer {
   int notify;        /* then close_notify */
   int delay_ms;      /* before the handshake */
   int echo;          /* before the reply: a line, sent back */
-  int result;        /* the handshake's */
+  const char *raw;   /* after it: bytes straight on the socket */
+  int hold_ms;       /* then a silence before the end */
+  size_t raw_len;
+  int result; /* the handshake's */
   pthread_t thread;
 };
 
@@ -206,8 +209,12 @@ static void *peer_run(void *arg) {
   if (p->result == 0 && p->reply)
     ASSERT_EQ(us_tls_write(t, p->reply, strlen(p->reply)),
               (ssize_t)strlen(p->reply));
+  if (p->result == 0 && p->raw)
+    ASSERT_EQ(us_write(&p->sock, p->raw, p->raw_len), (ssize_t)p->raw_len);
   if (p->result == 0 && p->notify)
     ASSERT_OK(us_tls_shutdown(t));
+  if (p->hold_ms)
+    usleep((useconds_t)p->hold_ms * 1000);
   us_tls_free(t);
   ASSERT_OK(us_socket_close(&p->sock));
   return NULL;
@@ -495,6 +502,33 @@ static void test_tls_reader_and_writer_threads(void) {
   pki_remove();
 }
 
+/* A close from another thread wakes a read blocked on a silent peer. */
+static void test_tls_close_wakes_read(void) {
+  pki_make();
+  struct peer p = {0};
+  us_socket_t c;
+  us_tls_ctx_t *sc = server_ctx("srv"), *cc = client_ctx();
+  pair_with(&c, &p);
+  p.hold_ms = 1500;
+  peer_start(&p, sc, NULL, 0);
+  struct reader r = {NULL, 0, {0}};
+  ASSERT_OK(us_tls_new(&r.t, cc, &c, "localhost"));
+  ASSERT_OK(us_tls_handshake(r.t));
+  pthread_t th;
+  ASSERT_OK(pthread_create(&th, NULL, read_a_line, &r));
+  usleep(200000);
+  int64_t t0 = now_ms();
+  ASSERT_OK(us_socket_close(&c));
+  pthread_join(th, NULL);
+  ASSERT(now_ms() - t0 <= LATE_MS(0));
+  ASSERT_EQ(r.n, -EBADF);
+  pthread_join(p.thread, NULL);
+  us_tls_free(r.t);
+  us_tls_ctx_free(sc);
+  us_tls_ctx_free(cc);
+  pki_remove();
+}
+
 /* A server that accepts and never answers: the handshake ends at the
  * socket's deadline, not before, and not much after. */
 static void test_tls_handshake_deadline(void) {
@@ -698,6 +732,48 @@ static void test_tls_close_without_notify_is_error(void) {
   pki_remove();
 }
 
+/* What a reading client meets after "ok" when the server then sends
+ * raw bytes and closes without close_notify. */
+static int read_after_raw(us_tls_ctx_t *sc, us_tls_ctx_t *cc, const char *raw,
+                          size_t raw_len) {
+  struct peer p = {0};
+  us_socket_t c;
+  us_tls_t *t;
+  pair_with(&c, &p);
+  p.raw = raw;
+  p.raw_len = raw_len;
+  peer_start(&p, sc, "ok", 0);
+  ASSERT_OK(us_tls_new(&t, cc, &c, "localhost"));
+  struct heap_sink h;
+  heap_sink_init(&h);
+  ASSERT_EQ(us_tls_read(t, &h.sink, 2), 2);
+  h.sink.len = 0;
+  ssize_t r = us_tls_read(t, &h.sink, 100);
+  pthread_join(p.thread, NULL);
+  free(h.sink.data);
+  us_tls_free(t);
+  ASSERT_OK(us_socket_close(&c));
+  return (int)r;
+}
+
+/* A peer that closes in the middle of a record, and one that announces
+ * a record larger than TLS allows. */
+static void test_tls_cut_and_huge_records(void) {
+  pki_make();
+  us_tls_ctx_t *sc = server_ctx("srv"), *cc = client_ctx();
+  /* Application data, 64 bytes announced, 10 sent. */
+  static const char cut[] = "\x17\x03\x03\x00\x40"
+                            "0123456789";
+  ASSERT_EQ(read_after_raw(sc, cc, cut, sizeof cut - 1), US_TLS_ERR_TRUNCATED);
+  /* 65,535 bytes announced: more than any record may hold. */
+  static const char huge[] = "\x17\x03\x03\xff\xff"
+                             "0123456789";
+  ASSERT_EQ(read_after_raw(sc, cc, huge, sizeof huge - 1), US_TLS_ERR_PROTOCOL);
+  us_tls_ctx_free(sc);
+  us_tls_ctx_free(cc);
+  pki_remove();
+}
+
 /* Non-blocking: the handshake and a read say -EAGAIN and what they wait
  * for, and finish once that is ready. */
 static void test_tls_nonblocking(void) {
@@ -779,6 +855,7 @@ TEST_TABLE(tls_tests) = {
     {"tls_readline_to_our_server", test_tls_readline_to_our_server},
     {"tls_read_recv_bufstream", test_tls_read_recv_bufstream},
     {"tls_reader_and_writer_threads", test_tls_reader_and_writer_threads},
+    {"tls_close_wakes_read", test_tls_close_wakes_read},
     {"tls_handshake_deadline", test_tls_handshake_deadline},
     {"tls_close_wakes_handshake", test_tls_close_wakes_handshake},
     {"tls_signal_ends_handshake", test_tls_signal_ends_handshake},
@@ -786,6 +863,7 @@ TEST_TABLE(tls_tests) = {
     {"tls_garbage_is_protocol_error", test_tls_garbage_is_protocol_error},
     {"tls_close_without_notify_is_error",
      test_tls_close_without_notify_is_error},
+    {"tls_cut_and_huge_records", test_tls_cut_and_huge_records},
     {"tls_nonblocking", test_tls_nonblocking},
     {"tls_context_errors", test_tls_context_errors},
     TEST_END};
