@@ -151,9 +151,39 @@ static int long_line(us__op_t *op, us_sink_t *sink, size_t max, size_t *done) {
   return 0;
 }
 
+/* A line already buffered whole, with room for it in the sink, is taken
+ * without a call's set-up (a third of a short line's cost over TLS).
+ * Returns its length, or 0 to leave it to the call. */
+static size_t buffered_line(us_bufstream_t *b, us_sink_t *sink, size_t max) {
+  us_socket_t *s = b->sock;
+  us__lock_t *lock = &s->rx_lock;
+  size_t n = 0;
+  if (!us__lock_try(lock))
+    return 0;
+  /* A close, or an error held back, is for the call to report. */
+  if (us__fd(s) >= 0 && !s->pending_err) {
+    size_t avail = b->rend - b->rpos, room = sink->cap - sink->len;
+    size_t look = avail < max ? avail : max;
+    const char *p = b->rbuf + b->rpos;
+    const char *nl = look ? memchr(p, '\n', look) : NULL;
+    n = nl ? (size_t)(nl - p) + 1 : look == max ? max : 0;
+    if (n > room)
+      n = 0;
+    if (n) {
+      memcpy(sink->data + sink->len, p, n);
+      sink->len += n;
+      b->rpos += n;
+    }
+  }
+  us__lock_drop(lock);
+  return n;
+}
+
 ssize_t us_bufstream_readline(us_bufstream_t *b, us_sink_t *sink, size_t max) {
   us__op_t op;
-  size_t done = 0;
+  size_t done = buffered_line(b, sink, max);
+  if (done)
+    return (ssize_t)done;
   int err = us__op_begin_locked(&op, b->sock, &b->sock->rx_lock, 0);
   if (err < 0)
     return err;
