@@ -368,7 +368,10 @@ int us_tls_handshake(us_tls_t *t);
  * us_recv). Decrypted bytes are read ahead in the stream's buffer, so a
  * line costs no system call when its record has arrived. A peer that
  * closes the connection without TLS's close_notify (a truncation attack
- * looks the same) is US_TLS_ERR_TRUNCATED, never a quiet end of file. */
+ * looks the same) is US_TLS_ERR_TRUNCATED, never a quiet end of file.
+ * A non-blocking write that returned a short count or -EAGAIN may hold
+ * a record half sent: the next write must start with the bytes it did
+ * not count. A TLS failure ends the session: later calls return it. */
 ssize_t us_tls_read(us_tls_t *t, us_sink_t *sink, size_t max);
 ssize_t us_tls_readline(us_tls_t *t, us_sink_t *sink, size_t max);
 ssize_t us_tls_write(us_tls_t *t, const void *buf, size_t len);
