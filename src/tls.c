@@ -33,6 +33,7 @@ struct us_tls {
   us__lock_t elock;
   us__op_t *op; /* the call whose step the engine runs: its I/O uses it */
   int want;     /* what the step's I/O met: US__IN/OUT, or 0 */
+  int stop;     /* the host's error its I/O met (a signal's), or 0 */
   int done;     /* the handshake is over */
   int notified; /* close_notify went */
   /* Read without the engine's lock (atomic): */
@@ -152,22 +153,32 @@ const char *us_tls_engine(void) { return us__tlse_name; }
 
 /* ---- the engine's I/O ------------------------------------------------- */
 
-ssize_t us__tls_io_send(us_tls_t *t, const void *buf, size_t len) {
-  ssize_t n = us__send_once(t->op, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL, NULL);
+/* What an I/O of the engine's met: the socket's errors are the engine's
+ * to handle, but an error of the host's (its signal check, run after a
+ * system call's EINTR) is no fault of the session: the engine is told to
+ * try again later, and the step ends with that error. */
+static ssize_t io_result(us_tls_t *t, ssize_t n, int dir) {
   if (n == -EAGAIN || n == -EWOULDBLOCK) {
-    t->want = US__OUT;
+    t->want = dir;
+    return -EAGAIN;
+  }
+  if (n == -EINTR || n == -ETIMEDOUT) {
+    t->stop = (int)n;
+    t->want = dir;
     return -EAGAIN;
   }
   return n;
 }
 
+ssize_t us__tls_io_send(us_tls_t *t, const void *buf, size_t len) {
+  return io_result(
+      t, us__send_once(t->op, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL, NULL),
+      US__OUT);
+}
+
 ssize_t us__tls_io_recv(us_tls_t *t, void *buf, size_t len) {
-  ssize_t n = us__recv_once(t->op, buf, len, MSG_DONTWAIT, NULL);
-  if (n == -EAGAIN || n == -EWOULDBLOCK) {
-    t->want = US__IN;
-    return -EAGAIN;
-  }
-  return n;
+  return io_result(t, us__recv_once(t->op, buf, len, MSG_DONTWAIT, NULL),
+                   US__IN);
 }
 
 /* ---- driving the engine ----------------------------------------------- */
@@ -211,8 +222,9 @@ static ssize_t drive(us__op_t *op, us_tls_t *t, enum step what, void *buf,
     }
     t->op = op;
     t->want = 0;
+    t->stop = 0;
     ssize_t n = step_once(t, what, buf, len);
-    int want = t->want ? t->want : US__IN;
+    int want = t->want ? t->want : US__IN, stop = t->stop;
     t->op = NULL;
     if (n >= 0 && what == NOTIFY)
       t->notified = 1;
@@ -222,6 +234,8 @@ static ssize_t drive(us__op_t *op, us_tls_t *t, enum step what, void *buf,
     us__lock_drop(&t->elock);
     if (n != -EAGAIN)
       return n;
+    if (stop)
+      return stop;
     int r = us__op_wait(op, want);
     if (r < 0)
       return r;
