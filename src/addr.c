@@ -191,6 +191,9 @@ int us_gai_code(int result) {
 }
 
 const char *us_strerror(int err) {
+  const char *tls = us__tls_strerror(err);
+  if (tls)
+    return tls;
   if (err <= US_GAI_BASE)
     return us__sys_gai_strerror(US_GAI_BASE - err);
   return strerror(err < 0 ? -err : err);

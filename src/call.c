@@ -239,7 +239,9 @@ ssize_t us__op_finish(us__op_t *op, size_t done, int err) {
   us__op_end(op);
   if (done == 0)
     return err;
-  if (err < 0 && lasting(err) && us__fd(op->s) >= 0)
+  /* A TLS error stays with its stream, which reports it again itself. */
+  if (err < 0 && lasting(err) && us__fd(op->s) >= 0 &&
+      !(err <= US_TLS_BASE && err >= US_TLS_ERR_LAST))
     op->s->pending_err = (int16_t)(err >= INT16_MIN ? err : -EIO);
   return (ssize_t)done;
 }

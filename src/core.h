@@ -150,6 +150,26 @@ void us__rx_saw_lines(us_socket_t *s, const char *at, size_t n, const char *nl);
 int us__send_all(us__op_t *op, const void *buf, size_t len, int flags,
                  size_t *done);
 
+/* The stream seam: what a buffered stream reads and writes through when
+ * not the socket itself (a TLS stream). Both run within op, a call on the
+ * socket under it holding the side's lock, and wait as its timeout says. */
+typedef struct us__layer {
+  /* One receive of up to len bytes: > 0, 0 at a clean end, or an error. */
+  ssize_t (*recv)(us__op_t *op, void *ctx, void *buf, size_t len);
+  /* Sends all len bytes, as us__send_all. */
+  int (*send_all)(us__op_t *op, void *ctx, const void *buf, size_t len,
+                  size_t *done);
+} us__layer_t;
+
+/* Sets up b over sock, through layer (NULL: none), with a read buffer of
+ * rsize bytes and a write buffer of wsize (0: writes go out at once). */
+int us__bufstream_setup(us_bufstream_t *b, us_socket_t *sock,
+                        const us__layer_t *layer, void *layer_ctx, size_t rsize,
+                        size_t wsize);
+
+/* The message for a TLS error (US_TLS_ERR_*), or NULL for any other. */
+const char *us__tls_strerror(int err);
+
 /* Receives of at most this many bytes are first tried without waiting,
  * the host's lock kept. */
 #define US__LOCKED_RECV_MAX ((size_t)65536)
