@@ -360,6 +360,22 @@ typedef int (*us_addrinfo_cb)(void *ctx, const us_addrinfo_t *ai);
 int us_getaddrinfo(const char *host, const char *port, int family, int type,
                    int proto, int flags, us_addrinfo_cb cb, void *ctx);
 
+/* us_getaddrinfo within timeout_ns: US_TIMEOUT_BLOCK waits as long as the
+ * system resolver does, 0 or more bounds the lookup (-ETIMEDOUT when it
+ * passes; 0 takes only an answer that is there at once). Under a host
+ * (us_set_host) every name lookup, timed or not, releases the host's lock
+ * and runs its check_signals promptly when a signal comes, whose error
+ * ends the call. The system resolver (nsswitch: /etc/hosts, DNS as
+ * resolv.conf says) runs on one of a few resolver threads; a lookup given
+ * up (timeout, signal) goes on there until the resolver returns, then
+ * frees all it holds: abandoned lookups never cost more than those few
+ * threads, and while all of them are busy a new lookup waits its turn
+ * within its own time limit. Numeric hosts answer at once, as in
+ * us_getaddrinfo. Other negative timeouts: -EINVAL. */
+int us_getaddrinfo_timed(const char *host, const char *port, int family,
+                         int type, int proto, int flags, int64_t timeout_ns,
+                         us_addrinfo_cb cb, void *ctx);
+
 /* Resolver failures sit below US_GAI_BASE so they never look like errno. */
 #define US_GAI_BASE (-100000)
 #define US_GAI_ERROR(code) (US_GAI_BASE - ((code) < 0 ? -(code) : (code)))

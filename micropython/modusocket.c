@@ -1,6 +1,7 @@
 /* modusocket.c: the MicroPython module `socket` (also `usocket`): host
  * hooks, errors, getaddrinfo, inet_ntop/inet_pton and the constants. */
 #include <errno.h>
+#include <math.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -61,6 +62,17 @@ MP_NORETURN void mpus_raise(int err) {
   mp_raise_OSError(-err);
 }
 
+int64_t mpus_timeout_arg(mp_obj_t value) {
+  if (value == mp_const_none)
+    return US_TIMEOUT_BLOCK;
+  mp_float_t v = mp_obj_get_float(value);
+  if (v < 0 || isnan(v))
+    mp_raise_ValueError(MP_ERROR_TEXT("timeout value out of range"));
+  if (v > (mp_float_t)9.2e9)
+    mp_raise_msg(&mp_type_OverflowError, MP_ERROR_TEXT("timeout is too large"));
+  return (int64_t)ceil((double)v * 1e9);
+}
+
 /* ---- getaddrinfo -------------------------------------------------------- */
 
 typedef struct {
@@ -96,7 +108,22 @@ static const char *host_arg(mp_obj_t obj) {
   mp_raise_TypeError(MP_ERROR_TEXT("host must be str, bytes or None"));
 }
 
-static mp_obj_t mod_getaddrinfo(size_t n_args, const mp_obj_t *args) {
+/* getaddrinfo's one keyword, timeout=: None (the default) or seconds. */
+static int64_t timeout_kw(mp_map_t *kw) {
+  mp_map_elem_t *e =
+      kw ? mp_map_lookup(kw, MP_OBJ_NEW_QSTR(MP_QSTR_timeout), MP_MAP_LOOKUP)
+         : NULL;
+  if ((kw ? kw->used : 0) != (e ? 1 : 0))
+    mp_raise_TypeError(MP_ERROR_TEXT("unexpected keyword argument"));
+  return e ? mpus_timeout_arg(e->value) : US_TIMEOUT_BLOCK;
+}
+
+static mp_obj_t mod_getaddrinfo(size_t n_args, const mp_obj_t *args,
+                                mp_map_t *kw) {
+  if (n_args > 6)
+    mp_raise_TypeError(MP_ERROR_TEXT("function takes at most 6 positional "
+                                     "arguments"));
+  int64_t timeout = timeout_kw(kw);
   const char *host = host_arg(args[0]), *port = NULL;
   char pbuf[8];
   int opt[4] = {0, 0, 0, 0}; /* af, type, proto, flags */
@@ -114,15 +141,15 @@ static mp_obj_t mod_getaddrinfo(size_t n_args, const mp_obj_t *args) {
     opt[i - 2] = mp_obj_get_int(args[i]);
   gai_ctx_t ctx = {mp_obj_new_list(0, NULL), MP_OBJ_NULL};
   mpus_install_host(); /* the resolver runs with the GIL released */
-  int r =
-      us_getaddrinfo(host, port, opt[0], opt[1], opt[2], opt[3], gai_add, &ctx);
+  int r;
+  MPUS_CALL(r, us_getaddrinfo_timed(host, port, opt[0], opt[1], opt[2], opt[3],
+                                    timeout, gai_add, &ctx));
   if (ctx.exc != MP_OBJ_NULL)
     nlr_raise(ctx.exc);
   mpus_check(r);
   return ctx.list;
 }
-static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(mod_getaddrinfo_obj, 2, 6,
-                                           mod_getaddrinfo);
+static MP_DEFINE_CONST_FUN_OBJ_KW(mod_getaddrinfo_obj, 2, mod_getaddrinfo);
 
 /* ---- inet_ntop / inet_pton ---------------------------------------------- */
 

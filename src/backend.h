@@ -93,6 +93,19 @@ int us__sys_pton(int family, const char *text, void *packed);
  * with us__sys_resolve_each() (lock held) and free. */
 int us__sys_resolve(const char *host, const char *port, int family, int type,
                     int proto, int flags, void **res);
+/* The same lookup on a resolver thread, for a caller that may stop
+ * waiting: *l is the lookup under way. Never blocks. */
+typedef struct us__lookup us__lookup_t;
+int us__sys_lookup_start(const char *host, const char *port, int family,
+                         int type, int proto, int flags, us__lookup_t **l);
+/* A descriptor that becomes readable (US__IN) when l is over. */
+int us__sys_lookup_fd(const us__lookup_t *l);
+/* Ends l: when it is over, its result as us__sys_resolve's (and *res);
+ * when not, -EAGAIN, l abandoned. Either way l is gone. */
+int us__sys_lookup_end(us__lookup_t *l, void **res);
+/* Gives l up without its result: it is dropped if not started, and what
+ * it holds is freed when the resolver returns. */
+void us__sys_lookup_abandon(us__lookup_t *l);
 /* Calls cb for each IPv4/IPv6 result; returns their count or cb's error. */
 int us__sys_resolve_each(void *res, us_addrinfo_cb cb, void *ctx);
 void us__sys_resolve_free(void *res);

@@ -352,6 +352,8 @@ void us_abandon_calls(unsigned keep) {
       us__lock_wake(c.waiting);
     if (c.signals)
       us__sys_release_signals();
+    if (c.lookup)
+      us__sys_lookup_abandon(c.lookup);
     us__calls.at[i < US__CALLS_MAX ? i : US__CALLS_MAX] = (us__call_t){0};
     us__calls.depth = i;
     if (c.s)

@@ -44,6 +44,9 @@ typedef struct us__call {
   us__lock_t *waiting; /* the lock it sleeps on, or NULL */
   uint32_t held_in;    /* the hold's fork generation */
   int signals;         /* it may hold signals (us__sys_hold_signals) */
+  /* A name lookup it waits for, abandoned if the call is (set and
+   * cleared by its call, as waiting and signals). */
+  us__lookup_t *lookup;
 } us__call_t;
 
 /* Calls nest (a host callback making a call inside a call) up to this
@@ -175,6 +178,13 @@ typedef struct us__waiter {
 /* Runs w until done gives a result, the time passes (0), or an error.
  * timeout_ns < 0 waits without limit; 0 checks once and keeps the lock. */
 int us__wait_run(us__waiter_t *w, int64_t timeout_ns);
+
+/* The platform resolver within timeout_ns (< 0: as long as it takes),
+ * the host's lock released and its signals heard meanwhile: its result
+ * as us__sys_resolve's, -ETIMEDOUT, or the host's error after a signal.
+ * A lookup given up goes on elsewhere and frees what it holds itself. */
+int us__resolve(const char *host, const char *port, int family, int type,
+                int proto, int flags, int64_t timeout_ns, void **res);
 
 /* Keeps s in use beyond one call (a poll set's registration): closing it
  * meanwhile only shuts it down, waking whoever watches it, and the last

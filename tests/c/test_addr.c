@@ -146,6 +146,28 @@ static void getaddrinfo_service_name_and_localhost(void) {
             US_GAI_ERROR(EAI_NONAME));
 }
 
+/* The timed form answers from the resolver's thread (a plain C host with
+ * a timeout) as the plain one does, and checks its timeout first. */
+static void getaddrinfo_timed_resolves_and_checks_timeout(void) {
+  struct collected c = {0};
+  int r = us_getaddrinfo_timed("localhost", "80", AF_INET, SOCK_STREAM, 0, 0,
+                               (int64_t)5000000000, collect, &c);
+  ASSERT(r >= 1);
+  ASSERT_EQ(c.ai[0].addr.family, AF_INET);
+  ASSERT_EQ(c.ai[0].addr.port, 80);
+  c.n = 0;
+  ASSERT_EQ(us_getaddrinfo_timed("127.0.0.1", "80", 0, SOCK_STREAM, 0, 0, 0,
+                                 collect, &c),
+            1); /* numeric: no resolver, so no time needed */
+  ASSERT_EQ(
+      us_getaddrinfo_timed("localhost", "80", 0, 0, 0, 0, -2, collect, &c),
+      -EINVAL);
+  ASSERT_EQ(
+      us_getaddrinfo_timed("no-such-host.invalid", "80", 0, 0, 0, 0,
+                           (int64_t)5000000000, collect, &c),
+      us_getaddrinfo("no-such-host.invalid", "80", 0, 0, 0, 0, collect, &c));
+}
+
 static void raw_round_trip_ipv4_and_ipv6(void) {
   us_addr_t a, b;
   unsigned char raw[64];
@@ -214,6 +236,8 @@ TEST_TABLE(addr_tests) = {
     {"addr_getaddrinfo_callback_can_stop", getaddrinfo_callback_can_stop},
     {"addr_getaddrinfo_service_name_and_localhost",
      getaddrinfo_service_name_and_localhost},
+    {"addr_getaddrinfo_timed_resolves_and_checks_timeout",
+     getaddrinfo_timed_resolves_and_checks_timeout},
     {"addr_raw_round_trip_ipv4_and_ipv6", raw_round_trip_ipv4_and_ipv6},
     {"addr_raw_other_family_short_and_small", raw_other_family_short_and_small},
     {"addr_span_clamps_as_micropython_streams",

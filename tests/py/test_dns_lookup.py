@@ -1,0 +1,105 @@
+"""test_dns_lookup.py: name lookups against a real resolver that
+misbehaves: the system resolver of a throw-away namespace asks a DNS
+server of the test's own (dns_netns.py), which answers, answers slowly,
+answers with several addresses, or never answers. Each check runs
+dns_client.py in the namespace and asserts what its user sees."""
+import pytest
+
+from netns_util import unavailable
+from timing import SLACK, late
+
+WHY = unavailable()
+pytestmark = pytest.mark.skipif(WHY is not None, reason=WHY or "")
+
+SLOW = 0.3  # how late the server answers slow.test
+ZONE = {
+    "one.test": {"a": ["192.0.2.10"]},
+    "multi.test": {"a": ["192.0.2.1", "192.0.2.2"],
+                   "aaaa": ["2001:db8::1", "2001:db8::2"]},
+    "slow.test": {"a": ["192.0.2.20"], "delay": SLOW},
+    "silent.test": {"silent": True},
+}
+HOSTS = "192.0.2.77 fromhosts.test\n"
+RESOLVER_TIMEOUT = 2  # resolv.conf's: how long glibc waits for silent.test
+
+
+@pytest.fixture(scope="module")
+def dns():
+    from dns_netns import DnsNamespace
+
+    with DnsNamespace(ZONE, HOSTS, RESOLVER_TIMEOUT) as d:
+        yield d
+
+
+def addrs(result):
+    assert "error" not in result, result
+    return sorted({a for _, a in result["addrs"]})
+
+
+def test_lookup_answered_by_the_server(dns):
+    assert addrs(dns.client("lookup", "one.test", 5)) == ["192.0.2.10"]
+
+
+def test_lookup_without_timeout_still_resolves(dns):
+    assert addrs(dns.client("lookup", "one.test", "none")) == ["192.0.2.10"]
+
+
+def test_lookup_reads_the_hosts_file(dns):
+    r = dns.client("lookup", "fromhosts.test", 1)
+    assert addrs(r) == ["192.0.2.77"]
+
+
+def test_lookup_several_a_and_aaaa_records(dns):
+    r = dns.client("lookup", "multi.test", 5)
+    assert addrs(r) == ["192.0.2.1", "192.0.2.2", "2001:db8::1", "2001:db8::2"]
+    assert {f for f, _ in r["addrs"]} == {2, 10}  # AF_INET, AF_INET6
+
+
+def test_lookup_unknown_name_is_the_resolvers_error(dns):
+    r = dns.client("lookup", "nosuch.test", 5)
+    assert r["error"] == "OSError" and r["errno"] < 0, r  # EAI_NONAME, negative
+
+
+def test_slow_answer_within_the_timeout_is_taken(dns):
+    r = dns.client("lookup", "slow.test", SLOW + 2)
+    assert addrs(r) == ["192.0.2.20"]
+    assert r["elapsed"] >= SLOW - 0.01
+
+
+def test_slow_answer_past_the_timeout_times_out(dns):
+    r = dns.client("lookup", "slow.test", 0.1)
+    assert r["error"] == "TimeoutError" and r["errno"] == 110, r
+    assert 0.1 - 0.005 <= r["elapsed"] <= late(0.1 + 0.05), r
+
+
+def test_silent_server_times_out_within_timeout(dns):
+    timeout = 0.3
+    r = dns.client("lookup", "silent.test", timeout)
+    assert r["error"] == "TimeoutError" and r["errno"] == 110, r  # ETIMEDOUT
+    assert timeout - 0.005 <= r["elapsed"] <= late(timeout + 0.05), r
+    # Far below what the system resolver itself would wait.
+    assert r["elapsed"] < RESOLVER_TIMEOUT
+
+
+def test_ctrl_c_ends_a_lookup_without_timeout(dns):
+    r = dns.client("sigint", "silent.test", 0.3)
+    assert r.get("interrupted") is True, r
+    assert r["late"] <= late(0.1), r
+
+
+def test_abandoned_lookups_leave_nothing_behind(dns):
+    from dns_netns import DnsNamespace
+
+    # A resolver that gives up after 1 s: the pool's threads, all stuck on
+    # silent.test meanwhile, must come back within that plus their idle
+    # time.
+    with DnsNamespace(ZONE, HOSTS, 1) as quick:
+        limit = 1 * 2 + 2 + 2 * SLACK + 2  # two attempts' worth, idle, slack
+        r = quick.client("abandon", "silent.test", 10000, 0.0001, limit, timeout=60)
+    assert r["timeouts"] == 10000, r
+    # Bounded while they run: the resolver pool's threads at most.
+    assert r["peak_threads"] <= r["base_threads"] + 8, r
+    # And nothing left once the system resolver has given up on them.
+    assert r["threads"] == r["base_threads"], r
+    assert r["fds"] == r["base_fds"], r
+    assert r["rss_growth_kib"] < 1024, r
