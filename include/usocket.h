@@ -182,6 +182,24 @@ int us_listen(us_socket_t *s, int backlog);
 int us_accept(us_socket_t *s, us_socket_t *conn, us_addr_t *peer);
 /* A timed connect; non-blocking: -EINPROGRESS. Port 0: -EINVAL. */
 int us_connect(us_socket_t *s, const us_addr_t *addr);
+/* How long us_create_connection lets an attempt run alone before it
+ * starts the next (RFC 8305's Connection Attempt Delay). */
+#define US_CONNECT_ATTEMPT_DELAY ((int64_t)250000000)
+/* Opens *s connected to host:port (a name or a numeric host; port a
+ * number or a service name), as Python's socket.create_connection, within
+ * ONE deadline of timeout_ns (US_TIMEOUT_BLOCK: none) for the whole call,
+ * the lookup included (us_getaddrinfo_timed). The name's addresses are
+ * tried in RFC 8305's order (the families alternate, IPv6 first, each in
+ * the resolver's order): each attempt runs alone for
+ * US_CONNECT_ATTEMPT_DELAY, then the next starts while it goes on (at once
+ * when one fails), and the first to connect wins, the others closed.
+ * source (may be NULL) is bound first and restricts the addresses to its
+ * family, unless it is an any-address (the port alone matters then). The new
+ * socket has timeout_ns as its timeout. Errors: the lookup's, -ETIMEDOUT, or
+ * the last attempt's (-ECONNREFUSED, ...); the host's error after a signal; on
+ * any error *s is untouched. */
+int us_create_connection(us_socket_t *s, const char *host, const char *port,
+                         int64_t timeout_ns, const us_addr_t *source);
 /* how: SHUT_RD, SHUT_WR or SHUT_RDWR. */
 int us_shutdown(us_socket_t *s, int how);
 int us_getsockname(const us_socket_t *s, us_addr_t *addr);

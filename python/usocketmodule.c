@@ -182,6 +182,50 @@ static PyObject *mod_getaddrinfo(PyObject *module, PyObject *const *args,
   return c.list;
 }
 
+/* ---- create_connection -------------------------------------------------- */
+
+static PyObject *mod_create_connection(PyObject *module, PyObject *args,
+                                       PyObject *kwargs) {
+  static char *kwlist[] = {"address", "timeout", "source_address", NULL};
+  PyObject *address, *tobj = Py_None, *sobj = Py_None, *htmp, *ptmp;
+  const char *host, *port;
+  char portbuf[8];
+  int64_t timeout;
+  us_addr_t source;
+  uspy_state *st = PyModule_GetState(module);
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|OO:create_connection",
+                                   kwlist, &address, &tobj, &sobj) ||
+      uspy_timeout_arg(tobj, 1e9, 0, &timeout) < 0)
+    return NULL;
+  if (!PyTuple_Check(address) || PyTuple_GET_SIZE(address) != 2)
+    return PyErr_Format(PyExc_TypeError,
+                        "address must be a (host, port) tuple, not %.100s",
+                        Py_TYPE(address)->tp_name);
+  if (sobj != Py_None && uspy_addr_from_obj(st, 0, sobj, &source) < 0)
+    return NULL;
+  if (host_arg(PyTuple_GET_ITEM(address, 0), &host, &htmp) < 0)
+    return NULL;
+  if (!host) {
+    Py_XDECREF(htmp);
+    return PyErr_Format(PyExc_TypeError, "host must be str or bytes");
+  }
+  if (port_arg(PyTuple_GET_ITEM(address, 1), portbuf, &port, &ptmp) < 0) {
+    Py_XDECREF(htmp);
+    return NULL;
+  }
+  us_socket_t sock;
+  int r = us_create_connection(&sock, host, port, timeout,
+                               sobj != Py_None ? &source : NULL);
+  Py_XDECREF(htmp);
+  Py_XDECREF(ptmp);
+  if (r < 0)
+    return uspy_raise(r);
+  PyObject *o = uspy_socket_wrap(st, &sock);
+  if (!o)
+    us_socket_close(&sock);
+  return o;
+}
+
 /* ---- inet_ntop / inet_pton ---------------------------------------------- */
 
 static PyObject *mod_inet_ntop(PyObject *module, PyObject *const *args,
@@ -247,6 +291,12 @@ static PyMethodDef module_methods[] = {
      "interrupted by signals, and with a timeout (seconds) raises "
      "TimeoutError when it passes. A resolver failure raises OSError whose "
      "args[0] is the resolver's negative code."},
+    {"create_connection", (PyCFunction)(void (*)(void))mod_create_connection,
+     METH_VARARGS | METH_KEYWORDS,
+     "create_connection(address, timeout=None, source_address=None)\n--\n\n"
+     "A socket connected to address, a (host, port) tuple, trying the "
+     "name's addresses as RFC 8305 says within one timeout (seconds) for "
+     "the whole call; the socket keeps the timeout."},
     FAST("inet_ntop", mod_inet_ntop,
          "inet_ntop(af, packed, /)\n--\n\nA packed address (4 or 16 bytes) "
          "as text."),

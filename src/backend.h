@@ -61,6 +61,14 @@ int us__sys_getsockopt(int fd, int level, int name, void *val, size_t *len);
  * the events that are ready (POLLERR/POLLHUP included), 0 on timeout. */
 int us__sys_wait(int fd, int events, int64_t timeout_ns);
 
+/* Waits for any of n descriptors: fds[i] for events[i]; ready[i] gets
+ * what is ready of it (POLLERR/POLLHUP included). Returns how many are
+ * ready, 0 on timeout (< 0: forever), or a negative errno. Signals as
+ * us__sys_wait. */
+#define US__WAIT_MANY_MAX 16
+int us__sys_wait_many(const int *fds, const int *events, int *ready, int n,
+                      int64_t timeout_ns);
+
 /* Signals that must interrupt a wait, for the thread that runs the host's
  * handlers: us__sys_hold_signals() blocks every signal in the calling
  * thread, keeping the mask it had. While they are held, us__sys_wait()

@@ -120,6 +120,17 @@ def abandon(name, count, timeout, limit):
 
 
 def connect(name, port, timeout):
+    """create_connection to name:port, with CPython listeners on both
+    127.0.0.1 and ::1 at that port (whichever the SYNs reach accepts)."""
+    import socket
+
+    listeners = []
+    for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+        ls = socket.socket(family)
+        ls.bind((host, int(port)))
+        ls.listen()
+        listeners.append(ls)
+    base_fds = fds()
     t0 = time.monotonic()
     out = {}
     try:
@@ -131,7 +142,9 @@ def connect(name, port, timeout):
     except OSError as e:
         out.update(error_of(e))
     out["elapsed"] = time.monotonic() - t0
-    out["fds"] = fds()
+    out["fds_left"] = fds() - base_fds  # the attempts that lost are closed
+    for ls in listeners:
+        ls.close()
     return out
 
 

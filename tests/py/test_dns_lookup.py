@@ -103,3 +103,58 @@ def test_abandoned_lookups_leave_nothing_behind(dns):
     assert r["threads"] == r["base_threads"], r
     assert r["fds"] == r["base_fds"], r
     assert r["rss_growth_kib"] < 1024, r
+
+
+# ---- create_connection: RFC 8305 against a name with A and AAAA ----------
+
+DROP_V6_SYN = """
+table inet usdns {
+  chain input {
+    type filter hook input priority 0;
+    ip6 daddr ::1 tcp dport 7000 tcp flags syn drop
+    tcp dport 7001 tcp flags syn drop
+  }
+}
+"""
+DELAY = 0.25  # RFC 8305's Connection Attempt Delay, usocket's default
+
+
+@pytest.fixture(scope="module")
+def dual():
+    from dns_netns import DnsNamespace
+
+    zone = {"dual.test": {"a": ["127.0.0.1"], "aaaa": ["::1"]}}
+    with DnsNamespace(zone) as d:
+        d.nft(DROP_V6_SYN)
+        yield d
+
+
+def test_create_connection_prefers_ipv6_when_it_answers(dual):
+    r = dual.client("connect", "dual.test", 7002, 5)
+    assert r.get("family") == "v6", r
+    assert r["elapsed"] < DELAY, r  # no wait: the first attempt won
+    assert r["timeout"] == 5.0 and r["fds_left"] == 0, r
+
+
+def test_create_connection_falls_back_to_ipv4_after_the_delay(dual):
+    # IPv6 is tried first and its SYN vanishes: IPv4 starts after the
+    # delay, while IPv6 is still pending, and wins; not after an IPv6
+    # timeout.
+    r = dual.client("connect", "dual.test", 7000, 5)
+    assert r.get("family") == "v4", r
+    assert DELAY - 0.01 <= r["elapsed"] <= late(DELAY + 0.05), r
+    assert r["fds_left"] == 0, r  # the IPv6 attempt was closed
+
+
+def test_create_connection_one_deadline_for_all_attempts(dual):
+    timeout = 0.6
+    r = dual.client("connect", "dual.test", 7001, timeout)
+    assert r.get("error") == "TimeoutError" and r["errno"] == 110, r
+    assert timeout - 0.01 <= r["elapsed"] <= late(timeout), r
+    assert r["fds_left"] == 0, r
+
+
+def test_create_connection_to_silent_dns_times_out(dns):
+    r = dns.client("connect", "silent.test", 7003, 0.3)
+    assert r.get("error") == "TimeoutError", r
+    assert r["elapsed"] <= late(0.3 + 0.05), r
