@@ -151,6 +151,59 @@ static mp_obj_t mod_getaddrinfo(size_t n_args, const mp_obj_t *args,
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(mod_getaddrinfo_obj, 2, mod_getaddrinfo);
 
+/* ---- create_connection -------------------------------------------------- */
+
+static mp_obj_t mod_create_connection(size_t n_args, const mp_obj_t *pos,
+                                      mp_map_t *kw) {
+  enum { ARG_address, ARG_timeout, ARG_source_address };
+  static const mp_arg_t allowed[] = {
+      {MP_QSTR_address, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL}},
+      {MP_QSTR_timeout, MP_ARG_OBJ, {.u_obj = mp_const_none}},
+      {MP_QSTR_source_address, MP_ARG_OBJ, {.u_obj = mp_const_none}},
+  };
+  mp_arg_val_t a[MP_ARRAY_SIZE(allowed)];
+  mp_arg_parse_all(n_args, pos, kw, MP_ARRAY_SIZE(allowed), allowed, a);
+  int64_t timeout = mpus_timeout_arg(a[ARG_timeout].u_obj);
+  size_t n = 0;
+  mp_obj_t *items;
+  if (mp_obj_is_type(a[ARG_address].u_obj, &mp_type_tuple))
+    mp_obj_tuple_get(a[ARG_address].u_obj, &n, &items);
+  if (n != 2)
+    mp_raise_TypeError(MP_ERROR_TEXT("address must be a (host, port) tuple"));
+  const char *host = host_arg(items[0]), *port = NULL;
+  char pbuf[8];
+  if (!host)
+    mp_raise_TypeError(MP_ERROR_TEXT("host must be str or bytes"));
+  if (mp_obj_is_int(items[1])) {
+    mp_int_t p = mp_obj_get_int(items[1]);
+    if (p < 0 || p > 65535)
+      mp_raise_msg(&mp_type_OverflowError,
+                   MP_ERROR_TEXT("port must be 0-65535"));
+    snprintf(pbuf, sizeof pbuf, "%u", (unsigned)p);
+    port = pbuf;
+  } else {
+    port = mp_obj_str_get_str(items[1]);
+  }
+  us_addr_t source;
+  if (a[ARG_source_address].u_obj != mp_const_none)
+    mpus_addr_from_obj(a[ARG_source_address].u_obj, 0, &source);
+  /* The object first: no failure after the connect can leak the
+   * descriptor, which the finaliser closes. */
+  mpus_socket_obj_t *o =
+      mp_obj_malloc_with_finaliser(mpus_socket_obj_t, &mpus_socket_type);
+  o->s.fd = -1;
+  mpus_install_host();
+  int r;
+  MPUS_CALL(r, us_create_connection(&o->s, host, port, timeout,
+                                    a[ARG_source_address].u_obj != mp_const_none
+                                        ? &source
+                                        : NULL));
+  mpus_check(r);
+  return MP_OBJ_FROM_PTR(o);
+}
+static MP_DEFINE_CONST_FUN_OBJ_KW(mod_create_connection_obj, 1,
+                                  mod_create_connection);
+
 /* ---- inet_ntop / inet_pton ---------------------------------------------- */
 
 static mp_obj_t mod_inet_ntop(mp_obj_t af_in, mp_obj_t packed_in) {
@@ -183,6 +236,8 @@ static const mp_rom_map_elem_t mod_globals_table[] = {
     {MP_ROM_QSTR(MP_QSTR_socket), MP_ROM_PTR(&mpus_socket_type)},
     {MP_ROM_QSTR(MP_QSTR_sockaddr), MP_ROM_PTR(&mpus_sockaddr_type)},
     {MP_ROM_QSTR(MP_QSTR_getaddrinfo), MP_ROM_PTR(&mod_getaddrinfo_obj)},
+    {MP_ROM_QSTR(MP_QSTR_create_connection),
+     MP_ROM_PTR(&mod_create_connection_obj)},
     {MP_ROM_QSTR(MP_QSTR_inet_ntop), MP_ROM_PTR(&mod_inet_ntop_obj)},
     {MP_ROM_QSTR(MP_QSTR_inet_pton), MP_ROM_PTR(&mod_inet_pton_obj)},
     C(AF_INET),

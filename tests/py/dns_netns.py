@@ -105,13 +105,13 @@ class DnsNamespace:
         """Loads an nftables script in the namespace."""
         run([IP, "netns", "exec", self.ns, NFT, "-f", "-"], input=script)
 
-    def client(self, *args, timeout=30):
+    def client(self, *args, timeout=30, env=None):
         """Runs dns_client.py with args in the namespace, under this very
         interpreter and module (PYTHONPATH and an ASan run's LD_PRELOAD
-        kept); its JSON result."""
+        kept, env's variables added); its JSON result."""
         r = subprocess.run([IP, "netns", "exec", self.ns, sys.executable, CLIENT,
                             *map(str, args)], capture_output=True, text=True,
-                           timeout=timeout)
+                           timeout=timeout, env=dict(os.environ, **(env or {})))
         if r.returncode != 0 or not r.stdout.strip():
             raise AssertionError(f"dns_client {args} failed ({r.returncode}): "
                                  f"{r.stdout}\n{r.stderr}")
