@@ -173,6 +173,28 @@ int us_socket_detach(us_socket_t *s);
  * the timeout it began with; the socket's next call has the new one. */
 int us_settimeout(us_socket_t *s, int64_t timeout_ns);
 
+/* Per-call deadlines. The monotonic clock that deadlines are read on, in
+ * nanoseconds (CLOCK_MONOTONIC on POSIX). */
+int64_t us_now(void);
+/* No deadline (the clock never reads 0 once the system runs). */
+#define US_DEADLINE_NONE ((int64_t)0)
+/* Bounds the calling thread's calls by an absolute deadline on us_now()'s
+ * clock, without changing any socket's timeout, until set again; returns
+ * the previous one, so that a caller can bound one call as libdill does:
+ *   int64_t was = us_set_deadline(us_now() + 2000000000);
+ *   r = us_read(s, &sink, n);
+ *   us_set_deadline(was);
+ * Every call of the thread that may wait (on a socket, for a socket's
+ * turn, in a poll set, for a name lookup, us_create_connection) ends by
+ * the sooner of the deadline and its own timeout, with what its timeout
+ * would have given then: -ETIMEDOUT (the stream calls: a short count
+ * first, as on a timeout), 0 for a poll set's wait. A blocking socket's
+ * call bounded so never blocks in the kernel past it; a non-blocking
+ * socket stays non-blocking. A deadline already passed still lets a call
+ * take what is ready at once. US_DEADLINE_NONE: none. Per thread; no lock
+ * needed. */
+int64_t us_set_deadline(int64_t deadline_ns);
+
 /* ---- connection set-up ----------------------------------------------- */
 
 int us_bind(us_socket_t *s, const us_addr_t *addr);

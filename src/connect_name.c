@@ -161,7 +161,7 @@ int us_create_connection(us_socket_t *s, const char *host, const char *port,
   if (timeout_ns < US_TIMEOUT_BLOCK ||
       (source && source->family != AF_INET && source->family != AF_INET6))
     return -EINVAL;
-  int64_t deadline = timeout_ns < 0 ? -1 : us__sys_now() + timeout_ns;
+  int64_t deadline = us__deadline_of(timeout_ns);
   addr_list_t l = {.n = 0};
   int family = source && !is_any(source) ? source->family : 0;
   int r = us_getaddrinfo_timed(host, port, family, SOCK_STREAM, 0, 0,

@@ -21,8 +21,12 @@ typedef struct us__op {
   /* s's timeout when the call began: the call keeps it, whatever another
    * thread's us_settimeout() does meanwhile. */
   int64_t timeout;
-  int64_t deadline; /* monotonic ns; meaningful when timeout > 0 */
-  void *token;      /* the host's lock token while unlocked */
+  int64_t deadline; /* monotonic ns; meaningful when bounded */
+  /* The call has a deadline: its timeout's, or the thread's
+   * (us_set_deadline), whichever comes first. A blocking socket's call
+   * bounded by the thread's is lazy, never blocking in the kernel. */
+  int bounded;
+  void *token; /* the host's lock token while unlocked */
   int unlocked;
   /* May block, under a host with a lock to release first. Such a call
    * never blocks in a send or receive (MSG_DONTWAIT): it waits only in
@@ -284,6 +288,14 @@ static inline int us__op_begin_locked(us__op_t *op, us_socket_t *s,
 static inline int us__fd(const us_socket_t *s) {
   return __atomic_load_n(&s->fd, __ATOMIC_RELAXED);
 }
+
+/* The calling thread's deadline (us_set_deadline), US_DEADLINE_NONE
+ * when it has none. Initial-exec, as us__self: every call reads it. */
+extern _Thread_local int64_t us__thread_deadline
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+/* The absolute deadline of a call given timeout_ns (< 0: none) that
+ * begins now, the thread's deadline folded in: -1 for none. */
+int64_t us__deadline_of(int64_t timeout_ns);
 
 /* The hooks in force (never NULL). */
 extern const us_host_t *us__host;

@@ -29,7 +29,8 @@ static int lw_done(us__waiter_t *w, int r) {
 int us__resolve(const char *host, const char *port, int family, int type,
                 int proto, int flags, int64_t timeout_ns, void **res) {
   *res = NULL;
-  if (timeout_ns < 0 && !us__host->check_signals) {
+  if (timeout_ns < 0 && !us__host->check_signals &&
+      us__thread_deadline == US_DEADLINE_NONE) {
     /* Nothing can stop it: the resolver runs right here, which costs no
      * thread hand-off. */
     void *token = us__host->unlock ? us__host->unlock() : NULL;
