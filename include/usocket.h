@@ -189,7 +189,9 @@ int64_t us_now(void);
  * the sooner of the deadline and its own timeout, with what its timeout
  * would have given then: -ETIMEDOUT (the stream calls: a short count
  * first, as on a timeout), 0 for a poll set's wait. A blocking socket's
- * call bounded so never blocks in the kernel past it; a non-blocking
+ * call bounded so never blocks in the kernel past it (us_accept waits for
+ * a connection to come first: one that another thread takes meanwhile
+ * leaves it blocked until the next); a non-blocking
  * socket stays non-blocking. A deadline already passed still lets a call
  * take what is ready at once. US_DEADLINE_NONE: none. Per thread; no lock
  * needed. */
