@@ -108,8 +108,9 @@ int us__sys_lookup_start(const char *host, const char *port, int family,
                          int type, int proto, int flags, us__lookup_t **l);
 /* A descriptor that becomes readable (US__IN) when l is over. */
 int us__sys_lookup_fd(const us__lookup_t *l);
-/* Ends l: when it is over, its result as us__sys_resolve's (and *res);
- * when not, -EAGAIN, l abandoned. Either way l is gone. */
+/* Ends l once its descriptor was readable: its result as
+ * us__sys_resolve's (and *res), its descriptor closed before it returns;
+ * (not over: -EAGAIN, l abandoned). Either way l is gone. */
 int us__sys_lookup_end(us__lookup_t *l, void **res);
 /* Gives l up without its result: it is dropped if not started, and what
  * it holds is freed when the resolver returns. */

@@ -62,34 +62,40 @@ static struct {
 
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 
-static void pool_reset(void) {
-  /* A child of fork() has none of the parent's threads, and its queue
-   * holds lookups whose callers are not in it either: start afresh (what
-   * they hold is left, as after any fork). */
-  pthread_mutex_init(&pool.mu, NULL);
+static void cond_init(void) {
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
   pthread_cond_init(&pool.cv, &ca);
   pthread_condattr_destroy(&ca);
-  pool.head = pool.tail = NULL;
-  pool.queued = pool.threads = pool.idle = 0;
 }
 
 static void fork_prepare(void) { pthread_mutex_lock(&pool.mu); }
 static void fork_parent(void) { pthread_mutex_unlock(&pool.mu); }
 
+/* A child of fork() has none of the parent's threads, and its queue
+ * holds lookups whose callers are not in it either: it starts afresh
+ * (what they hold is left, as after any fork). The condition may have
+ * had waiters that do not exist here: a new one. */
+static void fork_child(void) {
+  pool.head = pool.tail = NULL;
+  pool.queued = pool.threads = pool.idle = 0;
+  cond_init();
+  pthread_mutex_unlock(&pool.mu);
+}
+
 static void pool_init(void) {
-  pool_reset();
-  pthread_atfork(fork_prepare, fork_parent, pool_reset);
+  cond_init();
+  pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
 static void drop(struct us__lookup *l) {
   if (__atomic_sub_fetch(&l->refs, 1, __ATOMIC_ACQ_REL) != 0)
     return;
   us__sys_resolve_free(l->res);
-  close(l->rfd);
-  if (l->wfd != l->rfd)
+  if (l->rfd >= 0)
+    close(l->rfd);
+  if (l->wfd >= 0 && l->wfd != l->rfd)
     close(l->wfd);
   free(l);
 }
@@ -109,15 +115,17 @@ static void unlink_queued(struct us__lookup *l) {
 }
 
 static void run(struct us__lookup *l) {
+  /* Read before done is set: once it is, the caller may close it. */
+  int wfd = l->wfd;
   l->result = us__sys_resolve(l->host, l->port, l->family, l->type, l->proto,
                               l->flags, &l->res);
   __atomic_store_n(&l->done, 1, __ATOMIC_RELEASE);
 #ifdef __linux__
   uint64_t one = 1;
-  ssize_t w = write(l->wfd, &one, sizeof one);
+  ssize_t w = write(wfd, &one, sizeof one);
 #else
   char one = 1;
-  ssize_t w = write(l->wfd, &one, 1);
+  ssize_t w = write(wfd, &one, 1);
 #endif
   (void)w; /* a fresh descriptor with room for one signal: cannot fail */
   drop(l);
@@ -242,6 +250,14 @@ int us__sys_lookup_end(us__lookup_t *l, void **res) {
   int r = l->result;
   *res = l->res;
   l->res = NULL;
+  /* Its descriptor was readable: the thread's write is over, and the
+   * thread never touches it again. Closed now, not when the thread lets
+   * go of the lookup a moment later: once the call returns, nothing of
+   * it is open. */
+  close(l->rfd);
+  if (l->wfd != l->rfd)
+    close(l->wfd);
+  l->rfd = l->wfd = -1;
   drop(l);
   return r;
 }
