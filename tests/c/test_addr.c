@@ -1,9 +1,11 @@
 /* test_addr.c: numeric parsing, text forms and getaddrinfo's fast path. */
+#include <dirent.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "test.h"
 
@@ -146,8 +148,20 @@ static void getaddrinfo_service_name_and_localhost(void) {
             US_GAI_ERROR(EAI_NONAME));
 }
 
+/* The threads of this process (the test runs in a child of its own). */
+static int tasks(void) {
+  DIR *d = opendir("/proc/self/task");
+  int n = 0;
+  ASSERT(d != NULL);
+  for (struct dirent *e; (e = readdir(d));)
+    n += e->d_name[0] != '.';
+  closedir(d);
+  return n;
+}
+
 /* The timed form answers from the resolver's thread (a plain C host with
- * a timeout) as the plain one does, and checks its timeout first. */
+ * a timeout) as the plain one does, and checks its timeout first; the
+ * thread ends 2 s after its last lookup (and so leaves nothing behind). */
 static void getaddrinfo_timed_resolves_and_checks_timeout(void) {
   struct collected c = {0};
   int r = us_getaddrinfo_timed("localhost", "80", AF_INET, SOCK_STREAM, 0, 0,
@@ -166,6 +180,14 @@ static void getaddrinfo_timed_resolves_and_checks_timeout(void) {
       us_getaddrinfo_timed("no-such-host.invalid", "80", 0, 0, 0, 0,
                            (int64_t)5000000000, collect, &c),
       us_getaddrinfo("no-such-host.invalid", "80", 0, 0, 0, 0, collect, &c));
+  ASSERT(tasks() >= 2 && tasks() <= 1 + 8); /* the pool's at most */
+  int64_t t0 = now_ms();
+  while (tasks() > 1 && now_ms() - t0 < LATE_MS(2000) + 1000) {
+    struct timespec ts = {0, 20000000};
+    nanosleep(&ts, NULL);
+  }
+  ASSERT_EQ(tasks(), 1);
+  ASSERT(now_ms() - t0 >= 1000);
 }
 
 static void raw_round_trip_ipv4_and_ipv6(void) {
