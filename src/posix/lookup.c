@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +45,9 @@ struct us__lookup {
   struct us__lookup *prev, *next; /* in the queue while queued */
   int refs;                       /* the caller's, and the queue's/thread's */
   int queued;
-  int done;     /* set (release) before the descriptor is signalled */
-  int rfd, wfd; /* the same eventfd on Linux */
+  int done;      /* set (release) before the descriptor is signalled */
+  int signalled; /* set (release) once the thread has signalled it */
+  int rfd, wfd;  /* the same eventfd on Linux */
   int family, type, proto, flags;
   int result;
   void *res;
@@ -128,11 +130,16 @@ static void run(struct us__lookup *l) {
   ssize_t w = write(wfd, &one, 1);
 #endif
   (void)w; /* a fresh descriptor with room for one signal: cannot fail */
+  __atomic_store_n(&l->signalled, 1, __ATOMIC_RELEASE);
   drop(l);
 }
 
 static void *worker(void *arg) {
   (void)arg;
+#ifdef __linux__
+  /* What a debugger, top -H or /proc/PID/task/TID/comm show for it. */
+  pthread_setname_np(pthread_self(), "usocket-lookup");
+#endif
   pthread_mutex_lock(&pool.mu);
   for (;;) {
     while (!pool.head) {
@@ -250,10 +257,14 @@ int us__sys_lookup_end(us__lookup_t *l, void **res) {
   int r = l->result;
   *res = l->res;
   l->res = NULL;
-  /* Its descriptor was readable: the thread's write is over, and the
-   * thread never touches it again. Closed now, not when the thread lets
-   * go of the lookup a moment later: once the call returns, nothing of
-   * it is open. */
+  /* Closed now, not when the thread lets go of the lookup a moment
+   * later: once the call returns, nothing of it is open. The descriptor
+   * was readable, so the thread's write has taken effect; what is left of
+   * it is the return from write(2), waited out here (a few instructions,
+   * unless the thread was preempted right then), so that no close can
+   * ever overtake the write. */
+  while (!__atomic_load_n(&l->signalled, __ATOMIC_ACQUIRE))
+    sched_yield();
   close(l->rfd);
   if (l->wfd != l->rfd)
     close(l->wfd);
