@@ -167,3 +167,61 @@ def test_create_connection_to_silent_dns_times_out(dns):
     r = dns.client("connect", "silent.test", 7003, 0.3)
     assert r.get("error") == "TimeoutError", r
     assert r["elapsed"] <= late(0.3 + 0.05), r
+
+
+# ---- the same lookups under MicroPython -----------------------------------
+
+def micropython():
+    mp = os.environ.get("MICROPYTHON", "").split(":")[0]
+    if not mp:
+        pytest.skip("MICROPYTHON is not set")
+    return [mp, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                             "mp_dns_client.py")]
+
+
+def test_silent_server_times_out_under_micropython(dns):
+    import subprocess
+
+    argv = ["ip", "netns", "exec", dns.ns] + micropython() + ["timeout"]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    word, err, ms = r.stdout.split()
+    assert (word, err) == ("error", "110"), r.stdout + r.stderr
+    assert 300 - 5 <= int(ms) <= late(0.35) * 1000
+
+
+def test_ctrl_c_ends_lookups_under_micropython_leaving_nothing(dns):
+    # The unix port raises KeyboardInterrupt from its SIGINT handler: out
+    # of glibc's resolver, for its own socket module, which leaks what the
+    # resolver held (its socket) each time. Ours gives the lookup up to its
+    # resolver thread, which closes everything once the resolver returns.
+    import signal
+    import subprocess
+    import time
+
+    n = 5
+    settle = RESOLVER_TIMEOUT * 2 + 1  # the resolver's worst, and then some
+    argv = (["ip", "netns", "exec", dns.ns] + micropython() +
+            ["sigint", str(n), str(settle)])
+    # `ip netns exec` execs the program: the pid is MicroPython's own.
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    worst, lines = 0.0, []
+    try:
+        for _ in range(n):
+            assert p.stdout.readline().strip() == "start"
+            time.sleep(0.2)  # in the lookup by now, waiting on the silent server
+            sent = time.monotonic()
+            p.send_signal(signal.SIGINT)
+            lines.append(p.stdout.readline().strip())
+            worst = max(worst, time.monotonic() - sent)
+        out, err = p.communicate(timeout=settle + 10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.communicate(timeout=10)
+    assert lines == ["KeyboardInterrupt"] * n, (lines, err)
+    assert worst <= late(0.1)
+    fds_line, answer = out.split("\n")[:2]
+    word, before, after = fds_line.split()
+    assert after == before, out  # nothing of the abandoned lookups is open
+    assert answer == "192.0.2.10"  # and lookups still work
