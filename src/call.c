@@ -75,15 +75,8 @@ int us__op_begin(us__op_t *op, us_socket_t *s) {
   /* Another thread's us_settimeout() may store it meanwhile: the call
    * keeps the value it read here. */
   op->timeout = __atomic_load_n(&s->timeout_ns, __ATOMIC_RELAXED);
-  op->bounded = op->timeout > 0;
-  if (op->bounded)
+  if (op->timeout > 0)
     op->deadline = us__sys_now() + op->timeout;
-  int64_t dl = us__thread_deadline;
-  if (dl != US_DEADLINE_NONE && op->timeout != 0 &&
-      (!op->bounded || dl < op->deadline)) {
-    op->deadline = dl;
-    op->bounded = 1;
-  }
   op->guard = -1;
   /* The lock is released by us__op_unlock(), right before the first
    * system call that may block, not here: room made in a sink first, or a
@@ -91,7 +84,8 @@ int us__op_begin(us__op_t *op, us_socket_t *s) {
    * (about 330 instructions under CPython). A non-blocking call never
    * waits, so it keeps the lock throughout. */
   op->lazy = op->timeout != 0 &&
-             (us__host->unlock != NULL || (op->bounded && op->timeout < 0));
+             (us__host->unlock != NULL ||
+              __builtin_expect(us__thread_deadline != US_DEADLINE_NONE, 0));
   return 0;
 }
 
@@ -190,8 +184,8 @@ int us__op_wait(us__op_t *op, int events) {
     return -EAGAIN;
   for (;;) {
     int64_t left = -1;
-    if (op->bounded) {
-      left = op->deadline - us__sys_now();
+    if (us__op_bounded(op)) {
+      left = us__op_deadline(op) - us__sys_now();
       if (left <= 0)
         return -ETIMEDOUT;
     }
@@ -224,7 +218,7 @@ int us__op_retry(us__op_t *op, int err, int events) {
       return -EBADF;
     /* A storm of signals must not outlast the deadline: without this
      * check a call retried on each EINTR would never time out. */
-    if (op->bounded && us__sys_now() >= op->deadline)
+    if (us__op_bounded(op) && us__sys_now() >= us__op_deadline(op))
       return -ETIMEDOUT;
     return 0;
   }

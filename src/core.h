@@ -21,12 +21,8 @@ typedef struct us__op {
   /* s's timeout when the call began: the call keeps it, whatever another
    * thread's us_settimeout() does meanwhile. */
   int64_t timeout;
-  int64_t deadline; /* monotonic ns; meaningful when bounded */
-  /* The call has a deadline: its timeout's, or the thread's
-   * (us_set_deadline), whichever comes first. A blocking socket's call
-   * bounded by the thread's is lazy, never blocking in the kernel. */
-  int bounded;
-  void *token; /* the host's lock token while unlocked */
+  int64_t deadline; /* monotonic ns; meaningful when timeout > 0 */
+  void *token;      /* the host's lock token while unlocked */
   int unlocked;
   /* May block, under a host with a lock to release first. Such a call
    * never blocks in a send or receive (MSG_DONTWAIT): it waits only in
@@ -296,6 +292,22 @@ extern _Thread_local int64_t us__thread_deadline
 /* The absolute deadline of a call given timeout_ns (< 0: none) that
  * begins now, the thread's deadline folded in: -1 for none. */
 int64_t us__deadline_of(int64_t timeout_ns);
+
+/* Whether op's waits have a deadline: its timeout's, or the thread's
+ * (us_set_deadline). The thread's is read only when a call is about to
+ * wait, never on the way of a call that does not: a blocking socket's
+ * call is lazy under it (us__op_begin), never blocking in the kernel. */
+static inline int us__op_bounded(const us__op_t *op) {
+  return op->timeout > 0 ||
+         (op->timeout < 0 && us__thread_deadline != US_DEADLINE_NONE);
+}
+/* Its deadline, when bounded: the sooner of the two. */
+static inline int64_t us__op_deadline(const us__op_t *op) {
+  int64_t dl = us__thread_deadline;
+  if (op->timeout <= 0)
+    return dl;
+  return dl != US_DEADLINE_NONE && dl < op->deadline ? dl : op->deadline;
+}
 
 /* The hooks in force (never NULL). */
 extern const us_host_t *us__host;
