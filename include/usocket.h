@@ -186,6 +186,30 @@ int us_socket_detach(us_socket_t *s);
  * the timeout it began with; the socket's next call has the new one. */
 int us_settimeout(us_socket_t *s, int64_t timeout_ns);
 
+/* Per-call deadlines. The monotonic clock that deadlines are read on, in
+ * nanoseconds (CLOCK_MONOTONIC on POSIX). */
+int64_t us_now(void);
+/* No deadline (the clock never reads 0 once the system runs). */
+#define US_DEADLINE_NONE ((int64_t)0)
+/* Bounds the calling thread's calls by an absolute deadline on us_now()'s
+ * clock, without changing any socket's timeout, until set again; returns
+ * the previous one, so that a caller can bound one call as libdill does:
+ *   int64_t was = us_set_deadline(us_now() + 2000000000);
+ *   r = us_read(s, &sink, n);
+ *   us_set_deadline(was);
+ * Every call of the thread that may wait (on a socket, for a socket's
+ * turn, in a poll set, for a name lookup, us_create_connection) ends by
+ * the sooner of the deadline and its own timeout, with what its timeout
+ * would have given then: -ETIMEDOUT (the stream calls: a short count
+ * first, as on a timeout), 0 for a poll set's wait. A blocking socket's
+ * call bounded so never blocks in the kernel past it (us_accept waits for
+ * a connection to come first: one that another thread takes meanwhile
+ * leaves it blocked until the next); a non-blocking
+ * socket stays non-blocking. A deadline already passed still lets a call
+ * take what is ready at once. US_DEADLINE_NONE: none. Per thread; no lock
+ * needed. */
+int64_t us_set_deadline(int64_t deadline_ns);
+
 /* ---- connection set-up ----------------------------------------------- */
 
 int us_bind(us_socket_t *s, const us_addr_t *addr);
@@ -195,6 +219,24 @@ int us_listen(us_socket_t *s, int backlog);
 int us_accept(us_socket_t *s, us_socket_t *conn, us_addr_t *peer);
 /* A timed connect; non-blocking: -EINPROGRESS. Port 0: -EINVAL. */
 int us_connect(us_socket_t *s, const us_addr_t *addr);
+/* How long us_create_connection lets an attempt run alone before it
+ * starts the next (RFC 8305's Connection Attempt Delay). */
+#define US_CONNECT_ATTEMPT_DELAY ((int64_t)250000000)
+/* Opens *s connected to host:port (a name or a numeric host; port a
+ * number or a service name), as Python's socket.create_connection, within
+ * ONE deadline of timeout_ns (US_TIMEOUT_BLOCK: none) for the whole call,
+ * the lookup included (us_getaddrinfo_timed). The name's addresses are
+ * tried in RFC 8305's order (the families alternate, IPv6 first, each in
+ * the resolver's order): each attempt runs alone for
+ * US_CONNECT_ATTEMPT_DELAY, then the next starts while it goes on (at once
+ * when one fails), and the first to connect wins, the others closed.
+ * source (may be NULL) is bound first and restricts the addresses to its
+ * family, unless it is an any-address (the port alone matters then). The new
+ * socket has timeout_ns as its timeout. Errors: the lookup's, -ETIMEDOUT, or
+ * the last attempt's (-ECONNREFUSED, ...); the host's error after a signal; on
+ * any error *s is untouched. */
+int us_create_connection(us_socket_t *s, const char *host, const char *port,
+                         int64_t timeout_ns, const us_addr_t *source);
 /* how: SHUT_RD, SHUT_WR or SHUT_RDWR. */
 int us_shutdown(us_socket_t *s, int how);
 int us_getsockname(const us_socket_t *s, us_addr_t *addr);
@@ -530,6 +572,22 @@ typedef int (*us_addrinfo_cb)(void *ctx, const us_addrinfo_t *ai);
  * failure as US_GAI_ERROR(code): see us_gai_code(). */
 int us_getaddrinfo(const char *host, const char *port, int family, int type,
                    int proto, int flags, us_addrinfo_cb cb, void *ctx);
+
+/* us_getaddrinfo within timeout_ns: US_TIMEOUT_BLOCK waits as long as the
+ * system resolver does, 0 or more bounds the lookup (-ETIMEDOUT when it
+ * passes; 0 takes only an answer that is there at once). Under a host
+ * (us_set_host) every name lookup, timed or not, releases the host's lock
+ * and runs its check_signals promptly when a signal comes, whose error
+ * ends the call. The system resolver (nsswitch: /etc/hosts, DNS as
+ * resolv.conf says) runs on one of a few resolver threads; a lookup given
+ * up (timeout, signal) goes on there until the resolver returns, then
+ * frees all it holds: abandoned lookups never cost more than those few
+ * threads, and while all of them are busy a new lookup waits its turn
+ * within its own time limit. Numeric hosts answer at once, as in
+ * us_getaddrinfo. Other negative timeouts: -EINVAL. */
+int us_getaddrinfo_timed(const char *host, const char *port, int family,
+                         int type, int proto, int flags, int64_t timeout_ns,
+                         us_addrinfo_cb cb, void *ctx);
 
 /* Resolver failures sit below US_GAI_BASE so they never look like errno. */
 #define US_GAI_BASE (-100000)

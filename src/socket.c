@@ -154,7 +154,7 @@ US__INLINE int accept_any(us_socket_t *s, us_socket_t *conn, us_addr_t *peer,
   /* A blocking socket's descriptor blocks, and accept(2) has no flag not
    * to: where a signal must interrupt the call, it waits for a connection
    * in us__op_wait() first. */
-  if (op.lazy && op.timeout < 0 && us__op_guarded(&op))
+  if (op.lazy && op.timeout < 0 && (us__op_bounded(&op) || us__op_guarded(&op)))
     fd = us__op_wait(&op, US__IN);
   if (fd == 0) {
     us__op_unlock(&op);
@@ -196,10 +196,12 @@ US__INLINE int connect_any(us_socket_t *s, const us_addr_t *addr,
     return r;
   /* As us_accept: where a signal must interrupt a blocking connect, the
    * descriptor is made non-blocking for the connect(2) itself, and the
-   * call waits in us__op_wait(). Not for a raw address: a non-blocking
-   * AF_UNIX connect to a full backlog fails (EAGAIN) where a blocking one
-   * waits, and it is never left in progress. */
-  int lent = !raw && op.lazy && op.timeout < 0 && us__op_guarded(&op) &&
+   * call waits in us__op_wait(); so too under a per-call deadline. Not for
+   * a raw address: a non-blocking AF_UNIX connect to a full backlog fails
+   * (EAGAIN) where a blocking one waits, and it is never left in
+   * progress. */
+  int lent = !raw && op.lazy && op.timeout < 0 &&
+             (us__op_bounded(&op) || us__op_guarded(&op)) &&
              us__sys_set_nonblocking(op.fd, 1) == 0;
   if (!lent)
     us__op_unlock(&op);
