@@ -181,6 +181,9 @@ const char *us__tls_strerror(int err);
  * holding them (see guarded_wait in call.c): the most a signal that comes
  * right before a wait can be seen late. */
 #define US__GLANCE_NS ((int64_t)10000000)
+/* The most a send copies at once in the thread that handles the host's
+ * signals (see us__send_all). */
+#define US__SIGNAL_PIECE ((size_t)1 << 20)
 
 /* Up to this many bytes, a receive makes room for its whole size at once;
  * beyond it, only for what has arrived. */
