@@ -214,9 +214,19 @@ int us__send_all(us__op_t *op, const void *buf, size_t len, int flags,
   *done = 0;
   if (len == 0)
     return 0;
+  /* Where a signal's handler must run promptly, each send copies at most
+   * US__SIGNAL_PIECE: a signal does not cut short a copy the kernel has
+   * begun, and a socket buffer's worth (4 MiB) takes tens of milliseconds
+   * on a busy machine. (Asked while the call still holds the host's
+   * lock, as us__op_guarded() needs; a call that let it go keeps going
+   * uncapped, as it would not know.) */
+  size_t cap = SIZE_MAX;
+  if (!op->unlocked && us__op_guarded(op))
+    cap = US__SIGNAL_PIECE;
   for (;;) {
-    ssize_t n =
-        us__send_once(op, (const char *)buf + *done, len - *done, flags, NULL);
+    size_t left = len - *done;
+    ssize_t n = us__send_once(op, (const char *)buf + *done,
+                              left < cap ? left : cap, flags, NULL);
     if (n < 0)
       return (int)n;
     if ((*done += (size_t)n) == len)

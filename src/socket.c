@@ -157,14 +157,22 @@ US__INLINE int accept_any(us_socket_t *s, us_socket_t *conn, us_addr_t *peer,
   int fd = us__op_begin(&op, s);
   if (fd < 0)
     return fd;
-  /* The new descriptor has the mode of its listener's: non-blocking
-   * under a host (us__emulated), where an accept(2) that finds no
-   * connection queued fails at once and the call waits in us__op_wait(). */
+  /* Under a host (us__emulated) descriptors are non-blocking: an
+   * accept(2) that finds no connection queued fails at once, and the call
+   * waits in us__op_wait(). Without one, a blocking socket's descriptor
+   * blocks, and accept(2) has no flag not to: under a per-call deadline
+   * the call waits for a connection there first. */
   int nonblocking = us__emulated() || op.timeout >= 0;
-  do
-    fd = raw ? us__sys_accept_raw(op.fd, raw, nonblocking)
-             : us__sys_accept(op.fd, peer, nonblocking);
-  while (fd < 0 && (fd = us__op_retry(&op, fd, US__IN)) == 0);
+  if (!nonblocking && op.lazy && us__op_bounded(&op))
+    fd = us__op_wait(&op, US__IN);
+  if (fd == 0) {
+    if (!nonblocking)
+      us__op_unlock(&op);
+    do
+      fd = raw ? us__sys_accept_raw(op.fd, raw, nonblocking)
+               : us__sys_accept(op.fd, peer, nonblocking);
+    while (fd < 0 && (fd = us__op_retry(&op, fd, US__IN)) == 0);
+  }
   if (fd >= 0 && us__fd(s) < 0) { /* closed by another thread meanwhile */
     us__sys_close(fd);
     fd = -EBADF;
@@ -196,10 +204,16 @@ US__INLINE int connect_any(us_socket_t *s, const us_addr_t *addr,
   int r;
   if ((r = us__op_begin(&op, s)) < 0)
     return r;
-  /* Blocking without a host, connect(2) itself waits (the host has no
-   * lock to release); else it returns at once, and the call waits in
-   * us__op_wait(). */
+  /* Under a host the descriptor is non-blocking (us__emulated): connect(2)
+   * returns at once and the call waits in us__op_wait(). Without one, a
+   * blocking socket's connect(2) waits itself, except under a per-call
+   * deadline, where the descriptor is made non-blocking for the connect(2)
+   * (not for a raw address: see below). */
+  int lent = !us__emulated() && !raw && op.timeout < 0 && us__op_bounded(&op) &&
+             us__sys_set_nonblocking(op.fd, 1) == 0;
   r = raw ? us__sys_connect_raw(op.fd, raw) : us__sys_connect(op.fd, addr);
+  if (lent && s->timeout_ns < 0) /* unless a us_settimeout() came between */
+    us__sys_set_nonblocking(op.fd, 0);
   /* Except an AF_UNIX connect to a full backlog: non-blocking, it fails
    * (EAGAIN) where a blocking one waits for room, which no poll can wait
    * for. A blocking socket's, non-blocking under a host, then waits in a

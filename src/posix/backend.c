@@ -279,6 +279,26 @@ int us__sys_wait(int fd, int events, int64_t timeout_ns) {
   return r == 0 ? 0 : p.revents;
 }
 
+int us__sys_wait_many(const int *fds, const int *events, int *ready, int n,
+                      int64_t timeout_ns) {
+  struct pollfd p[US__WAIT_MANY_MAX];
+  struct timespec ts;
+  if (n < 0 || n > US__WAIT_MANY_MAX)
+    return -EINVAL;
+  for (int i = 0; i < n; i++) {
+    p[i].fd = fds[i];
+    p[i].events = (short)events[i];
+    p[i].revents = 0;
+  }
+  int r = ppoll(p, (nfds_t)n, us__posix_limit(timeout_ns, &ts),
+                us__posix_wait_mask());
+  if (r < 0)
+    return neg_errno();
+  for (int i = 0; i < n; i++)
+    ready[i] = p[i].revents;
+  return r;
+}
+
 int64_t us__sys_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
