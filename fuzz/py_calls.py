@@ -51,17 +51,23 @@ TIMEOUTS = [0.0] * 7 + [0.001, 0.001, 0.02]
 # No call should take this long (the longest wait asked for is 1 s): one
 # that does is reported as a finding, as a hang would be.
 SLOW = 10.0
+# The parent takes the child's C stacks and Python tracebacks when no
+# thread has begun a call for this long: a stall (one thread holding the
+# interpreter's lock while it blocks) is then seen while it lasts, not only
+# by the SLOW calls it leaves behind.
+STALL = 6.0
 
 
 class Ring:
     """The last SLOTS calls, in a file that outlives a crashed child, and
     after them each thread's last call (kept however long ago it began: a
-    call that hangs)."""
+    call that hangs), and last the number of the latest call (the
+    heartbeat the parent watches)."""
 
     def __init__(self, path):
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.ftruncate(fd, SLOT * (SLOTS + THREAD_SLOTS))
-        self.map = mmap.mmap(fd, SLOT * (SLOTS + THREAD_SLOTS))
+        os.ftruncate(fd, RING_BYTES + 8)
+        self.map = mmap.mmap(fd, RING_BYTES + 8)
         os.close(fd)
         self.seq = itertools.count(1)
         self.local = threading.local()
@@ -75,13 +81,35 @@ class Ring:
         if text[:1] == "T" and text[1:2].isdigit():
             i = (SLOTS + int(text[1 : text.index(" ")]) % THREAD_SLOTS) * SLOT
             self.map[i : i + SLOT] = line
+        self.map[RING_BYTES : RING_BYTES + 8] = struct.pack("<Q", n)
         return n
+
+
+RING_BYTES = SLOT * (SLOTS + THREAD_SLOTS)
+
+
+def progress(path):
+    """The number of the child's latest call (0: none yet), and each
+    thread's latest (the numbers its slot holds)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(SLOTS * SLOT)
+            data = f.read(THREAD_SLOTS * SLOT + 8)
+    except OSError:
+        return 0, ()
+    if len(data) < THREAD_SLOTS * SLOT + 8:
+        return 0, ()
+    each = []
+    for i in range(0, THREAD_SLOTS * SLOT, SLOT):
+        head = data[i : i + 12].split(b" ", 1)[0]
+        each.append(int(head) if head.isdigit() else 0)
+    return struct.unpack("<Q", data[-8:])[0], tuple(each)
 
 
 def read_ring(path, last):
     """The last calls, and each thread's last call (where a hang sits)."""
     with open(path, "rb") as f:
-        data = f.read()
+        data = f.read(RING_BYTES)
     rows, each = [], []
     for i in range(0, len(data), SLOT):
         text = data[i : i + SLOT].rstrip(b"\0").decode("utf-8", "replace")
@@ -875,6 +903,9 @@ def child(args):
     sys.setswitchinterval(rng_switch(args.round_seed))
     faulthandler.enable()
     faulthandler.dump_traceback_later(args.seconds + 30, exit=True)
+    # The parent's stall report: every thread's traceback, written by C
+    # code that needs no interpreter lock.
+    faulthandler.register(signal.SIGUSR2, all_threads=True)
     ring = Ring(args.log)
     ring.note("round seed %d" % args.round_seed)
     fz = Fuzz(usocket, uselect, args.round_seed, args.threads, args.calls,
@@ -922,6 +953,7 @@ def native_stacks(pid, err):
     if there is one, into the child's stderr before its watchdog's dump."""
     cmd = ["gdb", "-p", str(pid), "-batch", "-nx", "-ex", "thread apply all bt 30"]
     err.flush()
+    kernel_stacks(pid, err)  # first: gdb's attach interrupts some waits
     os.write(err.fileno(), b"py_calls: a call is stuck; the child's native stacks:\n")
     try:
         env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
@@ -929,6 +961,71 @@ def native_stacks(pid, err):
                        env=env)
     except (OSError, subprocess.TimeoutExpired):
         os.write(err.fileno(), b"py_calls: (no gdb)\n")
+
+
+def kernel_stacks(pid, err):
+    """Where each of the child's threads sleeps in the kernel (a thread
+    blocked in a system call shows it there, not in its C stack)."""
+    lines = ["py_calls: the child's kernel stacks:"]
+    task = "/proc/%d/task" % pid
+    try:
+        tids = sorted(os.listdir(task), key=int)
+    except OSError:
+        tids = []
+    for tid in tids:
+        info = []
+        for name in ("comm", "wchan", "syscall", "stack"):
+            try:
+                with open(os.path.join(task, tid, name)) as f:
+                    info.append(f.read().strip())
+            except OSError:
+                info.append("?")
+        lines.append("task %s %s: wchan %s, syscall %s" % (tid, info[0], info[1],
+                                                          info[2].split(" ")[0]))
+        lines += ["    " + ln for ln in info[3].splitlines()]
+    os.write(err.fileno(), ("\n".join(lines) + "\n").encode())
+
+
+def watch_stall(p, log, err, deadline):
+    """Waits for the child until deadline (TimeoutExpired after it). The
+    first time a thread's call lasts STALL seconds (all threads: one holds
+    the interpreter's lock while it blocks; some: they starve), writes
+    into the child's stderr its kernel and C stacks and every thread's
+    Python traceback."""
+    seen, since, told = (), [], False
+    last = time.monotonic()
+    while p.poll() is None:
+        now = time.monotonic()
+        if now >= deadline:
+            raise subprocess.TimeoutExpired(p.args, 0)
+        if now - last > 2.0:
+            # The parent stalled as well: the whole machine did, and the
+            # child's gap is no stall of its own.
+            err.flush()
+            os.write(err.fileno(), b"py_calls: the parent too was stopped for %.1f s\n"
+                     % (now - last))
+            since = [now] * len(since)
+        last = now
+        beat, each = progress(log)
+        if len(each) != len(seen):
+            seen, since = each, [now] * len(each)
+        for i, n in enumerate(each):
+            if n != seen[i] or not n:
+                since[i] = now
+        seen = each
+        stuck = [i for i, t in enumerate(since) if now - t >= STALL]
+        if stuck and not told:
+            told = True
+            err.flush()
+            os.write(err.fileno(), ("py_calls: STALL: thread(s) %s in a call for %.1f s, "
+                                    "latest call #%d\n" % (stuck, STALL, beat)).encode())
+            native_stacks(p.pid, err)
+            try:
+                p.send_signal(signal.SIGUSR2)  # then the Python tracebacks
+                time.sleep(0.2)
+            except OSError:
+                pass
+        time.sleep(0.1)
 
 
 def run_round(args, round_seed, tmp):
@@ -942,7 +1039,8 @@ def run_round(args, round_seed, tmp):
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
         try:
             # The child's own watchdog ends it at round_seconds + 30.
-            out, _ = p.communicate(timeout=args.round_seconds + 25)
+            watch_stall(p, log, err, time.monotonic() + args.round_seconds + 25)
+            out, _ = p.communicate(timeout=1)
         except subprocess.TimeoutExpired:
             native_stacks(p.pid, err)
             try:

@@ -26,3 +26,36 @@ def test_random_calls_with_hostile_arguments_do_not_crash():
     assert summary and summary[-1].endswith(", 0 findings"), out[-6000:]
     calls = int(summary[-1].split(": ")[2].split()[0])
     assert calls > 1000, out[-6000:]
+
+
+def test_a_stalled_round_is_reported_with_every_threads_stacks(tmp_path):
+    """The parent catches a call that goes on for long while it lasts: the
+    child's kernel stacks and Python tracebacks go into its report."""
+    import importlib.util
+    import time
+
+    spec = importlib.util.spec_from_file_location("py_calls", SCRIPT)
+    py_calls = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(py_calls)
+    py_calls.STALL = 1.0
+    py_calls.native_stacks = py_calls.kernel_stacks  # no gdb: quicker
+    log = str(tmp_path / "ring")
+    child = (
+        "import faulthandler, signal, sys, time\n"
+        "sys.path.insert(0, %r)\n"
+        "import py_calls\n"
+        "faulthandler.register(signal.SIGUSR2, all_threads=True)\n"
+        "py_calls.Ring(%r).note('T0 sock1.recv(1)')\n"
+        "time.sleep(4)\n" % (os.path.dirname(SCRIPT), log))
+    errf = tmp_path / "stderr"
+    with open(errf, "wb") as err:
+        p = subprocess.Popen([sys.executable, "-c", child], stderr=err)
+        try:
+            py_calls.watch_stall(p, log, err, time.monotonic() + 60)
+        finally:
+            p.kill()
+            p.wait()
+    text = errf.read_text()
+    assert "py_calls: STALL: thread(s) [0] in a call" in text, text
+    assert "the child's kernel stacks:" in text, text
+    assert 'File "<string>", line 6 in <module>' in text, text  # the sleep
