@@ -18,9 +18,15 @@ static int wait_allowed(int err, int flags) {
 /* A call told not to wait does not wait for another thread's either. */
 static int dontwait_asked(int flags) { return (flags & MSG_DONTWAIT) != 0; }
 
-/* The flags that keep a call's sends and receives from blocking (see
- * us__op_t.lazy). */
-static int nowait(const us__op_t *op) { return op->lazy ? MSG_DONTWAIT : 0; }
+/* The flags that keep a call's sends and receives from blocking: a lazy
+ * call waits only in us__op_wait() (see us__op_t.lazy), and a call that
+ * began non-blocking never waits, though its descriptor may have been
+ * made blocking meanwhile (a host callback, or another thread while the
+ * host's lock was released, called us_settimeout()): it would wait with
+ * the host's lock held. */
+static int nowait(const us__op_t *op) {
+  return op->lazy || op->timeout == 0 ? MSG_DONTWAIT : 0;
+}
 
 /* Bytes a peek just saw queued, n of them (a peek takes nothing, so the
  * lines known stay as they are). */
