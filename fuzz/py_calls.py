@@ -835,7 +835,7 @@ class Fuzz:
                     elif r < 0.015:
                         self.refill_stream(rng.randrange(len(self.streams)), rng)
                     else:
-                        t0 = time.monotonic()
+                        t0, cpu0 = time.monotonic(), time.process_time()
                         try:
                             ARMED[0] = tid == 0
                             rng.choice(kinds)(rng, tid, st)
@@ -843,8 +843,13 @@ class Fuzz:
                             ARMED[0] = False
                             dt = time.monotonic() - t0
                             if dt > SLOW:
-                                sys.stderr.write("py_calls: SLOW call (%.1f s): %s\n"
-                                                 % (dt, getattr(self.ring.local, "last", "?")))
+                                # The process's CPU time meanwhile tells a
+                                # stall (little: blocked, or not scheduled)
+                                # from other threads hogging the GIL.
+                                sys.stderr.write(
+                                    "py_calls: SLOW call (%.1f s, process CPU %.1f s): %s\n"
+                                    % (dt, time.process_time() - cpu0,
+                                       getattr(self.ring.local, "last", "?")))
                 except (Exception, Interrupt):
                     pass
         finally:
