@@ -51,10 +51,10 @@ TIMEOUTS = [0.0] * 7 + [0.001, 0.001, 0.02]
 # No call should take this long (the longest wait asked for is 1 s): one
 # that does is reported as a finding, as a hang would be.
 SLOW = 10.0
-# The parent takes the child's C stacks and Python tracebacks when no
-# thread has begun a call for this long: a stall (one thread holding the
-# interpreter's lock while it blocks) is then seen while it lasts, not only
-# by the SLOW calls it leaves behind.
+# The parent takes the child's kernel and C stacks and Python tracebacks
+# when a thread's call has lasted this long: a stall (a thread that blocks
+# holding the interpreter's lock, or threads starved of it) is then seen
+# while it lasts, not only by the SLOW calls it leaves behind.
 STALL = 6.0
 
 
