@@ -106,9 +106,14 @@ typedef struct us_socket {
  * comes at any moment of a blocking call (before, during or after its
  * kernel wait) runs check_signals promptly, never only at the deadline:
  * each wait blocks signals, runs check_signals, releases the lock and lets
- * them in atomically with the kernel wait (ppoll), and sends and receives
- * never block in the kernel (MSG_DONTWAIT) but wait that way. A handler
- * may run with signals blocked, when one came just before a wait. */
+ * them in atomically with the kernel wait (ppoll). No call blocks in the
+ * kernel anywhere else: under a host with an unlock hook, every socket's
+ * descriptor is non-blocking, whatever its timeout, and blocking and
+ * timed calls are the core's waits (sends and receives also pass
+ * MSG_DONTWAIT, so that they hold even if another holder of the same open
+ * descriptor makes it blocking; accept and connect have no such flag). A
+ * handler may run with signals blocked, when one came just before a
+ * wait. */
 typedef struct us_host {
   /* Before a call may block: release the host's lock; returns a token. */
   void *(*unlock)(void);
@@ -124,7 +129,8 @@ typedef struct us_host {
 } us_host_t;
 
 /* Installs the host's hooks for every later call (NULL: plain C defaults,
- * where EINTR is always retried). Call once, before any socket is used. */
+ * where EINTR is always retried). Call once, before any socket is used:
+ * a socket's descriptor gets its mode at birth from the host in force. */
 void us_set_host(const us_host_t *host);
 
 /* For a host that may unwind a call's frames without returning through
@@ -160,7 +166,10 @@ void us_sink_fixed(us_sink_t *sink, void *buf, size_t cap);
 /* ---- lifetime -------------------------------------------------------- */
 
 /* Opens a socket. proto 0 picks TCP for SOCK_STREAM and UDP for SOCK_DGRAM.
- * The socket starts blocking, close-on-exec, and never raises SIGPIPE. */
+ * The socket starts blocking, close-on-exec, and never raises SIGPIPE.
+ * Its descriptor (s->fd) blocks when the socket does, except under a host
+ * with an unlock hook (us_set_host), where it is non-blocking throughout:
+ * read or written directly, it may fail with EAGAIN. */
 int us_socket_open(us_socket_t *s, int family, int type, int proto);
 /* Wraps an existing descriptor (its family and type are read from it). */
 int us_socket_from_fd(us_socket_t *s, int fd);
@@ -176,7 +185,9 @@ int us_socket_from_fd(us_socket_t *s, int fd);
  * host's lock is released around the real close, the deferred one too;
  * any other close keeps it. */
 int us_socket_close(us_socket_t *s);
-/* Gives up ownership of the descriptor without closing it; returns it. */
+/* Gives up ownership of the descriptor without closing it; returns it,
+ * in the mode the socket's timeout says: blocking if the socket was
+ * (under a host too), else non-blocking. */
 int us_socket_detach(us_socket_t *s);
 
 /* ---- timeouts -------------------------------------------------------- */
@@ -185,6 +196,30 @@ int us_socket_detach(us_socket_t *s);
  * Other negative values: -EINVAL. A call under way in another thread keeps
  * the timeout it began with; the socket's next call has the new one. */
 int us_settimeout(us_socket_t *s, int64_t timeout_ns);
+
+/* Per-call deadlines. The monotonic clock that deadlines are read on, in
+ * nanoseconds (CLOCK_MONOTONIC on POSIX). */
+int64_t us_now(void);
+/* No deadline (the clock never reads 0 once the system runs). */
+#define US_DEADLINE_NONE ((int64_t)0)
+/* Bounds the calling thread's calls by an absolute deadline on us_now()'s
+ * clock, without changing any socket's timeout, until set again; returns
+ * the previous one, so that a caller can bound one call as libdill does:
+ *   int64_t was = us_set_deadline(us_now() + 2000000000);
+ *   r = us_read(s, &sink, n);
+ *   us_set_deadline(was);
+ * Every call of the thread that may wait (on a socket, for a socket's
+ * turn, in a poll set, for a name lookup, us_create_connection) ends by
+ * the sooner of the deadline and its own timeout, with what its timeout
+ * would have given then: -ETIMEDOUT (the stream calls: a short count
+ * first, as on a timeout), 0 for a poll set's wait. A blocking socket's
+ * call bounded so never blocks in the kernel past it (us_accept waits for
+ * a connection to come first: one that another thread takes meanwhile
+ * leaves it blocked until the next); a non-blocking
+ * socket stays non-blocking. A deadline already passed still lets a call
+ * take what is ready at once. US_DEADLINE_NONE: none. Per thread; no lock
+ * needed. */
+int64_t us_set_deadline(int64_t deadline_ns);
 
 /* ---- connection set-up ----------------------------------------------- */
 
@@ -195,6 +230,24 @@ int us_listen(us_socket_t *s, int backlog);
 int us_accept(us_socket_t *s, us_socket_t *conn, us_addr_t *peer);
 /* A timed connect; non-blocking: -EINPROGRESS. Port 0: -EINVAL. */
 int us_connect(us_socket_t *s, const us_addr_t *addr);
+/* How long us_create_connection lets an attempt run alone before it
+ * starts the next (RFC 8305's Connection Attempt Delay). */
+#define US_CONNECT_ATTEMPT_DELAY ((int64_t)250000000)
+/* Opens *s connected to host:port (a name or a numeric host; port a
+ * number or a service name), as Python's socket.create_connection, within
+ * ONE deadline of timeout_ns (US_TIMEOUT_BLOCK: none) for the whole call,
+ * the lookup included (us_getaddrinfo_timed). The name's addresses are
+ * tried in RFC 8305's order (the families alternate, IPv6 first, each in
+ * the resolver's order): each attempt runs alone for
+ * US_CONNECT_ATTEMPT_DELAY, then the next starts while it goes on (at once
+ * when one fails), and the first to connect wins, the others closed.
+ * source (may be NULL) is bound first and restricts the addresses to its
+ * family, unless it is an any-address (the port alone matters then). The new
+ * socket has timeout_ns as its timeout. Errors: the lookup's, -ETIMEDOUT, or
+ * the last attempt's (-ECONNREFUSED, ...); the host's error after a signal; on
+ * any error *s is untouched. */
+int us_create_connection(us_socket_t *s, const char *host, const char *port,
+                         int64_t timeout_ns, const us_addr_t *source);
 /* how: SHUT_RD, SHUT_WR or SHUT_RDWR. */
 int us_shutdown(us_socket_t *s, int how);
 int us_getsockname(const us_socket_t *s, us_addr_t *addr);
@@ -284,6 +337,10 @@ size_t us_span(size_t len, size_t off, size_t max_len, size_t *at);
  * whole), but not with us_bufstream_init or us_bufstream_free. */
 typedef struct us_bufstream {
   us_socket_t *sock;
+  /* What its bytes pass through on their way to the socket (private):
+   * NULL for the socket itself, or a layer such as a TLS stream's. */
+  const struct us__layer *layer;
+  void *layer_ctx;
   char *rbuf; /* rbuf[rpos..rend) is read ahead and not yet taken */
   size_t rpos, rend, rcap;
   char *wbuf; /* wbuf[0..wlen) waits to be written */
@@ -310,6 +367,9 @@ ssize_t us_bufstream_read(us_bufstream_t *b, us_sink_t *sink, size_t max);
 /* Buffers len bytes, writing out whenever the buffer fills; returns len,
  * or as us_write a short count or the error. */
 ssize_t us_bufstream_write(us_bufstream_t *b, const void *buf, size_t len);
+/* One read of at most len bytes: what is buffered, else what one receive
+ * brings (maybe short); 0 at EOF. Errors as us_recv. */
+ssize_t us_bufstream_recv(us_bufstream_t *b, void *buf, size_t len);
 /* Writes out what is buffered, as us_sendall. */
 int us_bufstream_flush(us_bufstream_t *b);
 /* Flushes (unless another thread is writing b: that call sends what is
@@ -318,6 +378,124 @@ int us_bufstream_flush(us_bufstream_t *b);
  * the flush's error, else the close's. The buffers stay: free them with
  * us_bufstream_free once no call on b is in progress. */
 int us_bufstream_close(us_bufstream_t *b);
+
+/* ---- TLS -------------------------------------------------------------- */
+
+/* A TLS stream runs over a connected stream socket and keeps every promise
+ * of the socket's stream calls: no short reads or writes, readline without
+ * a system call per byte, the socket's timeout as one deadline for the
+ * whole call (the handshake too), -EAGAIN when non-blocking, and a close
+ * from another thread or the host's signal check waking a blocked call.
+ * The library under it (the engine: OpenSSL or mbedTLS) never waits in
+ * the kernel itself: usocket moves its bytes and does the waiting. */
+
+/* A context: the settings shared by the streams made from it. Setters are
+ * for before the first stream; a context may be freed while its streams
+ * live (they keep what they need). */
+typedef struct us_tls_ctx us_tls_ctx_t;
+/* One TLS stream over a socket. */
+typedef struct us_tls us_tls_t;
+
+/* Roles for us_tls_ctx_new(). */
+#define US_TLS_CLIENT 0
+#define US_TLS_SERVER 1
+/* Verification modes: none; a certificate the peer presents must verify;
+ * the peer must present one that verifies. */
+#define US_TLS_VERIFY_NONE 0
+#define US_TLS_VERIFY_OPTIONAL 1
+#define US_TLS_VERIFY_REQUIRED 2
+
+/* A new context for role. Secure by default: a client verifies the
+ * server's certificate (US_TLS_VERIFY_REQUIRED) and the host name given
+ * to us_tls_new(), against the platform's CA store unless CAs are given
+ * (us_tls_ctx_ca_*: then those only; the store is loaded by the first
+ * stream that needs it); a server asks nothing of its clients
+ * (US_TLS_VERIFY_NONE). -ENOMEM, -EINVAL for a bad role. */
+int us_tls_ctx_new(us_tls_ctx_t **ctx, int role);
+/* NULL is ok. */
+void us_tls_ctx_free(us_tls_ctx_t *ctx);
+int us_tls_ctx_verify(us_tls_ctx_t *ctx, int mode);
+/* Trusts the CA certificates in a file or in memory (PEM, one or more, or
+ * one DER), besides those already given. Unreadable file: its -errno;
+ * not certificates: US_TLS_ERR_BAD_CERT. */
+int us_tls_ctx_ca_file(us_tls_ctx_t *ctx, const char *path);
+int us_tls_ctx_ca_data(us_tls_ctx_t *ctx, const void *data, size_t len);
+/* Trusts the platform's CA store too (a client given no CAs does). */
+int us_tls_ctx_ca_default(us_tls_ctx_t *ctx);
+/* Our certificate chain (PEM: the leaf first, then its issuers; or one
+ * DER certificate) and its private key (PEM or DER), from files or
+ * memory; a NULL key file means the key is in the chain's file.
+ * US_TLS_ERR_BAD_CERT, US_TLS_ERR_BAD_KEY, US_TLS_ERR_KEY_MISMATCH. */
+int us_tls_ctx_cert_file(us_tls_ctx_t *ctx, const char *chain_path,
+                         const char *key_path);
+int us_tls_ctx_cert_data(us_tls_ctx_t *ctx, const void *chain, size_t chain_len,
+                         const void *key, size_t key_len);
+/* Restricts the cipher suites, in the engine's own syntax (OpenSSL's
+ * cipher list or TLS 1.3 suite names). None known: US_TLS_ERR_CIPHERS. */
+int us_tls_ctx_ciphers(us_tls_ctx_t *ctx, const char *list);
+/* The engine built in: "openssl" or "mbedtls". */
+const char *us_tls_engine(void);
+
+/* A TLS stream over sock, which stays the caller's (its timeout rules
+ * every call; us_tls_free never closes it). host: the server's name, sent
+ * as SNI and verified against its certificate (an IP address is checked
+ * as one); NULL for a server, or a client that verifies nothing (a client
+ * that verifies without one: US_TLS_ERR_NO_HOST). Nothing is sent yet. */
+int us_tls_new(us_tls_t **t, us_tls_ctx_t *ctx, us_socket_t *sock,
+               const char *host);
+/* Runs the handshake to its end within the socket's timeout; the first
+ * read or write runs it too when not called. Non-blocking: -EAGAIN until
+ * done (call again when us_tls_wants() is ready). */
+int us_tls_handshake(us_tls_t *t);
+/* The stream calls, as the socket's (us_read, us_readline, us_write,
+ * us_recv). Decrypted bytes are read ahead in the stream's buffer, so a
+ * line costs no system call when its record has arrived. A peer that
+ * closes the connection without TLS's close_notify (a truncation attack
+ * looks the same) is US_TLS_ERR_TRUNCATED, never a quiet end of file.
+ * A non-blocking write that returned a short count or -EAGAIN may hold
+ * a record half sent: the next write must start with the bytes it did
+ * not count. A TLS failure ends the session: later calls return it. */
+ssize_t us_tls_read(us_tls_t *t, us_sink_t *sink, size_t max);
+ssize_t us_tls_readline(us_tls_t *t, us_sink_t *sink, size_t max);
+ssize_t us_tls_write(us_tls_t *t, const void *buf, size_t len);
+ssize_t us_tls_recv(us_tls_t *t, void *buf, size_t len);
+/* The stream as a buffered stream, for us_bufstream_* (takeline's fast
+ * path included); it has no write-behind buffer: writes go out at once.
+ * Valid until us_tls_free. Its close closes the socket. */
+us_bufstream_t *us_tls_bufstream(us_tls_t *t);
+/* Decrypted bytes waiting in the stream: a read takes them without
+ * touching the socket, which may have none. A read under way in another
+ * thread counts as none (it is about to take them). */
+size_t us_tls_pending(us_tls_t *t);
+/* As us_poll for the stream: POLLIN also when bytes are pending. */
+int us_tls_poll(us_tls_t *t, int events);
+/* What a non-blocking call that returned -EAGAIN waits for: US_POLLIN or
+ * US_POLLOUT (a read may need to write, and a write to read). */
+int us_tls_wants(const us_tls_t *t);
+/* Sends close_notify (once), within the timeout; the socket stays open. */
+int us_tls_shutdown(us_tls_t *t);
+/* Frees the stream (no call on it may be in progress); NULL is ok. */
+void us_tls_free(us_tls_t *t);
+
+/* TLS failures sit below US_TLS_BASE, apart from errno and the resolver's
+ * range; us_strerror() names each. */
+#define US_TLS_BASE (-200000)
+#define US_TLS_ERR_PROTOCOL (US_TLS_BASE - 1)  /* not TLS, or broken */
+#define US_TLS_ERR_ALERT (US_TLS_BASE - 2)     /* the peer sent an alert */
+#define US_TLS_ERR_UNTRUSTED (US_TLS_BASE - 3) /* no trusted issuer */
+#define US_TLS_ERR_EXPIRED (US_TLS_BASE - 4)   /* expired or not yet valid */
+#define US_TLS_ERR_HOSTNAME (US_TLS_BASE - 5)  /* for another host */
+#define US_TLS_ERR_VERIFY (US_TLS_BASE - 6)    /* other verify failure */
+#define US_TLS_ERR_NO_PEER_CERT (US_TLS_BASE - 7)
+#define US_TLS_ERR_TRUNCATED (US_TLS_BASE - 8) /* closed w/o close_notify */
+#define US_TLS_ERR_BAD_CERT (US_TLS_BASE - 9)
+#define US_TLS_ERR_BAD_KEY (US_TLS_BASE - 10)
+#define US_TLS_ERR_KEY_MISMATCH (US_TLS_BASE - 11)
+#define US_TLS_ERR_CIPHERS (US_TLS_BASE - 12)
+#define US_TLS_ERR_NO_HOST (US_TLS_BASE - 13)
+#define US_TLS_ERR_NO_CERT (US_TLS_BASE - 14) /* a server without one */
+#define US_TLS_ERR_ENGINE (US_TLS_BASE - 15)  /* the engine failed */
+#define US_TLS_ERR_LAST US_TLS_ERR_ENGINE
 
 /* ---- readiness -------------------------------------------------------- */
 
@@ -406,13 +584,29 @@ typedef int (*us_addrinfo_cb)(void *ctx, const us_addrinfo_t *ai);
 int us_getaddrinfo(const char *host, const char *port, int family, int type,
                    int proto, int flags, us_addrinfo_cb cb, void *ctx);
 
+/* us_getaddrinfo within timeout_ns: US_TIMEOUT_BLOCK waits as long as the
+ * system resolver does, 0 or more bounds the lookup (-ETIMEDOUT when it
+ * passes; 0 takes only an answer that is there at once). Under a host
+ * (us_set_host) every name lookup, timed or not, releases the host's lock
+ * and runs its check_signals promptly when a signal comes, whose error
+ * ends the call. The system resolver (nsswitch: /etc/hosts, DNS as
+ * resolv.conf says) runs on one of a few resolver threads; a lookup given
+ * up (timeout, signal) goes on there until the resolver returns, then
+ * frees all it holds: abandoned lookups never cost more than those few
+ * threads, and while all of them are busy a new lookup waits its turn
+ * within its own time limit. Numeric hosts answer at once, as in
+ * us_getaddrinfo. Other negative timeouts: -EINVAL. */
+int us_getaddrinfo_timed(const char *host, const char *port, int family,
+                         int type, int proto, int flags, int64_t timeout_ns,
+                         us_addrinfo_cb cb, void *ctx);
+
 /* Resolver failures sit below US_GAI_BASE so they never look like errno. */
 #define US_GAI_BASE (-100000)
 #define US_GAI_ERROR(code) (US_GAI_BASE - ((code) < 0 ? -(code) : (code)))
 /* For a result below US_GAI_BASE: the resolver's own code, made negative
  * (e.g. -2 for "name not known" on glibc), as MicroPython reports it. */
 int us_gai_code(int result);
-/* A message for any error this API returns (errno or resolver). */
+/* A message for any error this API returns (errno, resolver or TLS). */
 const char *us_strerror(int err);
 
 /* ---- poll sets -------------------------------------------------------- */

@@ -5,7 +5,9 @@ add_library(usermod_usocket INTERFACE)
 get_filename_component(USOCKET_ROOT ${CMAKE_CURRENT_LIST_DIR}/.. ABSOLUTE)
 file(GLOB USOCKET_CORE_SOURCES ${USOCKET_ROOT}/src/*.c
      ${USOCKET_ROOT}/src/posix/*.c)
-list(REMOVE_ITEM USOCKET_CORE_SOURCES ${USOCKET_ROOT}/src/fault.c)
+# Not the TLS stream: it needs an engine, and the port has its own tls.
+list(REMOVE_ITEM USOCKET_CORE_SOURCES ${USOCKET_ROOT}/src/fault.c
+     ${USOCKET_ROOT}/src/tls.c)
 
 target_sources(usermod_usocket INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/modusocket.c

@@ -8,8 +8,11 @@ USOCKET_ROOT := $(realpath $(USOCKET_MOD_DIR)/..)
 SRC_USERMOD_C += $(addprefix $(USOCKET_MOD_DIR)/, \
 	modusocket.c usocket_addr.c usocket_sock.c)
 
-# The core and its POSIX backend: plain C, no MicroPython headers.
-SRC_USERMOD_LIB_C += $(filter-out $(USOCKET_ROOT)/src/fault.c, \
+# The core and its POSIX backend: plain C, no MicroPython headers. Not
+# the TLS stream (src/tls.c): it needs an engine, and the port has its
+# own tls module.
+SRC_USERMOD_LIB_C += $(filter-out $(USOCKET_ROOT)/src/fault.c \
+	$(USOCKET_ROOT)/src/tls.c, \
 	$(wildcard $(USOCKET_ROOT)/src/*.c)) \
 	$(wildcard $(USOCKET_ROOT)/src/posix/*.c)
 

@@ -1,6 +1,7 @@
 /* modusocket.c: the MicroPython module `socket` (also `usocket`): host
  * hooks, errors, getaddrinfo, inet_ntop/inet_pton and the constants. */
 #include <errno.h>
+#include <math.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -61,6 +62,17 @@ MP_NORETURN void mpus_raise(int err) {
   mp_raise_OSError(-err);
 }
 
+int64_t mpus_timeout_arg(mp_obj_t value) {
+  if (value == mp_const_none)
+    return US_TIMEOUT_BLOCK;
+  mp_float_t v = mp_obj_get_float(value);
+  if (v < 0 || isnan(v))
+    mp_raise_ValueError(MP_ERROR_TEXT("timeout value out of range"));
+  if (v > (mp_float_t)9.2e9)
+    mp_raise_msg(&mp_type_OverflowError, MP_ERROR_TEXT("timeout is too large"));
+  return (int64_t)ceil((double)v * 1e9);
+}
+
 /* ---- getaddrinfo -------------------------------------------------------- */
 
 typedef struct {
@@ -96,7 +108,22 @@ static const char *host_arg(mp_obj_t obj) {
   mp_raise_TypeError(MP_ERROR_TEXT("host must be str, bytes or None"));
 }
 
-static mp_obj_t mod_getaddrinfo(size_t n_args, const mp_obj_t *args) {
+/* getaddrinfo's one keyword, timeout=: None (the default) or seconds. */
+static int64_t timeout_kw(mp_map_t *kw) {
+  mp_map_elem_t *e =
+      kw ? mp_map_lookup(kw, MP_OBJ_NEW_QSTR(MP_QSTR_timeout), MP_MAP_LOOKUP)
+         : NULL;
+  if ((kw ? kw->used : 0) != (e ? 1 : 0))
+    mp_raise_TypeError(MP_ERROR_TEXT("unexpected keyword argument"));
+  return e ? mpus_timeout_arg(e->value) : US_TIMEOUT_BLOCK;
+}
+
+static mp_obj_t mod_getaddrinfo(size_t n_args, const mp_obj_t *args,
+                                mp_map_t *kw) {
+  if (n_args > 6)
+    mp_raise_TypeError(MP_ERROR_TEXT("function takes at most 6 positional "
+                                     "arguments"));
+  int64_t timeout = timeout_kw(kw);
   const char *host = host_arg(args[0]), *port = NULL;
   char pbuf[8];
   int opt[4] = {0, 0, 0, 0}; /* af, type, proto, flags */
@@ -114,15 +141,68 @@ static mp_obj_t mod_getaddrinfo(size_t n_args, const mp_obj_t *args) {
     opt[i - 2] = mp_obj_get_int(args[i]);
   gai_ctx_t ctx = {mp_obj_new_list(0, NULL), MP_OBJ_NULL};
   mpus_install_host(); /* the resolver runs with the GIL released */
-  int r =
-      us_getaddrinfo(host, port, opt[0], opt[1], opt[2], opt[3], gai_add, &ctx);
+  int r;
+  MPUS_CALL(r, us_getaddrinfo_timed(host, port, opt[0], opt[1], opt[2], opt[3],
+                                    timeout, gai_add, &ctx));
   if (ctx.exc != MP_OBJ_NULL)
     nlr_raise(ctx.exc);
   mpus_check(r);
   return ctx.list;
 }
-static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(mod_getaddrinfo_obj, 2, 6,
-                                           mod_getaddrinfo);
+static MP_DEFINE_CONST_FUN_OBJ_KW(mod_getaddrinfo_obj, 2, mod_getaddrinfo);
+
+/* ---- create_connection -------------------------------------------------- */
+
+static mp_obj_t mod_create_connection(size_t n_args, const mp_obj_t *pos,
+                                      mp_map_t *kw) {
+  enum { ARG_address, ARG_timeout, ARG_source_address };
+  static const mp_arg_t allowed[] = {
+      {MP_QSTR_address, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = MP_OBJ_NULL}},
+      {MP_QSTR_timeout, MP_ARG_OBJ, {.u_obj = mp_const_none}},
+      {MP_QSTR_source_address, MP_ARG_OBJ, {.u_obj = mp_const_none}},
+  };
+  mp_arg_val_t a[MP_ARRAY_SIZE(allowed)];
+  mp_arg_parse_all(n_args, pos, kw, MP_ARRAY_SIZE(allowed), allowed, a);
+  int64_t timeout = mpus_timeout_arg(a[ARG_timeout].u_obj);
+  size_t n = 0;
+  mp_obj_t *items;
+  if (mp_obj_is_type(a[ARG_address].u_obj, &mp_type_tuple))
+    mp_obj_tuple_get(a[ARG_address].u_obj, &n, &items);
+  if (n != 2)
+    mp_raise_TypeError(MP_ERROR_TEXT("address must be a (host, port) tuple"));
+  const char *host = host_arg(items[0]), *port = NULL;
+  char pbuf[8];
+  if (!host)
+    mp_raise_TypeError(MP_ERROR_TEXT("host must be str or bytes"));
+  if (mp_obj_is_int(items[1])) {
+    mp_int_t p = mp_obj_get_int(items[1]);
+    if (p < 0 || p > 65535)
+      mp_raise_msg(&mp_type_OverflowError,
+                   MP_ERROR_TEXT("port must be 0-65535"));
+    snprintf(pbuf, sizeof pbuf, "%u", (unsigned)p);
+    port = pbuf;
+  } else {
+    port = mp_obj_str_get_str(items[1]);
+  }
+  us_addr_t source;
+  if (a[ARG_source_address].u_obj != mp_const_none)
+    mpus_addr_from_obj(a[ARG_source_address].u_obj, 0, &source);
+  /* The object first: no failure after the connect can leak the
+   * descriptor, which the finaliser closes. */
+  mpus_socket_obj_t *o =
+      mp_obj_malloc_with_finaliser(mpus_socket_obj_t, &mpus_socket_type);
+  o->s.fd = -1;
+  mpus_install_host();
+  int r;
+  MPUS_CALL(r, us_create_connection(&o->s, host, port, timeout,
+                                    a[ARG_source_address].u_obj != mp_const_none
+                                        ? &source
+                                        : NULL));
+  mpus_check(r);
+  return MP_OBJ_FROM_PTR(o);
+}
+static MP_DEFINE_CONST_FUN_OBJ_KW(mod_create_connection_obj, 1,
+                                  mod_create_connection);
 
 /* ---- inet_ntop / inet_pton ---------------------------------------------- */
 
@@ -156,6 +236,8 @@ static const mp_rom_map_elem_t mod_globals_table[] = {
     {MP_ROM_QSTR(MP_QSTR_socket), MP_ROM_PTR(&mpus_socket_type)},
     {MP_ROM_QSTR(MP_QSTR_sockaddr), MP_ROM_PTR(&mpus_sockaddr_type)},
     {MP_ROM_QSTR(MP_QSTR_getaddrinfo), MP_ROM_PTR(&mod_getaddrinfo_obj)},
+    {MP_ROM_QSTR(MP_QSTR_create_connection),
+     MP_ROM_PTR(&mod_create_connection_obj)},
     {MP_ROM_QSTR(MP_QSTR_inet_ntop), MP_ROM_PTR(&mod_inet_ntop_obj)},
     {MP_ROM_QSTR(MP_QSTR_inet_pton), MP_ROM_PTR(&mod_inet_pton_obj)},
     C(AF_INET),

@@ -54,6 +54,10 @@ static inline int mpus_check(int err) {
     }                                                                          \
   } while (0)
 
+/* A timeout argument: None (US_TIMEOUT_BLOCK) or seconds >= 0, in ns;
+ * raises ValueError/OverflowError for others. */
+int64_t mpus_timeout_arg(mp_obj_t value);
+
 /* A new sockaddr object holding *addr. */
 mp_obj_t mpus_addr_new(const us_addr_t *addr);
 

@@ -1,7 +1,6 @@
 /* usocket_sock.c: the socket type: methods and the stream protocol, each a
  * conversion of arguments around one call into the core. */
 #include <errno.h>
-#include <math.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -125,17 +124,7 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sock_makefile_obj, 1, 3,
 /* ---- timeouts ----------------------------------------------------------- */
 
 static mp_obj_t sock_settimeout(mp_obj_t self, mp_obj_t value) {
-  int64_t ns = US_TIMEOUT_BLOCK;
-  if (value != mp_const_none) {
-    mp_float_t v = mp_obj_get_float(value);
-    if (v < 0 || isnan(v))
-      mp_raise_ValueError(MP_ERROR_TEXT("timeout value out of range"));
-    if (v > (mp_float_t)9.2e9)
-      mp_raise_msg(&mp_type_OverflowError,
-                   MP_ERROR_TEXT("timeout is too large"));
-    ns = (int64_t)ceil((double)v * 1e9);
-  }
-  mpus_check(us_settimeout(SELF(self), ns));
+  mpus_check(us_settimeout(SELF(self), mpus_timeout_arg(value)));
   return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(sock_settimeout_obj, sock_settimeout);

@@ -128,14 +128,37 @@ static int port_arg(PyObject *o, char buf[8], const char **port,
   return 0;
 }
 
+/* The keywords of a call that takes only timeout= by keyword: its
+ * value, or NULL when not given; -1 with TypeError for any other. */
+static int timeout_kw(const char *fn, PyObject *const *args, Py_ssize_t n,
+                      PyObject *kwnames, PyObject **timeout) {
+  *timeout = NULL;
+  Py_ssize_t nk = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+  for (Py_ssize_t i = 0; i < nk; i++) {
+    PyObject *k = PyTuple_GET_ITEM(kwnames, i);
+    if (!PyUnicode_Check(k) ||
+        PyUnicode_CompareWithASCIIString(k, "timeout") != 0 || *timeout) {
+      PyErr_Format(PyExc_TypeError,
+                   "%s() got an unexpected keyword argument %R", fn, k);
+      return -1;
+    }
+    *timeout = args[n + i];
+  }
+  return 0;
+}
+
 static PyObject *mod_getaddrinfo(PyObject *module, PyObject *const *args,
-                                 Py_ssize_t n) {
+                                 size_t nargsf, PyObject *kwnames) {
   int opt[4] = {0, 0, 0, 0}; /* af, type, proto, flags */
   static const char *const names[4] = {"af", "type", "proto", "flags"};
   const char *host, *port;
   char portbuf[8];
-  PyObject *htmp, *ptmp;
-  if (uspy_nargs("getaddrinfo", n, 2, 6) < 0)
+  PyObject *htmp, *ptmp, *tobj;
+  int64_t timeout = US_TIMEOUT_BLOCK;
+  Py_ssize_t n = PyVectorcall_NARGS(nargsf);
+  if (uspy_nargs("getaddrinfo", n, 2, 6) < 0 ||
+      timeout_kw("getaddrinfo", args, n, kwnames, &tobj) < 0 ||
+      (tobj && uspy_timeout_arg(tobj, 1e9, 0, &timeout) < 0))
     return NULL;
   for (Py_ssize_t i = 2; i < n; i++)
     if (uspy_int_arg(args[i], names[i - 2], &opt[i - 2]) < 0)
@@ -147,8 +170,8 @@ static PyObject *mod_getaddrinfo(PyObject *module, PyObject *const *args,
     return NULL;
   }
   gai_ctx c = {PyModule_GetState(module), PyList_New(0)};
-  int r = c.list ? us_getaddrinfo(host, port, opt[0], opt[1], opt[2], opt[3],
-                                  gai_add, &c)
+  int r = c.list ? us_getaddrinfo_timed(host, port, opt[0], opt[1], opt[2],
+                                        opt[3], timeout, gai_add, &c)
                  : -ENOMEM;
   Py_XDECREF(htmp);
   Py_XDECREF(ptmp);
@@ -157,6 +180,50 @@ static PyObject *mod_getaddrinfo(PyObject *module, PyObject *const *args,
     return uspy_raise(r);
   }
   return c.list;
+}
+
+/* ---- create_connection -------------------------------------------------- */
+
+static PyObject *mod_create_connection(PyObject *module, PyObject *args,
+                                       PyObject *kwargs) {
+  static char *kwlist[] = {"address", "timeout", "source_address", NULL};
+  PyObject *address, *tobj = Py_None, *sobj = Py_None, *htmp, *ptmp;
+  const char *host, *port;
+  char portbuf[8];
+  int64_t timeout;
+  us_addr_t source;
+  uspy_state *st = PyModule_GetState(module);
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|OO:create_connection",
+                                   kwlist, &address, &tobj, &sobj) ||
+      uspy_timeout_arg(tobj, 1e9, 0, &timeout) < 0)
+    return NULL;
+  if (!PyTuple_Check(address) || PyTuple_GET_SIZE(address) != 2)
+    return PyErr_Format(PyExc_TypeError,
+                        "address must be a (host, port) tuple, not %.100s",
+                        Py_TYPE(address)->tp_name);
+  if (sobj != Py_None && uspy_addr_from_obj(st, 0, sobj, &source) < 0)
+    return NULL;
+  if (host_arg(PyTuple_GET_ITEM(address, 0), &host, &htmp) < 0)
+    return NULL;
+  if (!host) {
+    Py_XDECREF(htmp);
+    return PyErr_Format(PyExc_TypeError, "host must be str or bytes");
+  }
+  if (port_arg(PyTuple_GET_ITEM(address, 1), portbuf, &port, &ptmp) < 0) {
+    Py_XDECREF(htmp);
+    return NULL;
+  }
+  us_socket_t sock;
+  int r = us_create_connection(&sock, host, port, timeout,
+                               sobj != Py_None ? &source : NULL);
+  Py_XDECREF(htmp);
+  Py_XDECREF(ptmp);
+  if (r < 0)
+    return uspy_raise(r);
+  PyObject *o = uspy_socket_wrap(st, &sock);
+  if (!o)
+    us_socket_close(&sock);
+  return o;
 }
 
 /* ---- inet_ntop / inet_pton ---------------------------------------------- */
@@ -215,11 +282,21 @@ static PyObject *mod_inet_pton(PyObject *module, PyObject *const *args,
   { name, (PyCFunction)(void (*)(void))fn, METH_FASTCALL, doc }
 
 static PyMethodDef module_methods[] = {
-    FAST("getaddrinfo", mod_getaddrinfo,
-         "getaddrinfo(host, port, af=0, type=0, proto=0, flags=0, /)\n--\n\n"
-         "A list of (family, type, proto, canonname, sockaddr). Numeric hosts "
-         "never reach the resolver. A failure raises OSError whose args[0] is "
-         "the resolver's negative code."),
+    {"getaddrinfo", (PyCFunction)(void (*)(void))mod_getaddrinfo,
+     METH_FASTCALL | METH_KEYWORDS,
+     "getaddrinfo(host, port, af=0, type=0, proto=0, flags=0, /, *, "
+     "timeout=None)\n--\n\n"
+     "A list of (family, type, proto, canonname, sockaddr). Numeric hosts "
+     "never reach the resolver. A name lookup releases the GIL, is "
+     "interrupted by signals, and with a timeout (seconds) raises "
+     "TimeoutError when it passes. A resolver failure raises OSError whose "
+     "args[0] is the resolver's negative code."},
+    {"create_connection", (PyCFunction)(void (*)(void))mod_create_connection,
+     METH_VARARGS | METH_KEYWORDS,
+     "create_connection(address, timeout=None, source_address=None)\n--\n\n"
+     "A socket connected to address, a (host, port) tuple, trying the "
+     "name's addresses as RFC 8305 says within one timeout (seconds) for "
+     "the whole call; the socket keeps the timeout."},
     FAST("inet_ntop", mod_inet_ntop,
          "inet_ntop(af, packed, /)\n--\n\nA packed address (4 or 16 bytes) "
          "as text."),

@@ -6,8 +6,9 @@
 # machine happens to have.
 set -eu
 # Every target builds the C core and the CPython module; netbase gives
-# /etc/services and /etc/protocols, which getaddrinfo(host, "http") reads.
-need=(gcc make cmake git pkg-config python3 python3-dev netbase)
+# /etc/services and /etc/protocols, which getaddrinfo(host, "http") reads;
+# libssl-dev is the default TLS engine (OpenSSL 3).
+need=(gcc make cmake git pkg-config python3 python3-dev netbase libssl-dev)
 case "${1:-test}" in
   # make test: format check, gcc and clang builds, C and Python tests (the
   # packaging test's venv, network namespaces with nftables, curl and
@@ -15,7 +16,7 @@ case "${1:-test}" in
   # tests/apps clients), ASan/UBSan, libFuzzer, valgrind.
   test) need+=(clang clang-format libclang-rt-14-dev python3-pytest
     python3-pip python3-setuptools python3-wheel python3-venv
-    iproute2 nftables curl strace valgrind procps mosquitto) ;;
+    iproute2 nftables curl strace valgrind procps mosquitto openssl) ;;
   demo) need+=(curl) ;;
   bench) need+=(clang python3-matplotlib python3-uvloop valgrind strace
     linux-perf) ;;

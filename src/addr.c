@@ -148,8 +148,12 @@ static int socket_kinds(int type, int proto, int kinds[3][2]) {
   return n;
 }
 
-int us_getaddrinfo(const char *host, const char *port, int family, int type,
-                   int proto, int flags, us_addrinfo_cb cb, void *ctx) {
+/* Inline in both callers: the numeric fast path stays as short as it
+ * was before lookups had a time limit. */
+static inline __attribute__((always_inline)) int
+getaddrinfo_within(const char *host, const char *port, int family, int type,
+                   int proto, int flags, int64_t timeout_ns, us_addrinfo_cb cb,
+                   void *ctx) {
   int kinds[3][2], nkinds;
   long pnum = numeric_port(port);
   us_addrinfo_t ai;
@@ -175,10 +179,8 @@ int us_getaddrinfo(const char *host, const char *port, int family, int type,
     return nkinds;
   }
   /* The resolver may wait on the network: let the host run meanwhile. */
-  void *res, *token = us__host->unlock ? us__host->unlock() : NULL;
-  int r = us__sys_resolve(host, port, family, type, proto, flags, &res);
-  if (us__host->lock)
-    us__host->lock(token);
+  void *res;
+  int r = us__resolve(host, port, family, type, proto, flags, timeout_ns, &res);
   if (r < 0)
     return r;
   r = us__sys_resolve_each(res, cb, ctx);
@@ -186,11 +188,29 @@ int us_getaddrinfo(const char *host, const char *port, int family, int type,
   return r;
 }
 
+int us_getaddrinfo(const char *host, const char *port, int family, int type,
+                   int proto, int flags, us_addrinfo_cb cb, void *ctx) {
+  return getaddrinfo_within(host, port, family, type, proto, flags,
+                            US_TIMEOUT_BLOCK, cb, ctx);
+}
+
+int us_getaddrinfo_timed(const char *host, const char *port, int family,
+                         int type, int proto, int flags, int64_t timeout_ns,
+                         us_addrinfo_cb cb, void *ctx) {
+  if (timeout_ns < US_TIMEOUT_BLOCK)
+    return -EINVAL;
+  return getaddrinfo_within(host, port, family, type, proto, flags, timeout_ns,
+                            cb, ctx);
+}
+
 int us_gai_code(int result) {
   return result <= US_GAI_BASE ? -(US_GAI_BASE - result) : result;
 }
 
 const char *us_strerror(int err) {
+  const char *tls = us__tls_strerror(err);
+  if (tls)
+    return tls;
   if (err <= US_GAI_BASE)
     return us__sys_gai_strerror(US_GAI_BASE - err);
   return strerror(err < 0 ? -err : err);

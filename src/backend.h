@@ -14,8 +14,9 @@
 /* Readiness bits for us__sys_wait(); the values of POLLIN/POLLOUT. */
 enum { US__IN = 0x001, US__OUT = 0x004 };
 
-/* A new descriptor: close-on-exec, never raising SIGPIPE. */
-int us__sys_socket(int family, int type, int proto);
+/* A new descriptor: close-on-exec, never raising SIGPIPE, non-blocking if
+ * asked. */
+int us__sys_socket(int family, int type, int proto, int nonblocking);
 int us__sys_close(int fd);
 int us__sys_set_nonblocking(int fd, int on);
 /* Family, type and protocol of an existing descriptor. */
@@ -81,6 +82,14 @@ int us__sys_getsockopt(int fd, int level, int name, void *val, size_t *len);
  * the events that are ready (POLLERR/POLLHUP included), 0 on timeout. */
 int us__sys_wait(int fd, int events, int64_t timeout_ns);
 
+/* Waits for any of n descriptors: fds[i] for events[i]; ready[i] gets
+ * what is ready of it (POLLERR/POLLHUP included). Returns how many are
+ * ready, 0 on timeout (< 0: forever), or a negative errno. Signals as
+ * us__sys_wait. */
+#define US__WAIT_MANY_MAX 16
+int us__sys_wait_many(const int *fds, const int *events, int *ready, int n,
+                      int64_t timeout_ns);
+
 /* Signals that must interrupt a wait, for the thread that runs the host's
  * handlers: us__sys_hold_signals() blocks every signal in the calling
  * thread, keeping the mask it had. While they are held, us__sys_wait()
@@ -113,6 +122,20 @@ int us__sys_pton(int family, const char *text, void *packed);
  * with us__sys_resolve_each() (lock held) and free. */
 int us__sys_resolve(const char *host, const char *port, int family, int type,
                     int proto, int flags, void **res);
+/* The same lookup on a resolver thread, for a caller that may stop
+ * waiting: *l is the lookup under way. Never blocks. */
+typedef struct us__lookup us__lookup_t;
+int us__sys_lookup_start(const char *host, const char *port, int family,
+                         int type, int proto, int flags, us__lookup_t **l);
+/* A descriptor that becomes readable (US__IN) when l is over. */
+int us__sys_lookup_fd(const us__lookup_t *l);
+/* Ends l once its descriptor was readable: its result as
+ * us__sys_resolve's (and *res), its descriptor closed before it returns;
+ * (not over: -EAGAIN, l abandoned). Either way l is gone. */
+int us__sys_lookup_end(us__lookup_t *l, void **res);
+/* Gives l up without its result: it is dropped if not started, and what
+ * it holds is freed when the resolver returns. */
+void us__sys_lookup_abandon(us__lookup_t *l);
 /* Calls cb for each IPv4/IPv6 result; returns their count or cb's error. */
 int us__sys_resolve_each(void *res, us_addrinfo_cb cb, void *ctx);
 void us__sys_resolve_free(void *res);

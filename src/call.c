@@ -6,6 +6,25 @@
 
 _Thread_local us__calls_t us__calls
     __attribute__((tls_model("initial-exec"), visibility("hidden")));
+_Thread_local int64_t us__thread_deadline
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+
+int64_t us_set_deadline(int64_t deadline_ns) {
+  int64_t was = us__thread_deadline;
+  us__thread_deadline = deadline_ns;
+  return was;
+}
+
+int64_t us_now(void) { return us__sys_now(); }
+
+int64_t us__deadline_of(int64_t timeout_ns) {
+  int64_t dl = us__thread_deadline, now = us__sys_now();
+  int64_t mine =
+      timeout_ns < 0 || timeout_ns > INT64_MAX - now ? -1 : now + timeout_ns;
+  if (dl != US_DEADLINE_NONE && (mine < 0 || dl < mine))
+    mine = dl < 0 ? 0 : dl;
+  return mine;
+}
 
 static const us_host_t plain_c_host = {NULL, NULL, NULL, NULL};
 const us_host_t *us__host = &plain_c_host;
@@ -64,7 +83,9 @@ int us__op_begin(us__op_t *op, us_socket_t *s) {
    * small send that fits at once, then costs no round trip of the lock
    * (about 330 instructions under CPython). A non-blocking call never
    * waits, so it keeps the lock throughout. */
-  op->lazy = op->timeout != 0 && us__host->unlock != NULL;
+  op->lazy = op->timeout != 0 &&
+             (us__host->unlock != NULL ||
+              __builtin_expect(us__thread_deadline != US_DEADLINE_NONE, 0));
   return 0;
 }
 
@@ -163,8 +184,8 @@ int us__op_wait(us__op_t *op, int events) {
     return -EAGAIN;
   for (;;) {
     int64_t left = -1;
-    if (op->timeout > 0) {
-      left = op->deadline - us__sys_now();
+    if (us__op_bounded(op)) {
+      left = us__op_deadline(op) - us__sys_now();
       if (left <= 0)
         return -ETIMEDOUT;
     }
@@ -197,7 +218,7 @@ int us__op_retry(us__op_t *op, int err, int events) {
       return -EBADF;
     /* A storm of signals must not outlast the deadline: without this
      * check a call retried on each EINTR would never time out. */
-    if (op->timeout > 0 && us__sys_now() >= op->deadline)
+    if (us__op_bounded(op) && us__sys_now() >= us__op_deadline(op))
       return -ETIMEDOUT;
     return 0;
   }
@@ -239,7 +260,9 @@ ssize_t us__op_finish(us__op_t *op, size_t done, int err) {
   us__op_end(op);
   if (done == 0)
     return err;
-  if (err < 0 && lasting(err) && us__fd(op->s) >= 0)
+  /* A TLS error stays with its stream, which reports it again itself. */
+  if (err < 0 && lasting(err) && us__fd(op->s) >= 0 &&
+      !(err <= US_TLS_BASE && err >= US_TLS_ERR_LAST))
     op->s->pending_err = (int16_t)(err >= INT16_MIN ? err : -EIO);
   return (ssize_t)done;
 }
@@ -279,6 +302,11 @@ int us__wait_run(us__waiter_t *w, int64_t timeout_ns) {
 
 static int wait_run(us__op_t *op, us__waiter_t *w, int64_t timeout_ns) {
   int64_t deadline = 0, now = us__sys_now();
+  if (timeout_ns != 0 && us__thread_deadline != US_DEADLINE_NONE) {
+    /* The thread's deadline, if sooner: a check once it has passed. */
+    deadline = us__deadline_of(timeout_ns);
+    timeout_ns = deadline > now ? deadline - now : 0;
+  }
   if (timeout_ns > INT64_MAX - now) /* centuries away: no limit at all */
     timeout_ns = -1;
   else if (timeout_ns > 0)
@@ -352,6 +380,8 @@ void us_abandon_calls(unsigned keep) {
       us__lock_wake(c.waiting);
     if (c.signals)
       us__sys_release_signals();
+    if (c.lookup)
+      us__sys_lookup_abandon(c.lookup);
     us__calls.at[i < US__CALLS_MAX ? i : US__CALLS_MAX] = (us__call_t){0};
     us__calls.depth = i;
     if (c.s)

@@ -30,9 +30,10 @@ typedef struct us__op {
   int64_t deadline; /* monotonic ns; meaningful when timeout > 0 */
   void *token;      /* the host's lock token while unlocked */
   int unlocked;
-  /* May block, under a host with a lock to release first. Such a call
-   * never blocks in a send or receive (MSG_DONTWAIT): it waits only in
-   * us__op_wait(), where a signal cannot slip by. */
+  /* May block, under a host with a lock to release first. Its descriptor
+   * is non-blocking (us__emulated), and its sends and receives pass
+   * MSG_DONTWAIT besides: it waits only in us__op_wait(), where a signal
+   * cannot slip by. */
   int lazy;
   int guard; /* its waits hold signals (see us__op_guarded); -1: not known */
   us__lock_t *held;      /* the object's lock this call holds, or NULL */
@@ -50,6 +51,9 @@ typedef struct us__call {
   us__lock_t *waiting; /* the lock it sleeps on, or NULL */
   uint32_t held_in;    /* the hold's fork generation */
   int signals;         /* it may hold signals (us__sys_hold_signals) */
+  /* A name lookup it waits for, abandoned if the call is (set and
+   * cleared by its call, as waiting and signals). */
+  us__lookup_t *lookup;
 } us__call_t;
 
 /* Calls nest (a host callback making a call inside a call) up to this
@@ -150,6 +154,26 @@ void us__rx_saw_lines(us_socket_t *s, const char *at, size_t n, const char *nl);
 int us__send_all(us__op_t *op, const void *buf, size_t len, int flags,
                  size_t *done);
 
+/* The stream seam: what a buffered stream reads and writes through when
+ * not the socket itself (a TLS stream). Both run within op, a call on the
+ * socket under it holding the side's lock, and wait as its timeout says. */
+typedef struct us__layer {
+  /* One receive of up to len bytes: > 0, 0 at a clean end, or an error. */
+  ssize_t (*recv)(us__op_t *op, void *ctx, void *buf, size_t len);
+  /* Sends all len bytes, as us__send_all. */
+  int (*send_all)(us__op_t *op, void *ctx, const void *buf, size_t len,
+                  size_t *done);
+} us__layer_t;
+
+/* Sets up b over sock, through layer (NULL: none), with a read buffer of
+ * rsize bytes and a write buffer of wsize (0: writes go out at once). */
+int us__bufstream_setup(us_bufstream_t *b, us_socket_t *sock,
+                        const us__layer_t *layer, void *layer_ctx, size_t rsize,
+                        size_t wsize);
+
+/* The message for a TLS error (US_TLS_ERR_*), or NULL for any other. */
+const char *us__tls_strerror(int err);
+
 /* Receives of at most this many bytes are first tried without waiting,
  * the host's lock kept. */
 #define US__LOCKED_RECV_MAX ((size_t)65536)
@@ -158,6 +182,9 @@ int us__send_all(us__op_t *op, const void *buf, size_t len, int flags,
  * holding them (see guarded_wait in call.c): the most a signal that comes
  * right before a wait can be seen late. */
 #define US__GLANCE_NS ((int64_t)10000000)
+/* The most a send copies at once in the thread that handles the host's
+ * signals (see us__send_all). */
+#define US__SIGNAL_PIECE ((size_t)1 << 20)
 
 /* Up to this many bytes, a receive makes room for its whole size at once;
  * beyond it, only for what has arrived. */
@@ -181,6 +208,13 @@ typedef struct us__waiter {
 /* Runs w until done gives a result, the time passes (0), or an error.
  * timeout_ns < 0 waits without limit; 0 checks once and keeps the lock. */
 int us__wait_run(us__waiter_t *w, int64_t timeout_ns);
+
+/* The platform resolver within timeout_ns (< 0: as long as it takes),
+ * the host's lock released and its signals heard meanwhile: its result
+ * as us__sys_resolve's, -ETIMEDOUT, or the host's error after a signal.
+ * A lookup given up goes on elsewhere and frees what it holds itself. */
+int us__resolve(const char *host, const char *port, int family, int type,
+                int proto, int flags, int64_t timeout_ns, void **res);
 
 /* Keeps s in use beyond one call (a poll set's registration): closing it
  * meanwhile only shuts it down, waking whoever watches it, and the last
@@ -281,7 +315,41 @@ static inline int us__fd(const us_socket_t *s) {
   return __atomic_load_n(&s->fd, __ATOMIC_RELAXED);
 }
 
+/* The calling thread's deadline (us_set_deadline), US_DEADLINE_NONE
+ * when it has none. Initial-exec, as us__self: every call reads it. */
+extern _Thread_local int64_t us__thread_deadline
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+/* The absolute deadline of a call given timeout_ns (< 0: none) that
+ * begins now, the thread's deadline folded in: -1 for none. */
+int64_t us__deadline_of(int64_t timeout_ns);
+
+/* Whether op's waits have a deadline: its timeout's, or the thread's
+ * (us_set_deadline). The thread's is read only when a call is about to
+ * wait, never on the way of a call that does not: a blocking socket's
+ * call is lazy under it (us__op_begin), never blocking in the kernel. */
+static inline int us__op_bounded(const us__op_t *op) {
+  return op->timeout > 0 ||
+         (op->timeout < 0 && us__thread_deadline != US_DEADLINE_NONE);
+}
+/* Its deadline, when bounded: the sooner of the two. */
+static inline int64_t us__op_deadline(const us__op_t *op) {
+  int64_t dl = us__thread_deadline;
+  if (op->timeout <= 0)
+    return dl;
+  return dl != US_DEADLINE_NONE && dl < op->deadline ? dl : op->deadline;
+}
+
 /* The hooks in force (never NULL). */
 extern const us_host_t *us__host;
+
+/* Under a host that releases a lock, every socket's descriptor is
+ * non-blocking from its birth to its detach, whatever its timeout:
+ * blocking and timed calls are emulated by the core's waits, so that no
+ * call ever blocks in the kernel outside one (where a signal cannot slip
+ * by), and a timeout is set without a system call. Without such a host
+ * (plain C), a blocking socket's descriptor blocks and its calls are the
+ * kernel's own. Chosen at birth from the host in force: hence
+ * us_set_host's rule, "once, before any socket is used". */
+static inline int us__emulated(void) { return us__host->unlock != NULL; }
 
 #endif /* US_CORE_H */

@@ -137,11 +137,11 @@ static ssize_t account(us__fault_op_t op, ssize_t n, int flags) {
   return n;
 }
 
-int us__sys_socket(int family, int type, int proto) {
+int us__sys_socket(int family, int type, int proto, int nonblocking) {
   us__fault_t f;
   if (decide(US__FAULT_SOCKET, NULL, &f) && f.err)
     return f.err;
-  return us__real_socket(family, type, proto);
+  return us__real_socket(family, type, proto, nonblocking);
 }
 
 int us__sys_accept(int fd, us_addr_t *peer, int nonblocking) {

@@ -18,14 +18,14 @@ static int wait_allowed(int err, int flags) {
 /* A call told not to wait does not wait for another thread's either. */
 static int dontwait_asked(int flags) { return (flags & MSG_DONTWAIT) != 0; }
 
-/* The flags that keep a call's sends and receives from blocking: a lazy
- * call waits only in us__op_wait() (see us__op_t.lazy), and a call that
- * began non-blocking never waits, though its descriptor may have been
- * made blocking meanwhile (a host callback, or another thread while the
- * host's lock was released, called us_settimeout()): it would wait with
- * the host's lock held. */
+/* The flags that keep a call from blocking in the kernel where it must not
+ * (a timed or non-blocking call, any call under a host: see us__emulated),
+ * whatever the descriptor's mode: that is the open description's, shared
+ * with whoever else holds it (a dup, a forked child, a detach under way in
+ * another thread), and may have been made blocking. A flag costs no system
+ * call. */
 static int nowait(const us__op_t *op) {
-  return op->lazy || op->timeout == 0 ? MSG_DONTWAIT : 0;
+  return op->timeout >= 0 || op->lazy ? MSG_DONTWAIT : 0;
 }
 
 /* Bytes a peek just saw queued, n of them (a peek takes nothing, so the
@@ -214,9 +214,19 @@ int us__send_all(us__op_t *op, const void *buf, size_t len, int flags,
   *done = 0;
   if (len == 0)
     return 0;
+  /* Where a signal's handler must run promptly, each send copies at most
+   * US__SIGNAL_PIECE: a signal does not cut short a copy the kernel has
+   * begun, and a socket buffer's worth (4 MiB) takes tens of milliseconds
+   * on a busy machine. (Asked while the call still holds the host's
+   * lock, as us__op_guarded() needs; a call that let it go keeps going
+   * uncapped, as it would not know.) */
+  size_t cap = SIZE_MAX;
+  if (!op->unlocked && us__op_guarded(op))
+    cap = US__SIGNAL_PIECE;
   for (;;) {
-    ssize_t n =
-        us__send_once(op, (const char *)buf + *done, len - *done, flags, NULL);
+    size_t left = len - *done;
+    ssize_t n = us__send_once(op, (const char *)buf + *done,
+                              left < cap ? left : cap, flags, NULL);
     if (n < 0)
       return (int)n;
     if ((*done += (size_t)n) == len)

@@ -143,7 +143,7 @@ static int lock_wait(us__op_t *op, us__lock_t *l, int nowait, int *slept) {
     if (nowait || op->timeout == 0)
       return -EAGAIN;
     int64_t left = -1;
-    if (op->timeout > 0 && (left = op->deadline - us__sys_now()) <= 0)
+    if (us__op_bounded(op) && (left = us__op_deadline(op) - us__sys_now()) <= 0)
       return -ETIMEDOUT;
     uint32_t waited = (w & ~STATE) | WAITED;
     if ((w & STATE) == HELD &&

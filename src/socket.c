@@ -30,7 +30,7 @@ int us_socket_open(us_socket_t *s, int family, int type, int proto) {
     else if (type == SOCK_DGRAM)
       proto = IPPROTO_UDP;
   }
-  int fd = us__sys_socket(family, type, proto);
+  int fd = us__sys_socket(family, type, proto, us__emulated());
   if (fd < 0)
     return fd;
   init(s, fd, family, type, proto);
@@ -53,8 +53,9 @@ int us_socket_from_fd(us_socket_t *s, int fd) {
     if (us__sys_getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len) == 0)
       s->lingers = len == sizeof l && l.l_onoff && l.l_linger != 0;
   }
-  /* The descriptor may arrive non-blocking; ours start blocking. */
-  return us__sys_set_nonblocking(fd, 0);
+  /* The descriptor may arrive in either mode; ours start blocking, which
+   * under a host is emulated on a non-blocking one (us__emulated). */
+  return us__sys_set_nonblocking(fd, us__emulated());
 }
 
 int us__socket_close_fd(us_socket_t *s, int fd) {
@@ -100,6 +101,10 @@ int us_socket_close(us_socket_t *s) {
 int us_socket_detach(us_socket_t *s) {
   int fd = __atomic_exchange_n(&s->fd, -1, __ATOMIC_SEQ_CST);
   us__rx_forget(s);
+  /* Handed over in the mode its timeout says, as without a host: whoever
+   * takes over a blocking socket's descriptor expects it to block. */
+  if (fd >= 0 && us__emulated() && s->timeout_ns < 0)
+    us__sys_set_nonblocking(fd, 0);
   return fd;
 }
 
@@ -108,10 +113,11 @@ int us_settimeout(us_socket_t *s, int64_t timeout_ns) {
     return -EINVAL;
   if (s->fd < 0)
     return -EBADF;
-  /* Only a blocking socket has a blocking descriptor; a timed one waits
-   * in poll(2) so that its deadline holds. */
+  /* Without a host, only a blocking socket has a blocking descriptor; a
+   * timed one waits in poll(2) so that its deadline holds. Under a host,
+   * every descriptor is non-blocking already (us__emulated). */
   int was_blocking = s->timeout_ns < 0, blocking = timeout_ns < 0;
-  if (was_blocking != blocking) {
+  if (was_blocking != blocking && !us__emulated()) {
     int r = us__sys_set_nonblocking(s->fd, !blocking);
     if (r < 0)
       return r;
@@ -151,16 +157,20 @@ US__INLINE int accept_any(us_socket_t *s, us_socket_t *conn, us_addr_t *peer,
   int fd = us__op_begin(&op, s);
   if (fd < 0)
     return fd;
-  /* A blocking socket's descriptor blocks, and accept(2) has no flag not
-   * to: where a signal must interrupt the call, it waits for a connection
-   * in us__op_wait() first. */
-  if (op.lazy && op.timeout < 0 && us__op_guarded(&op))
+  /* Under a host (us__emulated) descriptors are non-blocking: an
+   * accept(2) that finds no connection queued fails at once, and the call
+   * waits in us__op_wait(). Without one, a blocking socket's descriptor
+   * blocks, and accept(2) has no flag not to: under a per-call deadline
+   * the call waits for a connection there first. */
+  int nonblocking = us__emulated() || op.timeout >= 0;
+  if (!nonblocking && op.lazy && us__op_bounded(&op))
     fd = us__op_wait(&op, US__IN);
   if (fd == 0) {
-    us__op_unlock(&op);
+    if (!nonblocking)
+      us__op_unlock(&op);
     do
-      fd = raw ? us__sys_accept_raw(op.fd, raw, op.timeout >= 0)
-               : us__sys_accept(op.fd, peer, op.timeout >= 0);
+      fd = raw ? us__sys_accept_raw(op.fd, raw, nonblocking)
+               : us__sys_accept(op.fd, peer, nonblocking);
     while (fd < 0 && (fd = us__op_retry(&op, fd, US__IN)) == 0);
   }
   if (fd >= 0 && us__fd(s) < 0) { /* closed by another thread meanwhile */
@@ -194,18 +204,27 @@ US__INLINE int connect_any(us_socket_t *s, const us_addr_t *addr,
   int r;
   if ((r = us__op_begin(&op, s)) < 0)
     return r;
-  /* As us_accept: where a signal must interrupt a blocking connect, the
-   * descriptor is made non-blocking for the connect(2) itself, and the
-   * call waits in us__op_wait(). Not for a raw address: a non-blocking
-   * AF_UNIX connect to a full backlog fails (EAGAIN) where a blocking one
-   * waits, and it is never left in progress. */
-  int lent = !raw && op.lazy && op.timeout < 0 && us__op_guarded(&op) &&
+  /* Under a host the descriptor is non-blocking (us__emulated): connect(2)
+   * returns at once and the call waits in us__op_wait(). Without one, a
+   * blocking socket's connect(2) waits itself, except under a per-call
+   * deadline, where the descriptor is made non-blocking for the connect(2)
+   * (not for a raw address: see below). */
+  int lent = !us__emulated() && !raw && op.timeout < 0 && us__op_bounded(&op) &&
              us__sys_set_nonblocking(op.fd, 1) == 0;
-  if (!lent)
-    us__op_unlock(&op);
   r = raw ? us__sys_connect_raw(op.fd, raw) : us__sys_connect(op.fd, addr);
   if (lent && s->timeout_ns < 0) /* unless a us_settimeout() came between */
     us__sys_set_nonblocking(op.fd, 0);
+  /* Except an AF_UNIX connect to a full backlog: non-blocking, it fails
+   * (EAGAIN) where a blocking one waits for room, which no poll can wait
+   * for. A blocking socket's, non-blocking under a host, then waits in a
+   * blocking connect(2), the host's lock released (system calls only
+   * when the backlog is full). */
+  if (raw && r == -EAGAIN && op.timeout < 0 && us__emulated() &&
+      us__sys_set_nonblocking(op.fd, 0) == 0) {
+    us__op_unlock(&op);
+    r = us__sys_connect_raw(op.fd, raw);
+    us__sys_set_nonblocking(op.fd, 1);
+  }
   /* Interrupted or in progress, the connection goes on in the kernel: wait
    * for it to finish (never connect again) and read its outcome. */
   if (r == -EINTR && (r = us__op_retry(&op, r, US__OUT)) == 0)

@@ -96,8 +96,9 @@ int us__sys_addr_encode(const us_addr_t *a, void *raw, size_t cap) {
   return (int)len;
 }
 
-int us__sys_socket(int family, int type, int proto) {
-  int fd = socket(family, type | SOCK_CLOEXEC, proto);
+int us__sys_socket(int family, int type, int proto, int nonblocking) {
+  int flags = SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0);
+  int fd = socket(family, type | flags, proto);
   if (fd < 0)
     return neg_errno();
 #ifdef SO_NOSIGPIPE
@@ -117,8 +118,7 @@ int us__sys_close(int fd) {
 
 int us__sys_set_nonblocking(int fd, int on) {
 #ifdef FIONBIO
-  /* One system call, where F_GETFL and F_SETFL take two: a blocking
-   * connect in the thread that handles signals makes it twice. */
+  /* One system call, where F_GETFL and F_SETFL take two. */
   return ioctl(fd, FIONBIO, &on) < 0 ? neg_errno() : 0;
 #else
   int fl = fcntl(fd, F_GETFL);
@@ -277,6 +277,26 @@ int us__sys_wait(int fd, int events, int64_t timeout_ns) {
   if (r < 0)
     return neg_errno();
   return r == 0 ? 0 : p.revents;
+}
+
+int us__sys_wait_many(const int *fds, const int *events, int *ready, int n,
+                      int64_t timeout_ns) {
+  struct pollfd p[US__WAIT_MANY_MAX];
+  struct timespec ts;
+  if (n < 0 || n > US__WAIT_MANY_MAX)
+    return -EINVAL;
+  for (int i = 0; i < n; i++) {
+    p[i].fd = fds[i];
+    p[i].events = (short)events[i];
+    p[i].revents = 0;
+  }
+  int r = ppoll(p, (nfds_t)n, us__posix_limit(timeout_ns, &ts),
+                us__posix_wait_mask());
+  if (r < 0)
+    return neg_errno();
+  for (int i = 0; i < n; i++)
+    ready[i] = p[i].revents;
+  return r;
 }
 
 int64_t us__sys_now(void) {

@@ -1,9 +1,11 @@
 /* test_addr.c: numeric parsing, text forms and getaddrinfo's fast path. */
+#include <dirent.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "test.h"
 
@@ -146,6 +148,57 @@ static void getaddrinfo_service_name_and_localhost(void) {
             US_GAI_ERROR(EAI_NONAME));
 }
 
+/* The resolver threads of this process, by the name they carry. */
+static int tasks(void) {
+  DIR *d = opendir("/proc/self/task");
+  int n = 0;
+  ASSERT(d != NULL);
+  for (struct dirent *e; (e = readdir(d));) {
+    char path[300], name[32] = "";
+    if (e->d_name[0] == '.')
+      continue;
+    snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+    FILE *f = fopen(path, "r");
+    if (f && fgets(name, sizeof name, f))
+      n += strcmp(name, "usocket-lookup\n") == 0;
+    if (f)
+      fclose(f);
+  }
+  closedir(d);
+  return n;
+}
+
+/* The timed form answers from the resolver's thread (a plain C host with
+ * a timeout) as the plain one does, and checks its timeout first; the
+ * thread ends 2 s after its last lookup (and so leaves nothing behind). */
+static void getaddrinfo_timed_resolves_and_checks_timeout(void) {
+  struct collected c = {0};
+  int r = us_getaddrinfo_timed("localhost", "80", AF_INET, SOCK_STREAM, 0, 0,
+                               (int64_t)5000000000, collect, &c);
+  ASSERT(r >= 1);
+  ASSERT_EQ(c.ai[0].addr.family, AF_INET);
+  ASSERT_EQ(c.ai[0].addr.port, 80);
+  c.n = 0;
+  ASSERT_EQ(us_getaddrinfo_timed("127.0.0.1", "80", 0, SOCK_STREAM, 0, 0, 0,
+                                 collect, &c),
+            1); /* numeric: no resolver, so no time needed */
+  ASSERT_EQ(
+      us_getaddrinfo_timed("localhost", "80", 0, 0, 0, 0, -2, collect, &c),
+      -EINVAL);
+  ASSERT_EQ(
+      us_getaddrinfo_timed("no-such-host.invalid", "80", 0, 0, 0, 0,
+                           (int64_t)5000000000, collect, &c),
+      us_getaddrinfo("no-such-host.invalid", "80", 0, 0, 0, 0, collect, &c));
+  ASSERT(tasks() >= 1 && tasks() <= 8); /* the pool's at most */
+  int64_t t0 = now_ms();
+  while (tasks() > 0 && now_ms() - t0 < LATE_MS(2000) + 1000) {
+    struct timespec ts = {0, 20000000};
+    nanosleep(&ts, NULL);
+  }
+  ASSERT_EQ(tasks(), 0);
+  ASSERT(now_ms() - t0 >= 1000);
+}
+
 static void raw_round_trip_ipv4_and_ipv6(void) {
   us_addr_t a, b;
   unsigned char raw[64];
@@ -214,6 +267,8 @@ TEST_TABLE(addr_tests) = {
     {"addr_getaddrinfo_callback_can_stop", getaddrinfo_callback_can_stop},
     {"addr_getaddrinfo_service_name_and_localhost",
      getaddrinfo_service_name_and_localhost},
+    {"addr_getaddrinfo_timed_resolves_and_checks_timeout",
+     getaddrinfo_timed_resolves_and_checks_timeout},
     {"addr_raw_round_trip_ipv4_and_ipv6", raw_round_trip_ipv4_and_ipv6},
     {"addr_raw_other_family_short_and_small", raw_other_family_short_and_small},
     {"addr_span_clamps_as_micropython_streams",

@@ -1,5 +1,6 @@
 /* test_socket.c: lifetime, timeouts, connection set-up, options. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -212,6 +213,76 @@ static void ten_thousand_cycles_leak_no_descriptor(void) {
   us_socket_close(&lsn);
 }
 
+static int fd_blocks(int fd) {
+  int fl = fcntl(fd, F_GETFL);
+  ASSERT(fl >= 0);
+  return !(fl & O_NONBLOCK);
+}
+
+/* Without a host, a socket's descriptor blocks exactly when the socket
+ * does, and is handed over by detach as it is. */
+static void plain_c_descriptor_follows_the_timeout(void) {
+  us_socket_t lsn, cli, conn;
+  us_addr_t addr;
+  tcp_listener(&lsn, &addr);
+  ASSERT(fd_blocks(lsn.fd));
+  ASSERT_OK(us_socket_open(&cli, AF_INET, SOCK_STREAM, 0));
+  ASSERT(fd_blocks(cli.fd));
+  ASSERT_OK(us_connect(&cli, &addr));
+  ASSERT_OK(us_accept(&lsn, &conn, NULL));
+  ASSERT(fd_blocks(conn.fd));
+  ASSERT_OK(us_settimeout(&cli, 1000000));
+  ASSERT(!fd_blocks(cli.fd));
+  int fd = us_socket_detach(&cli);
+  ASSERT(!fd_blocks(fd));
+  close(fd);
+  us_socket_close(&conn);
+  us_socket_close(&lsn);
+}
+
+static void *no_token(void) { return NULL; }
+static void no_lock(void *token) { (void)token; }
+static const us_host_t lock_host = {no_token, no_lock, NULL, NULL};
+
+/* Under a host with a lock, every descriptor is non-blocking, whatever
+ * the timeout; blocking calls still wait, and detach hands a blocking
+ * socket's descriptor back blocking. */
+static void host_descriptor_is_nonblocking_until_detached(void) {
+  us_socket_t lsn, cli, conn;
+  us_addr_t addr;
+  char c;
+  us_set_host(&lock_host);
+  tcp_listener(&lsn, &addr);
+  ASSERT(!fd_blocks(lsn.fd));
+  ASSERT_OK(us_socket_open(&cli, AF_INET, SOCK_STREAM, 0));
+  ASSERT(!fd_blocks(cli.fd));
+  ASSERT_OK(us_connect(&cli, &addr));
+  ASSERT_OK(us_accept(&lsn, &conn, NULL));
+  ASSERT(!fd_blocks(conn.fd));
+  ASSERT_EQ(us_send(&conn, "x", 1, 0), 1);
+  ASSERT_EQ(us_recv(&cli, &c, 1, 0), 1);
+  ASSERT_OK(us_settimeout(&cli, 1000000));
+  ASSERT(!fd_blocks(cli.fd));
+  ASSERT_EQ(us_recv(&cli, &c, 1, 0), -ETIMEDOUT);
+  ASSERT_OK(us_settimeout(&cli, US_TIMEOUT_BLOCK));
+  ASSERT(!fd_blocks(cli.fd));
+  int fd = us_socket_detach(&cli);
+  ASSERT(fd_blocks(fd));
+  close(fd);
+  ASSERT_OK(us_settimeout(&conn, 0));
+  fd = us_socket_detach(&conn);
+  ASSERT(!fd_blocks(fd));
+  close(fd);
+  /* Wrapped, a descriptor takes the mode of the host's rule too. */
+  ASSERT_OK(us_socket_from_fd(&cli, fd = socket(AF_INET, SOCK_STREAM, 0)));
+  ASSERT(!fd_blocks(fd));
+  ASSERT_EQ(us_socket_detach(&cli), fd);
+  ASSERT(fd_blocks(fd));
+  close(fd);
+  us_socket_close(&lsn);
+  us_set_host(NULL);
+}
+
 TEST_TABLE(socket_tests) = {
     {"socket_open_close_is_idempotent_and_then_ebadf",
      open_close_is_idempotent_and_then_ebadf},
@@ -219,6 +290,10 @@ TEST_TABLE(socket_tests) = {
      open_picks_udp_and_rejects_bad_family},
     {"socket_from_fd_reads_family_and_type", from_fd_reads_family_and_type},
     {"socket_settimeout_rejects_negative", settimeout_rejects_negative},
+    {"socket_plain_c_descriptor_follows_the_timeout",
+     plain_c_descriptor_follows_the_timeout},
+    {"socket_host_descriptor_is_nonblocking_until_detached",
+     host_descriptor_is_nonblocking_until_detached},
     {"socket_accept_times_out_within_bound", accept_times_out_within_bound},
     {"socket_accepted_socket_inherits_timeout_and_peer",
      accepted_socket_inherits_timeout_and_peer},

@@ -3,11 +3,15 @@ garbage collection (ResourceWarning) and descriptor leaks."""
 import errno
 import gc
 import os
+import subprocess
+import sys
+import textwrap
 import warnings
 
 import pytest
 
 import usocket
+from timing import late
 
 ADDR9 = ("127.0.0.1", 9)
 
@@ -213,3 +217,74 @@ def test_failing_calls_leak_no_descriptor(open_fds, track):
         c.close()
     gc.collect()
     assert open_fds() == before
+
+
+@pytest.mark.parametrize("timeout, blocks", [(None, True), (0, False), (2.5, False)])
+def test_detach_hands_the_descriptor_back_in_the_mode_of_the_timeout(
+        tcp_pair, timeout, blocks):
+    client, server = tcp_pair
+    client.settimeout(1.0)  # a change of mode on the way must not stick
+    client.settimeout(timeout)
+    fd = client.detach()
+    try:
+        assert os.get_blocking(fd) is blocks
+        server.send(b"x")
+        assert os.read(fd, 1) == b"x"  # the connection is intact
+    finally:
+        os.close(fd)
+
+
+def test_descriptor_is_nonblocking_while_usocket_owns_it(tcp_pair):
+    client, server = tcp_pair
+    # A blocking socket waits in usocket's own calls, never in the kernel's.
+    assert client.gettimeout() is None
+    assert not os.get_blocking(client.fileno())
+    assert not os.get_blocking(server.fileno())
+    with pytest.raises(BlockingIOError):
+        os.read(client.fileno(), 1)
+    server.send(b"y")
+    assert client.recv(1) == b"y"
+
+
+# A child of its own: a call stuck in the kernel may hold the interpreter's
+# lock, and would hang the suite with it.
+SHARED_MODE_CHILD = textwrap.dedent("""
+    import os, socket, sys, time, usocket
+    lst = usocket.socket()
+    lst.bind(("127.0.0.1", 0))
+    lst.listen(1)
+    c = usocket.socket()
+    c.connect(lst.getsockname())
+    srv, _ = lst.accept()
+    # Another holder of the same open descriptor (a dup, a forked child),
+    # which wants it blocking: the mode is the description's, shared.
+    other = socket.socket(fileno=os.dup(c.fileno()))
+    other.setblocking(True)
+    c.settimeout(float(sys.argv[2]))
+    data = b"x" * (64 << 20)  # made before the clock starts: it takes a while
+    t0 = time.monotonic()
+    try:
+        if sys.argv[1] == "recv":
+            c.recv(1)
+        else:
+            c.sendall(data)  # the peer never reads
+        print("returned")
+    except OSError as e:
+        print(type(e).__name__, "%.3f" % (time.monotonic() - t0))
+""")
+
+
+@pytest.mark.parametrize("op, timeout, error", [
+    ("recv", 0.3, "TimeoutError"), ("sendall", 0.3, "TimeoutError"),
+    ("recv", 0, "BlockingIOError"), ("sendall", 0, "BlockingIOError")])
+def test_call_keeps_its_timeout_when_another_holder_blocks_the_descriptor(
+        op, timeout, error):
+    try:
+        r = subprocess.run([sys.executable, "-c", SHARED_MODE_CHILD, op, str(timeout)],
+                           capture_output=True, text=True, timeout=late(timeout) + 10)
+    except subprocess.TimeoutExpired:
+        pytest.fail("%s with a %s s timeout hung in the kernel" % (op, timeout))
+    assert r.returncode == 0, r.stderr
+    name, *rest = r.stdout.split()
+    assert name == error, r.stdout
+    assert timeout - 0.01 <= float(rest[0]) <= late(timeout)

@@ -7,6 +7,7 @@ import errno
 import os
 import socket
 import subprocess
+import threading
 
 import pytest
 
@@ -129,6 +130,45 @@ def test_stream_over_an_abstract_name(socks):
     ref = socks(module=socket)
     ref.connect(name)
     assert ref.getpeername() == name
+
+
+def test_blocking_connect_to_a_full_backlog_waits_for_room(socks):
+    name = abstract_name("full")
+    lst = socks()
+    lst.bind(name)
+    lst.listen(0)
+    # Fill the backlog: a non-blocking connect to it fails (EAGAIN).
+    for _ in range(16):
+        filler = socks(module=socket)
+        filler.setblocking(False)
+        try:
+            filler.connect(name)
+        except BlockingIOError:
+            break
+    else:
+        pytest.skip("the backlog never filled")
+    cli = socks()
+    assert cli.gettimeout() is None
+    out = []
+    t = threading.Thread(target=lambda: out.append(catch(cli.connect, name)))
+    t.start()
+    t.join(0.3)
+    # As CPython's, a blocking connect waits for room, not fails.
+    assert t.is_alive() and not out, out
+    lst.accept()[0].close()  # makes room
+    t.join(10)
+    assert not t.is_alive()
+    assert out == [None]
+    assert cli.getpeername() == name
+
+
+def catch(fn, *args):
+    """None, or the exception fn(*args) raised."""
+    try:
+        fn(*args)
+    except Exception as e:
+        return e
+    return None
 
 
 def test_an_empty_name_is_picked_by_the_kernel(socks):
