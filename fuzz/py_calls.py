@@ -969,26 +969,43 @@ def native_stacks(pid, err):
 
 
 def kernel_stacks(pid, err):
-    """Where each of the child's threads sleeps in the kernel (a thread
-    blocked in a system call shows it there, not in its C stack)."""
-    lines = ["py_calls: the child's kernel stacks:"]
-    task = "/proc/%d/task" % pid
-    try:
-        tids = sorted(os.listdir(task), key=int)
-    except OSError:
-        tids = []
-    for tid in tids:
-        info = []
-        for name in ("comm", "wchan", "syscall", "stack"):
-            try:
-                with open(os.path.join(task, tid, name)) as f:
-                    info.append(f.read().strip())
-            except OSError:
-                info.append("?")
-        lines.append("task %s %s: wchan %s, syscall %s" % (tid, info[0], info[1],
-                                                          info[2].split(" ")[0]))
-        lines += ["    " + ln for ln in info[3].splitlines()]
+    """Where each of the child's threads is in the kernel: asleep in a
+    system call (its wait channel and stack show where), or runnable (R)
+    and waiting for a CPU (its run delay, the time it has spent so, grows
+    between two looks: the machine, not the child, is stalled)."""
+    lines = []
+    for look in (1, 2):
+        lines.append("py_calls: the child's kernel stacks (look %d; load %s; cpu pressure %s):"
+                     % (look, read_text("/proc/loadavg"),
+                        read_text("/proc/pressure/cpu").split("\n")[0]))
+        task = "/proc/%d/task" % pid
+        try:
+            tids = sorted(os.listdir(task), key=int)
+        except OSError:
+            tids = []
+        for tid in tids:
+            at = os.path.join(task, tid)
+            stat = read_text(os.path.join(at, "stat"))
+            state = stat[stat.rfind(")") + 2 :][:1] or "?"
+            delay = read_text(os.path.join(at, "schedstat")).split()
+            lines.append("task %s %s: state %s, run delay %s ms, wchan %s, syscall %s"
+                         % (tid, read_text(os.path.join(at, "comm")), state,
+                            int(delay[1]) // 1000000 if len(delay) > 1 else "?",
+                            read_text(os.path.join(at, "wchan")),
+                            read_text(os.path.join(at, "syscall")).split(" ")[0]))
+            if look == 1:
+                lines += ["    " + ln for ln in read_text(os.path.join(at, "stack")).splitlines()]
+        if look == 1:
+            time.sleep(0.5)
     os.write(err.fileno(), ("\n".join(lines) + "\n").encode())
+
+
+def read_text(path):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return "?"
 
 
 def watch_stall(p, log, err, deadline):
