@@ -38,6 +38,7 @@ def test_a_stalled_round_is_reported_with_every_threads_stacks(tmp_path):
     py_calls = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(py_calls)
     py_calls.STALL = 1.0
+    py_calls.SLOW = 2.0
     py_calls.native_stacks = py_calls.kernel_stacks  # no gdb: quicker
     log = str(tmp_path / "ring")
     child = (
@@ -48,15 +49,65 @@ def test_a_stalled_round_is_reported_with_every_threads_stacks(tmp_path):
         "py_calls.Ring(%r).note('T0 sock1.recv(1)')\n"
         "time.sleep(4)\n" % (os.path.dirname(SCRIPT), log))
     errf = tmp_path / "stderr"
+    starved = []
     with open(errf, "wb") as err:
+        t0 = time.monotonic()
         p = subprocess.Popen([sys.executable, "-c", child], stderr=err)
         try:
-            py_calls.watch_stall(p, log, err, time.monotonic() + 60)
+            py_calls.watch_stall(p, log, err, time.monotonic() + 60, starved)
         finally:
             p.kill()
             p.wait()
+        t1 = time.monotonic()
     text = errf.read_text()
+    # A call blocked in the kernel (not waiting for a CPU) stays a finding.
+    line = "py_calls: SLOW call (%.1f s, process CPU 0.0 s, ended %.3f): T0 x" % (t1 - t0, t1)
+    [(dt, waited, finding)] = py_calls.slow_calls(line, starved)
+    assert finding and waited < dt - py_calls.SLOW, (dt, waited, starved)
     assert "py_calls: STALL: thread(s) [0] in a call" in text, text
     assert "the child's kernel stacks (look 1; load " in text, text
     assert "state S, run delay " in text and "wchan hrtimer_nanosleep" in text, text
     assert 'File "<string>", line 6 in <module>' in text, text  # the sleep
+
+
+def load_py_calls():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("py_calls", SCRIPT)
+    py_calls = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(py_calls)
+    return py_calls
+
+
+def test_a_slow_call_is_excused_only_for_the_time_the_child_waited_for_a_cpu():
+    py_calls = load_py_calls()
+    line = "py_calls: SLOW call (12.5 s, process CPU 0.1 s, ended 1000.000): T1 poll5.poll(5)"
+    # It ran from 987.5 to 1000, starved for 7.5 + 3 s: 2 s of its own.
+    [(dt, waited, finding)] = py_calls.slow_calls(line, [(980.0, 995.0), (996.0, 999.0)])
+    assert (dt, round(waited, 3), finding) == (12.5, 10.5, False)
+    # Starved for 0.5 s only: 12 s of its own, a finding.
+    [(dt, waited, finding)] = py_calls.slow_calls(line, [(986.0, 988.0)])
+    assert (round(waited, 3), finding) == (0.5, True)
+    assert py_calls.slow_calls("py_calls: SLOW call (12.5 s): old form", []) == []
+
+
+def test_run_delay_counts_the_time_a_process_waits_for_a_cpu():
+    """What the excuse rests on: two processes spinning on one CPU each
+    wait for it about half the time."""
+    import time
+
+    py_calls = load_py_calls()
+    spin = "import os; os.sched_setaffinity(0, {%d}); exec('while True: pass')" % (
+        min(os.sched_getaffinity(0)))
+    ps = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(2)]
+    try:
+        time.sleep(0.5)
+        t0, d0 = time.monotonic(), py_calls.run_delay(ps[0].pid)
+        time.sleep(2)
+        t1, d1 = time.monotonic(), py_calls.run_delay(ps[0].pid)
+    finally:
+        for p in ps:
+            p.kill()
+            p.wait()
+    assert d1 - d0 >= 0.3 * (t1 - t0), (d0, d1, t1 - t0)
+    assert py_calls.run_delay(ps[0].pid) is None  # gone
