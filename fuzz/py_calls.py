@@ -1031,26 +1031,27 @@ def watch_stall(p, log, err, deadline, starved):
     first time a thread's call lasts STALL seconds (all threads: one holds
     the interpreter's lock while it blocks; some: they starve), writes
     into the child's stderr its kernel and C stacks and every thread's
-    Python traceback. Appends to starved each time (from, to) the child
-    spent waiting for a CPU (its run delay grew by half the time or more),
-    or the parent itself was stopped: the machine, not the child, stalled."""
+    Python traceback. Appends to starved each time (from, to) in which no
+    call began while the child waited for a CPU (its run delay grew by
+    half the time or more): the machine, not the child, stalled. A thread
+    stuck while others go on is never excused so."""
     seen, since, told = (), [], False
-    last, delay = time.monotonic(), None
+    last, delay, beat = time.monotonic(), None, 0
     while p.poll() is None:
         now = time.monotonic()
         if now >= deadline:
             raise subprocess.TimeoutExpired(p.args, 0)
         was, delay = delay, run_delay(p.pid)
+        before, (beat, each) = beat, progress(log)
         if now - last > 2.0:
             err.flush()
             os.write(err.fileno(), b"py_calls: the parent too was stopped for %.1f s\n"
                      % (now - last))
             since = [now] * len(since)
-            starved.append((last, now))
-        elif was is not None and delay is not None and delay - was >= (now - last) / 2:
+        if (beat == before and was is not None and delay is not None
+                and delay - was >= (now - last) / 2):
             starved.append((last, now))
         last = now
-        beat, each = progress(log)
         if len(each) != len(seen):
             seen, since = each, [now] * len(each)
         for i, n in enumerate(each):

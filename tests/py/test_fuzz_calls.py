@@ -111,3 +111,55 @@ def test_run_delay_counts_the_time_a_process_waits_for_a_cpu():
             p.wait()
     assert d1 - d0 >= 0.3 * (t1 - t0), (d0, d1, t1 - t0)
     assert py_calls.run_delay(ps[0].pid) is None  # gone
+
+
+def watch_spinning_child(tmp_path, notes_while_spinning):
+    """The intervals watch_stall calls starved for a child that spins on a
+    CPU it shares with a hog, noting one call or one call per loop."""
+    import time
+
+    py_calls = load_py_calls()
+    py_calls.STALL = 60.0
+    cpu = min(os.sched_getaffinity(0))
+    log = str(tmp_path / "ring")
+    child = (
+        "import os, sys\n"
+        "os.sched_setaffinity(0, {%d})\n"
+        "sys.path.insert(0, %r)\n"
+        "import py_calls\n"
+        "ring = py_calls.Ring(%r)\n"
+        "ring.note('T0 x')\n"
+        "while True:\n"
+        "    %s\n" % (cpu, os.path.dirname(SCRIPT), log,
+                      "ring.note('T0 x')" if notes_while_spinning else "pass"))
+    # Two hogs: the child gets a third of the CPU, waiting two thirds.
+    hogs = [subprocess.Popen([sys.executable, "-c", "import os; os.sched_setaffinity(0, {%d}); "
+                              "exec('while True: pass')" % cpu]) for _ in range(2)]
+    starved = []
+    try:
+        with open(tmp_path / "stderr", "wb") as err:
+            p = subprocess.Popen([sys.executable, "-c", child], stderr=err)
+            try:
+                time.sleep(0.5)
+                py_calls.watch_stall(p, log, err, time.monotonic() + 2.5, starved)
+            except subprocess.TimeoutExpired:
+                pass
+            finally:
+                p.kill()
+                p.wait()
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+    return sum(b - a for a, b in starved)
+
+
+def test_a_whole_child_waiting_for_a_cpu_is_starved(tmp_path):
+    t = watch_spinning_child(tmp_path, False)
+    assert t >= 1.25, t  # of 2.5 s
+
+
+def test_a_child_whose_calls_go_on_is_not_starved(tmp_path):
+    # Only a 0.1 s look in which the machine gave it no CPU at all counts.
+    t = watch_spinning_child(tmp_path, True)
+    assert t <= 0.5, t
