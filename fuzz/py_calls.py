@@ -30,6 +30,7 @@ import os
 import pickle
 import queue
 import random
+import re
 import signal
 import socket
 import struct
@@ -51,17 +52,23 @@ TIMEOUTS = [0.0] * 7 + [0.001, 0.001, 0.02]
 # No call should take this long (the longest wait asked for is 1 s): one
 # that does is reported as a finding, as a hang would be.
 SLOW = 10.0
+# The parent takes the child's kernel and C stacks and Python tracebacks
+# when a thread's call has lasted this long: a stall (a thread that blocks
+# holding the interpreter's lock, or threads starved of it) is then seen
+# while it lasts, not only by the SLOW calls it leaves behind.
+STALL = 6.0
 
 
 class Ring:
     """The last SLOTS calls, in a file that outlives a crashed child, and
     after them each thread's last call (kept however long ago it began: a
-    call that hangs)."""
+    call that hangs), and last the number of the latest call (the
+    heartbeat the parent watches)."""
 
     def __init__(self, path):
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.ftruncate(fd, SLOT * (SLOTS + THREAD_SLOTS))
-        self.map = mmap.mmap(fd, SLOT * (SLOTS + THREAD_SLOTS))
+        os.ftruncate(fd, RING_BYTES + 8)
+        self.map = mmap.mmap(fd, RING_BYTES + 8)
         os.close(fd)
         self.seq = itertools.count(1)
         self.local = threading.local()
@@ -75,13 +82,35 @@ class Ring:
         if text[:1] == "T" and text[1:2].isdigit():
             i = (SLOTS + int(text[1 : text.index(" ")]) % THREAD_SLOTS) * SLOT
             self.map[i : i + SLOT] = line
+        self.map[RING_BYTES : RING_BYTES + 8] = struct.pack("<Q", n)
         return n
+
+
+RING_BYTES = SLOT * (SLOTS + THREAD_SLOTS)
+
+
+def progress(path):
+    """The number of the child's latest call (0: none yet), and each
+    thread's latest (the numbers its slot holds)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(SLOTS * SLOT)
+            data = f.read(THREAD_SLOTS * SLOT + 8)
+    except OSError:
+        return 0, ()
+    if len(data) < THREAD_SLOTS * SLOT + 8:
+        return 0, ()
+    each = []
+    for i in range(0, THREAD_SLOTS * SLOT, SLOT):
+        head = data[i : i + 12].split(b" ", 1)[0]
+        each.append(int(head) if head.isdigit() else 0)
+    return struct.unpack("<Q", data[-8:])[0], tuple(each)
 
 
 def read_ring(path, last):
     """The last calls, and each thread's last call (where a hang sits)."""
     with open(path, "rb") as f:
-        data = f.read()
+        data = f.read(RING_BYTES)
     rows, each = [], []
     for i in range(0, len(data), SLOT):
         text = data[i : i + SLOT].rstrip(b"\0").decode("utf-8", "replace")
@@ -807,7 +836,7 @@ class Fuzz:
                     elif r < 0.015:
                         self.refill_stream(rng.randrange(len(self.streams)), rng)
                     else:
-                        t0 = time.monotonic()
+                        t0, cpu0 = time.monotonic(), time.process_time()
                         try:
                             ARMED[0] = tid == 0
                             rng.choice(kinds)(rng, tid, st)
@@ -815,8 +844,14 @@ class Fuzz:
                             ARMED[0] = False
                             dt = time.monotonic() - t0
                             if dt > SLOW:
-                                sys.stderr.write("py_calls: SLOW call (%.1f s): %s\n"
-                                                 % (dt, getattr(self.ring.local, "last", "?")))
+                                # The process's CPU time meanwhile tells a
+                                # stall (little: blocked, or not scheduled)
+                                # from other threads hogging the GIL.
+                                sys.stderr.write(
+                                    "py_calls: SLOW call (%.1f s, process CPU %.1f s, "
+                                    "ended %.3f): %s\n"
+                                    % (dt, time.process_time() - cpu0, t0 + dt,
+                                       getattr(self.ring.local, "last", "?")))
                 except (Exception, Interrupt):
                     pass
         finally:
@@ -875,6 +910,9 @@ def child(args):
     sys.setswitchinterval(rng_switch(args.round_seed))
     faulthandler.enable()
     faulthandler.dump_traceback_later(args.seconds + 30, exit=True)
+    # The parent's stall report: every thread's traceback, written by C
+    # code that needs no interpreter lock.
+    faulthandler.register(signal.SIGUSR2, all_threads=True)
     ring = Ring(args.log)
     ring.note("round seed %d" % args.round_seed)
     fz = Fuzz(usocket, uselect, args.round_seed, args.threads, args.calls,
@@ -922,6 +960,7 @@ def native_stacks(pid, err):
     if there is one, into the child's stderr before its watchdog's dump."""
     cmd = ["gdb", "-p", str(pid), "-batch", "-nx", "-ex", "thread apply all bt 30"]
     err.flush()
+    kernel_stacks(pid, err)  # first: gdb's attach interrupts some waits
     os.write(err.fileno(), b"py_calls: a call is stuck; the child's native stacks:\n")
     try:
         env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
@@ -929,6 +968,129 @@ def native_stacks(pid, err):
                        env=env)
     except (OSError, subprocess.TimeoutExpired):
         os.write(err.fileno(), b"py_calls: (no gdb)\n")
+
+
+def kernel_stacks(pid, err):
+    """Where each of the child's threads is in the kernel: asleep in a
+    system call (its wait channel and stack show where), or runnable (R)
+    and waiting for a CPU (its run delay, the time it has spent so, grows
+    between two looks: the machine, not the child, is stalled)."""
+    lines = []
+    for look in (1, 2):
+        lines.append("py_calls: the child's kernel stacks (look %d; load %s; cpu pressure %s):"
+                     % (look, read_text("/proc/loadavg"),
+                        read_text("/proc/pressure/cpu").split("\n")[0]))
+        task = "/proc/%d/task" % pid
+        try:
+            tids = sorted(os.listdir(task), key=int)
+        except OSError:
+            tids = []
+        for tid in tids:
+            at = os.path.join(task, tid)
+            stat = read_text(os.path.join(at, "stat"))
+            state = stat[stat.rfind(")") + 2 :][:1] or "?"
+            delay = read_text(os.path.join(at, "schedstat")).split()
+            lines.append("task %s %s: state %s, run delay %s ms, wchan %s, syscall %s"
+                         % (tid, read_text(os.path.join(at, "comm")), state,
+                            int(delay[1]) // 1000000 if len(delay) > 1 else "?",
+                            read_text(os.path.join(at, "wchan")),
+                            read_text(os.path.join(at, "syscall")).split(" ")[0]))
+            if look == 1:
+                lines += ["    " + ln for ln in read_text(os.path.join(at, "stack")).splitlines()]
+        if look == 1:
+            time.sleep(0.5)
+    os.write(err.fileno(), ("\n".join(lines) + "\n").encode())
+
+
+def read_text(path):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return "?"
+
+
+def run_delay(pid):
+    """The time the child's threads have spent runnable, waiting for a CPU,
+    in all (s), or None once it is gone."""
+    task = "/proc/%d/task" % pid
+    try:
+        tids = os.listdir(task)
+    except OSError:
+        return None
+    total = 0
+    for tid in tids:
+        f = read_text(os.path.join(task, tid, "schedstat")).split()
+        if len(f) > 1 and f[1].isdigit():
+            total += int(f[1])
+    return total / 1e9
+
+
+def watch_stall(p, log, err, deadline, starved):
+    """Waits for the child until deadline (TimeoutExpired after it). The
+    first time a thread's call lasts STALL seconds (all threads: one holds
+    the interpreter's lock while it blocks; some: they starve), writes
+    into the child's stderr its kernel and C stacks and every thread's
+    Python traceback. Appends to starved each time (from, to) in which no
+    call began while the child waited for a CPU (its run delay grew by
+    half the time or more): the machine, not the child, stalled. A thread
+    stuck while others go on is never excused so."""
+    seen, since, told = (), [], False
+    last, delay, beat = time.monotonic(), None, 0
+    while p.poll() is None:
+        now = time.monotonic()
+        if now >= deadline:
+            raise subprocess.TimeoutExpired(p.args, 0)
+        was, delay = delay, run_delay(p.pid)
+        before, (beat, each) = beat, progress(log)
+        if now - last > 2.0:
+            err.flush()
+            os.write(err.fileno(), b"py_calls: the parent too was stopped for %.1f s\n"
+                     % (now - last))
+            since = [now] * len(since)
+        if (beat == before and was is not None and delay is not None
+                and delay - was >= (now - last) / 2):
+            starved.append((last, now))
+        last = now
+        if len(each) != len(seen):
+            seen, since = each, [now] * len(each)
+        for i, n in enumerate(each):
+            if n != seen[i] or not n:
+                since[i] = now
+        seen = each
+        stuck = [i for i, t in enumerate(since) if now - t >= STALL]
+        if stuck and not told:
+            told, look = True, now
+            err.flush()
+            os.write(err.fileno(), ("py_calls: STALL: thread(s) %s in a call for %.1f s, "
+                                    "latest call #%d\n" % (stuck, STALL, beat)).encode())
+            native_stacks(p.pid, err)
+            try:
+                p.send_signal(signal.SIGUSR2)  # then the Python tracebacks
+                time.sleep(0.2)
+            except OSError:
+                pass
+            # gdb stopped the child meanwhile: that time is not its own.
+            last = time.monotonic()
+            starved.append((look, last))
+        time.sleep(0.1)
+
+
+SLOW_LINE = re.compile(r"py_calls: SLOW call \(([0-9.]+) s, process CPU [0-9.]+ s, "
+                       r"ended ([0-9.]+)\)")
+
+
+def slow_calls(err, starved):
+    """The SLOW calls in a child's stderr as (seconds, seconds of it the
+    machine starved the child), and whether each is a finding: what is
+    left of it once the waits for a CPU are taken off is still SLOW."""
+    out = []
+    for m in SLOW_LINE.finditer(err):
+        dt, end = float(m.group(1)), float(m.group(2))
+        begin = end - dt
+        waited = sum(max(0.0, min(end, b) - max(begin, a)) for a, b in starved)
+        out.append((dt, waited, dt - waited > SLOW))
+    return out
 
 
 def run_round(args, round_seed, tmp):
@@ -940,9 +1102,11 @@ def run_round(args, round_seed, tmp):
            "--seconds", str(args.round_seconds)]
     with open(errf, "wb") as err:
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
+        starved = []
         try:
             # The child's own watchdog ends it at round_seconds + 30.
-            out, _ = p.communicate(timeout=args.round_seconds + 25)
+            watch_stall(p, log, err, time.monotonic() + args.round_seconds + 25, starved)
+            out, _ = p.communicate(timeout=1)
         except subprocess.TimeoutExpired:
             native_stacks(p.pid, err)
             try:
@@ -954,9 +1118,19 @@ def run_round(args, round_seed, tmp):
         err = f.read().decode("utf-8", "replace")
     text = out.decode("utf-8", "replace")
     calls = int(text.split()[-1]) if text.startswith("calls ") else 0
-    bad = p.returncode != 0 or any(
-        m in err for m in ("AddressSanitizer", "SLOW call", "runtime error:", "Fatal Python error",
+    slow = slow_calls(err, starved)
+    # A SLOW line this cannot read counts as a finding.
+    bad = p.returncode != 0 or any(s[2] for s in slow) or \
+        err.count("py_calls: SLOW call") != len(slow) or any(
+        m in err for m in ("AddressSanitizer", "runtime error:", "Fatal Python error",
                            "LeakSanitizer", "ThreadSanitizer"))
+    if slow and not bad:
+        # The machine, not usocket: every thread waited on the one that
+        # held the interpreter's lock while it waited for a CPU.
+        print("py_calls: round seed %d: %d SLOW call(s) (%s s) excused: the child "
+              "waited for a CPU for %s s of them"
+              % (round_seed, len(slow), ", ".join("%.1f" % s[0] for s in slow),
+                 ", ".join("%.1f" % s[1] for s in slow)), flush=True)
     return calls, (p.returncode, err, read_ring(log, args.last)) if bad else None
 
 
