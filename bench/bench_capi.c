@@ -26,13 +26,6 @@ static void check(long long r, const char *what) {
   }
 }
 
-static void *xmalloc(size_t n) {
-  void *p = malloc(n ? n : 1);
-  if (!p)
-    bench_die("malloc");
-  return p;
-}
-
 static void open_tcp(us_socket_t *s) {
   check(us_socket_open(s, AF_INET, SOCK_STREAM, 0), "us_socket_open");
 }
@@ -68,7 +61,7 @@ static int pingpong(char **argv) {
   connect_to(&s, argv[0]);
   long long n = bench_arg(argv[1], "N");
   size_t size = (size_t)bench_arg(argv[2], "SIZE");
-  char *msg = xmalloc(size), *buf = xmalloc(size);
+  char *msg = bench_xmalloc(size), *buf = bench_xmalloc(size);
   memset(msg, 'p', size);
   double t0 = bench_now();
   for (long long i = 0; i < n; i++) {
@@ -88,7 +81,7 @@ static int bulk_read(char **argv) {
   us_sink_t sink;
   long long total = bench_arg(argv[0], "TOTAL"), got = 0;
   size_t chunk = (size_t)bench_arg(argv[1], "CHUNK");
-  char *buf = xmalloc(chunk);
+  char *buf = bench_xmalloc(chunk);
   listen_any(&l, &addr, 1);
   check(us_accept(&l, &s, NULL), "us_accept");
   double t0 = bench_now();
@@ -111,7 +104,7 @@ static int bulk_write(char **argv) {
   connect_to(&s, argv[0]);
   long long total = bench_arg(argv[1], "TOTAL");
   size_t chunk = (size_t)bench_arg(argv[2], "CHUNK");
-  char *buf = xmalloc(chunk);
+  char *buf = bench_xmalloc(chunk);
   memset(buf, 'b', chunk);
   for (long long left = total; left > 0; left -= (long long)chunk) {
     size_t len = left < (long long)chunk ? (size_t)left : chunk;
@@ -177,11 +170,7 @@ static int accept_cycles(char **argv) {
   return 0;
 }
 
-static const struct {
-  const char *name;
-  int args;
-  int (*fn)(char **argv);
-} workloads[] = {
+static const bench_workload_t workloads[] = {
     {"pingpong", 3, pingpong},     {"bulk-read", 2, bulk_read},
     {"bulk-write", 3, bulk_write}, {"readline", 2, readline},
     {"getaddrinfo", 1, resolve},   {"accept", 1, accept_cycles},
@@ -189,12 +178,6 @@ static const struct {
 
 int main(int argc, char **argv) {
   bench_start();
-  for (size_t i = 0; argc >= 2 && i < sizeof workloads / sizeof *workloads;
-       i++) {
-    if (strcmp(argv[1], workloads[i].name) == 0 &&
-        argc == 2 + workloads[i].args)
-      return workloads[i].fn(argv + 2);
-  }
-  fprintf(stderr, "usage: see the first comment of bench/bench_capi.c\n");
-  return 2;
+  return bench_dispatch(workloads, sizeof workloads / sizeof *workloads,
+                        argc - 1, argv + 1, "bench_capi");
 }

@@ -44,18 +44,11 @@ static size_t recv_full(int fd, char *buf, size_t len) {
   return got;
 }
 
-static void *xmalloc(size_t n) {
-  void *p = malloc(n ? n : 1);
-  if (!p)
-    bench_die("malloc");
-  return p;
-}
-
 static int pingpong(char **argv) {
   int fd = bench_connect((int)bench_arg(argv[0], "PORT"));
   long long n = bench_arg(argv[1], "N");
   size_t size = (size_t)bench_arg(argv[2], "SIZE");
-  char *msg = xmalloc(size), *buf = xmalloc(size);
+  char *msg = bench_xmalloc(size), *buf = bench_xmalloc(size);
   memset(msg, 'p', size);
   double t0 = bench_now();
   for (long long i = 0; i < n; i++) {
@@ -73,7 +66,7 @@ static int bulk_read(char **argv) {
   size_t chunk = (size_t)bench_arg(argv[1], "CHUNK");
   int port, lfd = bench_listen(&port, 1);
   int fd = bench_accept(lfd);
-  char *buf = xmalloc(chunk);
+  char *buf = bench_xmalloc(chunk);
   long long got = 0;
   double t0 = bench_now();
   while (got < total) {
@@ -92,7 +85,7 @@ static int bulk_write(char **argv) {
   int fd = bench_connect((int)bench_arg(argv[0], "PORT"));
   long long total = bench_arg(argv[1], "TOTAL");
   size_t chunk = (size_t)bench_arg(argv[2], "CHUNK");
-  char *buf = xmalloc(chunk);
+  char *buf = bench_xmalloc(chunk);
   memset(buf, 'b', chunk);
   for (long long left = total; left > 0; left -= (long long)chunk)
     send_all(fd, buf, left < (long long)chunk ? (size_t)left : chunk);
@@ -139,7 +132,7 @@ static int readline_buffered(char **argv) {
   int fd = bench_connect((int)bench_arg(argv[0], "PORT"));
   long long n = bench_arg(argv[1], "N"), count = 0;
   size_t cap = (size_t)bench_arg(argv[2], "BUFSIZE"), head = 0, tail = 0;
-  char *buf = xmalloc(cap), line[4096];
+  char *buf = bench_xmalloc(cap), line[4096];
   double t0 = bench_now();
   while (count < n) {
     char *nl = memchr(buf + head, '\n', tail - head);
@@ -205,11 +198,7 @@ static int accept_cycles(char **argv) {
   return 0;
 }
 
-static const struct {
-  const char *name;
-  int args;
-  int (*fn)(char **argv);
-} workloads[] = {
+static const bench_workload_t workloads[] = {
     {"pingpong", 3, pingpong},
     {"bulk-read", 2, bulk_read},
     {"bulk-write", 3, bulk_write},
@@ -221,12 +210,6 @@ static const struct {
 
 int main(int argc, char **argv) {
   bench_start();
-  for (size_t i = 0; argc >= 2 && i < sizeof workloads / sizeof *workloads;
-       i++) {
-    if (strcmp(argv[1], workloads[i].name) == 0 &&
-        argc == 2 + workloads[i].args)
-      return workloads[i].fn(argv + 2);
-  }
-  fprintf(stderr, "usage: see the first comment of bench/bench_plain.c\n");
-  return 2;
+  return bench_dispatch(workloads, sizeof workloads / sizeof *workloads,
+                        argc - 1, argv + 1, "bench_plain");
 }

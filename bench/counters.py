@@ -33,6 +33,12 @@ SPECS = [
      ((1000, 11000), (200, 2200)), None),
     ("accept", "cycle", ["plain", "capi", "cpython", "usocket"],
      ((200, 1200), (50, 250)), ((200, 1200), (50, 250))),
+    ("tls-pingpong", "round trip",
+     ["tls-plain", "tls-capi", "tls-cpython", "tls-usocket"],
+     ((1000, 5000), (200, 1000)), None),
+    ("tls-readline", "line",
+     ["tls-plain", "tls-capi", "tls-cpython", "tls-usocket"],
+     ((20000, 100000), (5000, 25000)), None),
     # The measured process is the server (impls "echo-KEY"), started under
     # the counter; the load generator runs n round trips at full speed.
     ("echo", "round trip", ["usocket", "selectors", "asyncio", "uvloop",

@@ -1,15 +1,19 @@
 # impls.py: the implementations a workload can run under, how to start
 # each, and whether it is there at all (a row is skipped, with its reason
 # printed, rather than failing the run).
+import atexit
 import glob
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 CLIENT = os.path.join(BENCH_DIR, "client.py")
 ECHO_SERVER = os.path.join(BENCH_DIR, "echo_server.py")
+TLS_CLIENT = os.path.join(BENCH_DIR, "tls_client.py")
 
 
 class Impl:
@@ -128,6 +132,7 @@ def discover(build, micropython):
         None if has_uselect(build) else
         "%s/python/uselect*.so is not built" % build)))
     # The same usocket server under MicroPython, with our module.
+    out.update(_tls(build, env))
     mp = out["mp-usocket"]
     out["echo-mp-usocket"] = Impl(
         "echo-mp-usocket", "usocket + uselect.poll under MicroPython",
@@ -171,3 +176,79 @@ def _echo_servers(bench, env, usocket_missing):
 
 def has_uselect(build):
     return bool(glob.glob(os.path.join(build, "python", "uselect*.so")))
+
+
+# ---- TLS ------------------------------------------------------------------
+
+_tls_dir = []
+
+
+def tls_files():
+    """(certificate, key) for "localhost" and 127.0.0.1, made once per run
+    with openssl (a P-256 key: every TLS variant does the same crypto);
+    the certificate is also the CA every client trusts."""
+    if not _tls_dir:
+        d = tempfile.mkdtemp(prefix="usocket-bench-tls-")
+        atexit.register(shutil.rmtree, d, True)
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+             "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+             "-keyout", os.path.join(d, "key.pem"),
+             "-out", os.path.join(d, "cert.pem"), "-subj", "/CN=localhost",
+             "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+            check=True, capture_output=True, timeout=60)
+        _tls_dir.append(d)
+    d = _tls_dir[0]
+    return os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+
+
+class _LazyTLS(Impl):
+    """An Impl whose command names the run's certificate files, made only
+    when a TLS workload first runs."""
+
+    def __init__(self, key, label, prefix, env, c_program, args):
+        super().__init__(key, label, prefix, env, c_program)
+        self._args = args  # "ca" or "cert+key"
+
+    def cmd(self, workload, *args):
+        cert, key = tls_files()
+        files = [cert] if self._args == "ca" else [cert, key]
+        return self.prefix + files + [workload] + [str(a) for a in args]
+
+
+def _tls(build, env):
+    """The TLS variants: the plain-OpenSSL peer and limit client, the C
+    API over each engine built (build/, and build-mbedtls/ beside it when
+    it exists), and CPython's ssl and ussl clients."""
+    bench = os.path.join(build, "bench")
+    py = sys.executable
+    out = {}
+
+    def add(key, label, prefix, args, c_program=True, program=None):
+        impl = _LazyTLS(key, label, prefix, env, c_program, args)
+        if program and not os.access(program, os.X_OK):
+            impl.missing = "%s is not built" % program
+        elif not shutil.which("openssl"):
+            impl.missing = "openssl is not installed"
+        out[key] = impl
+        return impl
+
+    for key, label, name, args in (
+            ("tls-peer", "plain-OpenSSL TLS peer", "bench_tls_peer",
+             "cert+key"),
+            ("tls-plain", "plain C OpenSSL", "bench_tls_plain", "ca"),
+            ("tls-capi", "C API (OpenSSL engine)", "bench_tls_capi", "ca")):
+        program = os.path.join(bench, name)
+        add(key, label, [program], args, program=program)
+    mbed = os.path.join(os.path.dirname(os.path.abspath(build)),
+                        "build-mbedtls", "bench", "bench_tls_capi")
+    add("tls-capi-mbedtls", "C API (mbedTLS engine)", [mbed], "ca",
+        program=mbed)
+    add("tls-cpython", "CPython ssl", [py, TLS_CLIENT, "ssl"], "ca",
+        c_program=False)
+    ours = add("tls-usocket", "usocket + ussl (CPython)",
+               [py, TLS_CLIENT, "ussl"], "ca", c_program=False)
+    if not glob.glob(os.path.join(build, "python", "ussl*.so")):
+        ours.missing = ours.missing or \
+            "%s/python/ussl*.so is not built" % build
+    return out

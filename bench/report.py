@@ -57,6 +57,16 @@ GOALS = [
     ("echo", "instructions", "usocket", "<=", 2200,
      "echo server instructions per round trip (100 connections), "
      "usocket + uselect.poll"),
+    ("tls-readline", "ratio", ("usocket", "plain"), ">=", 0.9,
+     "TLS readline lines/s, usocket + ussl vs plain-C OpenSSL"),
+    ("tls-pingpong", "instructions", "tls-usocket", "<=", 16000,
+     "TLS ping-pong instructions per round trip, usocket + ussl"),
+    ("tls-bulk", "ratio", ("usocket", "plain"), ">=", 0.95,
+     "TLS bulk throughput, usocket + ussl vs plain-C OpenSSL"),
+    ("tls-handshake", "ratio", ("usocket", "plain"), ">=", 0.95,
+     "TLS handshakes/s, usocket + ussl vs plain-C OpenSSL"),
+    ("tls-memory", "ratio", ("usocket", "cpython"), "<=", 1,
+     "bytes per idle TLS session (RSS), usocket + ussl vs CPython ssl"),
     # The core alone, through the C API: where the binding's cost starts.
     ("pingpong", "ratio", ("capi", "plain"), ">=", 0.98,
      "(core) ping-pong round trips/s, C API vs plain C"),
@@ -66,6 +76,14 @@ GOALS = [
      "(core) readline lines/s, C API vs plain C"),
     ("readline", "syscalls", "capi", "<=", 2,
      "(core) readline system calls per line, C API"),
+    ("tls-readline", "ratio", ("capi", "plain"), ">=", 0.9,
+     "(core) TLS readline lines/s, C API vs plain-C OpenSSL"),
+    ("tls-pingpong", "instructions", "tls-capi", "<=", 16000,
+     "(core) TLS ping-pong instructions per round trip, C API"),
+    ("tls-bulk", "ratio", ("capi", "plain"), ">=", 0.95,
+     "(core) TLS bulk throughput, C API vs plain-C OpenSSL"),
+    ("tls-handshake", "ratio", ("capi", "plain"), ">=", 0.95,
+     "(core) TLS handshakes/s, C API vs plain-C OpenSSL"),
 ]
 
 

@@ -112,6 +112,23 @@ int bench_connect(int port) {
   return fd;
 }
 
+void *bench_xmalloc(size_t n) {
+  void *p = malloc(n ? n : 1);
+  if (!p)
+    bench_die("malloc");
+  return p;
+}
+
+int bench_dispatch(const bench_workload_t *table, size_t n, int argc,
+                   char **argv, const char *program) {
+  for (size_t i = 0; argc >= 1 && i < n; i++) {
+    if (strcmp(argv[0], table[i].name) == 0 && argc == 1 + table[i].args)
+      return table[i].fn(argv + 1);
+  }
+  fprintf(stderr, "usage: see the first comment of bench/%s.c\n", program);
+  return 2;
+}
+
 void bench_fill_lines(char *buf, size_t len) {
   for (size_t i = 0; i < len; i++) {
     size_t col = i % BENCH_LINE_LEN;

@@ -49,6 +49,22 @@ int bench_connect(int port);
 /* Sets TCP_NODELAY: the ping-pong messages are small. */
 void bench_nodelay(int fd);
 
+/* malloc that exits on failure (n may be 0). */
+void *bench_xmalloc(size_t n);
+
+/* One workload of a program: its name, how many arguments it takes, and
+ * the function that runs it on them. */
+typedef struct bench_workload {
+  const char *name;
+  int args;
+  int (*fn)(char **argv);
+} bench_workload_t;
+
+/* Runs the workload argv[0] names with the arguments after it, or prints
+ * a usage line pointing at `program`'s first comment and returns 2. */
+int bench_dispatch(const bench_workload_t *table, size_t n, int argc,
+                   char **argv, const char *program);
+
 /* Fills buf with lines of BENCH_LINE_LEN bytes ending in '\n'; len must be
  * a multiple of BENCH_LINE_LEN. */
 void bench_fill_lines(char *buf, size_t len);

@@ -29,7 +29,18 @@ SIZES = {
     "sockets": (10_000, 10_000),  # the goal is about 10,000 sockets
     # round trips per run of the echo server: (1 connection, more)
     "echo": ((20_000, 100_000), (2_000, 5_000)),
+    "tls_handshakes": (2_000, 100),
+    "tls_bulk": (256 * MIB, 16 * MIB),
+    "tls_pingpong": (50_000, 3_000),
+    "tls_lines": (1_000_000, 50_000),
+    "tls_sessions": (500, 50),
 }
+# The TLS workloads' variants (impls keys "tls-" + these), and the peer's
+# mode for each workload.
+TLS_VARIANTS = ["plain", "capi", "capi-mbedtls", "cpython", "usocket"]
+TLS_PEER_MODE = {"tls-pingpong": "echo", "tls-readline": "lines",
+                 "tls-bulk": "bulk", "tls-handshake": "handshakes",
+                 "tls-memory": "hold"}
 # The echo server's concurrent connections, and the servers, in the order
 # of impls.ECHO_KINDS.
 ECHO_CONNS = (1, 100, 1000)
@@ -89,6 +100,17 @@ def job(impls, impl, workload, n):
         extra = () if workload == "readline" else (MAKEFILE_BUFFER,)
         return peer.cmd("lines", n), \
             lambda port: impl.cmd(args[0], port, n, *extra)
+    if workload in TLS_PEER_MODE:
+        mode = TLS_PEER_MODE[workload]
+        # The memory client opens one session more first (its set-up).
+        peer_n = {"echo": MESSAGE, "hold": n + 1}.get(mode, n)
+        peer_cmd = impls["tls-peer"].cmd(mode, peer_n)
+        args = {"tls-pingpong": ("pingpong", n, MESSAGE),
+                "tls-readline": ("readline", n),
+                "tls-bulk": ("bulk-read", n, BULK_CHUNK),
+                "tls-handshake": ("handshakes", n),
+                "tls-memory": ("memory-rss", n)}[workload]
+        return peer_cmd, lambda port: impl.cmd(args[0], port, *args[1:])
     return None, impl.cmd(workload, n)
 
 
@@ -264,6 +286,7 @@ def build(impls, quick, uselect_missing):
         "memory", "memory per idle socket object (%d sockets)"
         % size["sockets"], "bytes", 1, False, mems,
         [("usocket-trace", "cpython-trace"), ("usocket-rss", "cpython-rss")]))
+    work += _tls_workloads(impls, size, paired)
     # One workload per number of connections: a repetition then rotates
     # five servers, so the two of a ratio run at most seconds apart.
     for conns in ECHO_CONNS:
@@ -284,3 +307,49 @@ def build(impls, quick, uselect_missing):
                                               "asyncio")] +
             [("mp-usocket", "c")]))
     return work
+
+
+def _tls_workloads(impls, size, paired):
+    """TLS 1.3 with AES-128-GCM on loopback, every client against the
+    plain-OpenSSL peer."""
+    def variants(workload, n, keys=TLS_VARIANTS, make=paired):
+        out = []
+        for key in keys:
+            impl = impls["tls-" + key]
+            v = Variant(key, impl.label, impl, make(impl, workload, n))
+            v.missing = v.missing or impls["tls-peer"].missing
+            out.append(v)
+        return out
+
+    def memory(impl, workload, n):
+        peer_cmd, client = job(impls, impl, workload, n)
+
+        def once():
+            out = run_pair(peer_cmd, impls["tls-peer"].env, client, impl.env,
+                           "client")
+            return out.metrics["bytes"]
+        return once
+
+    ratios = [("usocket", "plain"), ("capi", "plain"),
+              ("capi-mbedtls", "plain"), ("cpython", "plain"),
+              ("usocket", "cpython")]
+    return [
+        Workload("tls-handshake", "TLS handshakes: connect, full handshake "
+                 "(certificate verified), close", "handshakes/s", 1, True,
+                 variants("tls-handshake", size["tls_handshakes"]), ratios),
+        Workload("tls-bulk", "TLS bulk: %d MiB from the peer, read %d KiB "
+                 "at a time" % (size["tls_bulk"] // MIB, BULK_CHUNK // KIB),
+                 "GiB/s", GIB, True,
+                 variants("tls-bulk", size["tls_bulk"]), ratios),
+        Workload("tls-pingpong", "TLS ping-pong, 64-byte messages",
+                 "k round trips/s", 1e3, True,
+                 variants("tls-pingpong", size["tls_pingpong"]), ratios),
+        Workload("tls-readline", "TLS readline, %d lines of 40 bytes"
+                 % size["tls_lines"], "M lines/s", 1e6, True,
+                 variants("tls-readline", size["tls_lines"]), ratios),
+        Workload("tls-memory", "memory per idle TLS session (%d open; RSS)"
+                 % size["tls_sessions"], "bytes", 1, False,
+                 variants("tls-memory", size["tls_sessions"],
+                          ["cpython", "usocket"], memory),
+                 [("usocket", "cpython")]),
+    ]
