@@ -433,6 +433,11 @@ int us_tls_ctx_cert_data(us_tls_ctx_t *ctx, const void *chain, size_t chain_len,
 /* Restricts the cipher suites, in the engine's own syntax (OpenSSL's
  * cipher list or TLS 1.3 suite names). None known: US_TLS_ERR_CIPHERS. */
 int us_tls_ctx_ciphers(us_tls_ctx_t *ctx, const char *list);
+/* The names of the suites streams of ctx may negotiate, in the engine's
+ * naming and preference order: up to max of them into names (valid while
+ * ctx lives and its suites stay as they are); returns how many there are. */
+size_t us_tls_ctx_cipher_names(us_tls_ctx_t *ctx, const char **names,
+                               size_t max);
 /* The engine built in: "openssl" or "mbedtls". */
 const char *us_tls_engine(void);
 
@@ -472,6 +477,15 @@ int us_tls_poll(us_tls_t *t, int events);
 /* What a non-blocking call that returned -EAGAIN waits for: US_POLLIN or
  * US_POLLOUT (a read may need to write, and a write to read). */
 int us_tls_wants(const us_tls_t *t);
+/* The peer's certificate, DER, once the handshake is done: its length,
+ * copying at most len bytes of it to buf (NULL: just the length); 0 when
+ * the peer sent none. Before the handshake: -ENOTCONN. */
+ssize_t us_tls_peer_cert(us_tls_t *t, void *buf, size_t len);
+/* The negotiated suite (*name, the engine's naming), protocol (*version,
+ * "TLSv1.3") and secret bits, once the handshake is done (strings valid
+ * until us_tls_free); before it: -ENOTCONN. */
+int us_tls_cipher(us_tls_t *t, const char **name, const char **version,
+                  int *bits);
 /* Sends close_notify (once), within the timeout; the socket stays open. */
 int us_tls_shutdown(us_tls_t *t);
 /* Frees the stream (no call on it may be in progress); NULL is ok. */
