@@ -452,6 +452,11 @@ int us_tls_new(us_tls_t **t, us_tls_ctx_t *ctx, us_socket_t *sock,
  * read or write runs it too when not called. Non-blocking: -EAGAIN until
  * done (call again when us_tls_wants() is ready). */
 int us_tls_handshake(us_tls_t *t);
+/* Connects t's socket (not yet connected) to addr, then runs the
+ * handshake: both within ONE deadline, the socket's timeout (or the
+ * thread's us_set_deadline, if sooner). Non-blocking: us_connect's
+ * -EINPROGRESS, the handshake left to the first read or write. */
+int us_tls_connect(us_tls_t *t, const us_addr_t *addr);
 /* The stream calls, as the socket's (us_read, us_readline, us_write,
  * us_recv). Decrypted bytes are read ahead in the stream's buffer, so a
  * line costs no system call when its record has arrived. A peer that
@@ -673,6 +678,11 @@ int us_pollset_add(us_pollset_t *ps, int fd, int events, void *data);
  * reused, and the set reports it as US_POLLNVAL, on every backend. */
 int us_pollset_add_socket(us_pollset_t *ps, us_socket_t *s, int events,
                           void *data);
+/* As us_pollset_add_socket for t's socket, and t is readable (US_POLLIN)
+ * whenever it holds decrypted bytes (us_tls_pending), which its socket
+ * may not show: a record read whole leaves nothing in the kernel. t must
+ * stay valid while registered. */
+int us_pollset_add_tls(us_pollset_t *ps, us_tls_t *t, int events, void *data);
 /* Replaces fd's mask and re-arms it. Not in the set: -ENOENT. */
 int us_pollset_modify(us_pollset_t *ps, int fd, int events);
 /* Forgets fd (releasing its socket), even one closed meanwhile. Not in

@@ -321,6 +321,25 @@ int us_tls_handshake(us_tls_t *t) {
   return call_step(t, &t->buf.sock->rx_lock, HANDSHAKE);
 }
 
+int us_tls_connect(us_tls_t *t, const us_addr_t *addr) {
+  us_socket_t *s = t->buf.sock;
+  int64_t timeout = s->timeout_ns, was = US_DEADLINE_NONE;
+  int bounded = timeout > 0;
+  if (bounded) {
+    /* One deadline for both steps, or the thread's own if sooner. */
+    int64_t until = us_now() + timeout;
+    was = us_set_deadline(until);
+    if (was != US_DEADLINE_NONE && was < until)
+      us_set_deadline(was);
+  }
+  int r = us_connect(s, addr);
+  if (r == 0)
+    r = us_tls_handshake(t);
+  if (bounded)
+    us_set_deadline(was);
+  return r;
+}
+
 int us_tls_shutdown(us_tls_t *t) {
   return call_step(t, &t->buf.sock->tx_lock, NOTIFY);
 }
