@@ -516,3 +516,63 @@ def test_many_sessions_leak_no_descriptor(pki, no_leak):
         with connected(port) as s, pytest.raises(OSError, match="another host name"):
             client_ctx(pki).wrap_socket(s, server_hostname="localhost")
         peer.outcome()
+
+
+# ---- the runner: ssl and tls are ussl for MicroPython code ------------------
+
+SCRIPT = r'''
+import sys
+import threading
+import socket
+import ssl
+import tls
+import ussl
+
+print("names", ssl.__name__, tls.__name__, ussl is ssl, type(socket.socket()).__module__)
+ca, cert, key = sys.argv[1:4]
+ls = socket.socket()
+ls.bind(socket.getaddrinfo("127.0.0.1", 0)[0][-1])
+ls.listen(1)
+ls.settimeout(10)
+port = ls.getsockname()[1]
+
+
+def serve():
+    c, _ = ls.accept()
+    c.settimeout(10)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    s = ctx.wrap_socket(c, server_side=True)
+    while s.readline() not in (b"\r\n", b""):
+        pass
+    s.write(b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+    s.close()
+
+
+t = threading.Thread(target=serve)
+t.start()
+# The standard library, in the same process: CPython's ssl throughout.
+import http.client
+import urllib.request
+
+cpython_ssl = http.client.ssl
+context = cpython_ssl.create_default_context(cafile=ca)
+with urllib.request.urlopen("https://localhost:%d/" % port, context=context, timeout=10) as r:
+    print("urllib", cpython_ssl.__name__, cpython_ssl is not ssl, r.read())
+t.join(10)
+ls.close()
+'''
+
+
+def test_runner_maps_ssl_and_tls_to_ussl_while_stdlib_keeps_cpythons(pki, tmp_path):
+    (tmp_path / "tls_script.py").write_text(SCRIPT)
+    pydir = os.path.dirname(os.path.dirname(os.path.abspath(usocket.__file__)))
+    env = dict(os.environ, PYTHONPATH=pydir, HOME=str(tmp_path))
+    env.pop("MICROPYPATH", None)
+    proc = subprocess.run(["/usr/bin/python3", "-m", "usocket", "run", "tls_script.py",
+                           pki.path("ca.pem"), pki.path("srv.pem"), pki.path("srv.key")],
+                          cwd=str(tmp_path), env=env, capture_output=True, text=True,
+                          timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[:2] == ["names ussl ussl True usocket",
+                                           "urllib ssl True b'hello'"]
