@@ -14,7 +14,7 @@ import pytest
 
 from timing import late
 from ussl_util import (Pki, Thread, cpython_listener, cpython_server, free_port, open_fds,
-                       spawn, stop, wait_port)
+                       spawn, stop, tool_env, wait_port)
 
 ussl = pytest.importorskip("ussl")
 import uselect  # noqa: E402
@@ -207,7 +207,7 @@ def test_server_to_openssl_s_client(pki, no_leak):
     proc = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port,
                            "-CAfile", pki.path("ca.pem"), "-verify_return_error",
                            "-verify_hostname", "localhost", "-quiet"],
-                          input=b"shout\n", capture_output=True, timeout=20)
+                          input=b"shout\n", capture_output=True, timeout=20, env=tool_env())
     assert proc.stdout == b"SHOUT\n"
     peer.outcome()
 
@@ -220,7 +220,8 @@ def test_server_to_curl(pki, no_leak):
 
     peer, port = our_server(server_ctx(pki), http)
     proc = subprocess.run(["curl", "-sS", "--max-time", "10", "--cacert", pki.path("ca.pem"),
-                           "https://localhost:%d/" % port], capture_output=True, timeout=20)
+                           "https://localhost:%d/" % port], capture_output=True, timeout=20,
+                          env=tool_env())
     assert proc.stdout == b"hello\n", proc.stderr
     peer.outcome()
 

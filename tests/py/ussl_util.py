@@ -119,8 +119,17 @@ def cpython_server(pki, cert, handler):
     return t, port
 
 
+def tool_env():
+    """The environment for openssl and curl: without the sanitizers'
+    runtime that an ASan run preloads for Python (a tool of its own under
+    it may hang)."""
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    return env
+
+
 def spawn(argv, **kw):
-    return subprocess.Popen(argv, stdin=kw.pop("stdin", subprocess.DEVNULL),
+    return subprocess.Popen(argv, env=tool_env(), stdin=kw.pop("stdin", subprocess.DEVNULL),
                             stdout=kw.pop("stdout", subprocess.DEVNULL),
                             stderr=subprocess.DEVNULL, **kw)
 
