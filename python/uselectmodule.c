@@ -115,9 +115,9 @@ static int raise_closed(PyObject *obj) {
   return -1;
 }
 
-/* A ussl stream (an object of usocket's type ussl.SSLSocket), or NULL. */
-static void *ussl_of(PyObject *obj) {
 #ifdef US_TLS_ENGINE
+/* A ussl stream (an object of usocket's type ussl.SSLSocket), or NULL. */
+static ussl_socket *ussl_of(PyObject *obj) {
   PyTypeObject *t = Py_TYPE(obj);
   if (strcmp(t->tp_name, "ussl.SSLSocket") != 0 ||
       !(t->tp_flags & Py_TPFLAGS_HEAPTYPE) ||
@@ -129,12 +129,9 @@ static void *ussl_of(PyObject *obj) {
     PyErr_Clear();
     return NULL;
   }
-  return obj;
-#else
-  (void)obj;
-  return NULL;
-#endif
+  return (ussl_socket *)obj;
 }
+#endif
 
 int uspy_sel_add(us_pollset_t *ps, int fd, us_socket_t *sock, us_tls_t *tls,
                  int events, void *data) {
