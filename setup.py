@@ -33,7 +33,8 @@ def version():
 PACKAGES = sorted(os.path.basename(os.path.dirname(f)) for f in sources("python/*/__main__.py"))
 
 # src/fault.c is the test-only fault injector, never part of a release;
-# src/tls.c, the TLS stream, needs an engine, which no module uses yet.
+# src/tls.c, the TLS stream, needs an engine (OpenSSL) that this build does
+# not link: ussl (python/ussl*.c) is built by CMake only (make build).
 CORE = [
     f
     for f in sources("src/*.c", "src/posix/*.c")

@@ -577,3 +577,77 @@ def test_runner_maps_ssl_and_tls_to_ussl_while_stdlib_keeps_cpythons(pki, tmp_pa
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split("\n")[:2] == ["names ussl ussl True usocket",
                                            "urllib ssl True b'hello'"]
+
+
+def test_the_rest_of_the_names_normal_and_bad(pki, no_leak):
+    assert ussl.ENGINE == "openssl"
+    assert (ussl.PROTOCOL_TLS_CLIENT, ussl.PROTOCOL_TLS_SERVER) == (0, 1)
+    assert (ussl.CERT_NONE, ussl.CERT_OPTIONAL, ussl.CERT_REQUIRED) == (0, 1, 2)
+    with pytest.raises(TypeError):
+        ussl.SSLSocket()
+    c = client_ctx(pki)
+    assert "client" in repr(c)
+    with pytest.raises(TypeError):
+        c.get_ciphers(1)
+    with pytest.raises(TypeError):
+        c.load_default_certs(1, 2)
+    with pytest.raises(TypeError):
+        ussl.wrap_socket()
+    peer, port = cpython_server(pki, "srv", lambda t: t.sendall(t.recv(10)))
+    s = connected(port)
+    t = c.wrap_socket(s, server_hostname="localhost", do_handshake_on_connect=False)
+    assert t.cipher() is None  # no handshake yet
+    t.do_handshake()
+    assert t.cipher() is not None
+    with pytest.raises(TypeError):
+        t.cipher(1)
+    with pytest.raises(TypeError):
+        t.readline("x")
+    with pytest.raises(TypeError):
+        t.do_handshake(1)
+    assert t.getpeername().port == port
+    assert t.getsockname().host == "127.0.0.1"
+    t.setsockopt(usocket.IPPROTO_TCP, usocket.TCP_NODELAY, 1)
+    with pytest.raises(TypeError):
+        t.setsockopt(usocket.IPPROTO_TCP)
+    with pytest.raises(OSError) as e:
+        t.connect(("127.0.0.1", port))
+    assert e.value.errno == errno.EISCONN
+    t.setblocking(True)
+    assert t.gettimeout() is None
+    t.write(b"ping\n")
+    assert t.readline() == b"ping\n"
+    assert t.context is c and "fd=" in repr(t)
+    t.close()
+    peer.outcome()
+    with pytest.raises(OSError) as e:
+        t.getpeername()
+    assert e.value.errno == errno.EBADF
+
+
+def test_a_silent_peer_ends_the_handshake_at_the_deadline(pki, no_leak):
+    # Our client, to a server that accepts and never answers.
+    ls, port = cpython_listener()
+    held = []
+    peer = Thread(lambda: held.append(ls.accept()[0]))
+    peer.start()
+    s = connected(port, timeout=0.3)
+    t0 = time.monotonic()
+    with pytest.raises(TimeoutError):
+        client_ctx(pki).wrap_socket(s, server_hostname="localhost")
+    assert 0.3 <= time.monotonic() - t0 < late(0.3)
+    peer.outcome()
+    s.close()
+    # Our server, to a client that connects and never speaks.
+    us = usocket.socket()
+    us.bind(("127.0.0.1", 0))
+    us.listen(1)
+    client = socket.create_connection(("127.0.0.1", us.getsockname().port), timeout=5)
+    conn, _ = us.accept()
+    conn.settimeout(0.3)
+    t0 = time.monotonic()
+    with pytest.raises(TimeoutError):
+        server_ctx(pki).wrap_socket(conn, server_side=True)
+    assert 0.3 <= time.monotonic() - t0 < late(0.3)
+    for x in (conn, us, client, held[0], ls):
+        x.close()
