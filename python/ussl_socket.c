@@ -10,6 +10,8 @@
 #include <structmember.h>
 
 #define SS(self) ((ussl_socket *)(self))
+/* The longest close() waits to send close_notify. */
+#define CLOSE_NOTIFY_NS ((int64_t)1000000000)
 #define CTXOF(t) ((ussl_context *)(t)->ctx)
 
 /* ---- set-up ------------------------------------------------------------- */
@@ -430,11 +432,18 @@ static PyObject *ss_close(PyObject *self, PyObject *unused) {
   const char *name, *version;
   int bits;
   /* The session ends with close_notify, once it began: the peer tells
-   * the end from a cut. Best effort: the socket closes whatever it says. */
+   * the end from a cut. Best effort, and bounded (a peer that reads
+   * nothing must not hold close() up): the socket closes whatever it
+   * says. */
   if (t->tls && t->s->fd >= 0 &&
-      us_tls_cipher(t->tls, &name, &version, &bits) == 0 &&
-      us_tls_shutdown(t->tls) < 0)
-    PyErr_Clear();
+      us_tls_cipher(t->tls, &name, &version, &bits) == 0) {
+    int64_t until = us_now() + CLOSE_NOTIFY_NS;
+    int64_t was = us_set_deadline(until);
+    if (was != US_DEADLINE_NONE && was < until)
+      us_set_deadline(was);
+    (void)us_tls_shutdown(t->tls);
+    us_set_deadline(was);
+  }
   if (PyErr_Occurred())
     PyErr_Clear();
   int r = us_socket_close(t->s);

@@ -651,3 +651,4 @@ def test_a_silent_peer_ends_the_handshake_at_the_deadline(pki, no_leak):
     assert 0.3 <= time.monotonic() - t0 < late(0.3)
     for x in (conn, us, client, held[0], ls):
         x.close()
+
