@@ -652,3 +652,20 @@ def test_a_silent_peer_ends_the_handshake_at_the_deadline(pki, no_leak):
     for x in (conn, us, client, held[0], ls):
         x.close()
 
+
+
+def test_close_in_another_thread_wakes_a_blocked_read(pki, no_leak):
+    hold = threading.Event()
+    peer, port = cpython_server(pki, "srv", lambda t: hold.wait(15))
+    t = client_ctx(pki).wrap_socket(connected(port), server_hostname="localhost")
+    reader = Thread(t.readline)
+    reader.start()
+    time.sleep(0.1)
+    t0 = time.monotonic()
+    t.close()
+    with pytest.raises(OSError) as e:
+        reader.outcome(10)
+    assert e.value.errno == errno.EBADF
+    assert time.monotonic() - t0 < late(0)
+    hold.set()
+    peer.outcome()
