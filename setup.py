@@ -29,11 +29,15 @@ def version():
         return re.search(r'#define US_VERSION "([^"]+)"', f.read()).group(1)
 
 
+# The modules built here.
+MODULES = ("usocket", "uselect")
+
 # The modules that are packages: python/<name>/ holds their Python files.
 PACKAGES = sorted(os.path.basename(os.path.dirname(f)) for f in sources("python/*/__main__.py"))
 
 # src/fault.c is the test-only fault injector, never part of a release;
-# src/tls.c, the TLS stream, needs an engine, which no module uses yet.
+# src/tls.c, the TLS stream, needs an engine (OpenSSL) that this build does
+# not link: ussl (python/ussl*.c) is built by CMake only (make build).
 CORE = [
     f
     for f in sources("src/*.c", "src/posix/*.c")
@@ -82,6 +86,8 @@ class build_ext_and_stubs(build_ext):
         super().run()
         for stub in sources("python/*.pyi"):
             name = os.path.basename(stub)[: -len(".pyi")]
+            if name not in MODULES:
+                continue  # ussl's: a CMake build's module only
             self.mkpath(self.build_lib)
             self.copy_file(stub, os.path.join(self.build_lib, name + ".pyi"))
             pkg = os.path.join(self.build_lib, name + "-stubs")
@@ -94,7 +100,7 @@ class build_ext_and_stubs(build_ext):
 
 setup(
     version=version(),
-    ext_modules=[e for e in map(extension, ("usocket", "uselect")) if e],
+    ext_modules=[e for e in map(extension, MODULES) if e],
     # Only these packages: else setuptools goes looking for packages among
     # the repository's folders.
     packages=PACKAGES,

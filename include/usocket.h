@@ -433,6 +433,11 @@ int us_tls_ctx_cert_data(us_tls_ctx_t *ctx, const void *chain, size_t chain_len,
 /* Restricts the cipher suites, in the engine's own syntax (OpenSSL's
  * cipher list or TLS 1.3 suite names). None known: US_TLS_ERR_CIPHERS. */
 int us_tls_ctx_ciphers(us_tls_ctx_t *ctx, const char *list);
+/* The names of the suites streams of ctx may negotiate, in the engine's
+ * naming and preference order: up to max of them into names (valid while
+ * ctx lives and its suites stay as they are); returns how many there are. */
+size_t us_tls_ctx_cipher_names(us_tls_ctx_t *ctx, const char **names,
+                               size_t max);
 /* The engine built in: "openssl" or "mbedtls". */
 const char *us_tls_engine(void);
 
@@ -447,6 +452,11 @@ int us_tls_new(us_tls_t **t, us_tls_ctx_t *ctx, us_socket_t *sock,
  * read or write runs it too when not called. Non-blocking: -EAGAIN until
  * done (call again when us_tls_wants() is ready). */
 int us_tls_handshake(us_tls_t *t);
+/* Connects t's socket (not yet connected) to addr, then runs the
+ * handshake: both within ONE deadline, the socket's timeout (or the
+ * thread's us_set_deadline, if sooner). Non-blocking: us_connect's
+ * -EINPROGRESS, the handshake left to the first read or write. */
+int us_tls_connect(us_tls_t *t, const us_addr_t *addr);
 /* The stream calls, as the socket's (us_read, us_readline, us_write,
  * us_recv). Decrypted bytes are read ahead in the stream's buffer, so a
  * line costs no system call when its record has arrived. A peer that
@@ -472,6 +482,15 @@ int us_tls_poll(us_tls_t *t, int events);
 /* What a non-blocking call that returned -EAGAIN waits for: US_POLLIN or
  * US_POLLOUT (a read may need to write, and a write to read). */
 int us_tls_wants(const us_tls_t *t);
+/* The peer's certificate, DER, once the handshake is done: its length,
+ * copying at most len bytes of it to buf (NULL: just the length); 0 when
+ * the peer sent none. Before the handshake: -ENOTCONN. */
+ssize_t us_tls_peer_cert(us_tls_t *t, void *buf, size_t len);
+/* The negotiated suite (*name, the engine's naming), protocol (*version,
+ * "TLSv1.3") and secret bits, once the handshake is done (strings valid
+ * until us_tls_free); before it: -ENOTCONN. */
+int us_tls_cipher(us_tls_t *t, const char **name, const char **version,
+                  int *bits);
 /* Sends close_notify (once), within the timeout; the socket stays open. */
 int us_tls_shutdown(us_tls_t *t);
 /* Frees the stream (no call on it may be in progress); NULL is ok. */
@@ -659,6 +678,11 @@ int us_pollset_add(us_pollset_t *ps, int fd, int events, void *data);
  * reused, and the set reports it as US_POLLNVAL, on every backend. */
 int us_pollset_add_socket(us_pollset_t *ps, us_socket_t *s, int events,
                           void *data);
+/* As us_pollset_add_socket for t's socket, and t is readable (US_POLLIN)
+ * whenever it holds decrypted bytes (us_tls_pending), which its socket
+ * may not show: a record read whole leaves nothing in the kernel. t must
+ * stay valid while registered. */
+int us_pollset_add_tls(us_pollset_t *ps, us_tls_t *t, int events, void *data);
 /* Replaces fd's mask and re-arms it. Not in the set: -ENOENT. */
 int us_pollset_modify(us_pollset_t *ps, int fd, int events);
 /* Forgets fd (releasing its socket), even one closed meanwhile. Not in

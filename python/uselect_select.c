@@ -30,14 +30,14 @@ static void sel_call_free(sel_call *c) {
  * socket is held by the set, as poll() does: closed by another thread, it
  * wakes the wait (POLLNVAL), and its number is not reused until the set
  * is freed. */
-static int sel_watch(sel_call *c, int fd, us_socket_t *sock, int ask,
-                     Py_ssize_t *distinct) {
+static int sel_watch(sel_call *c, int fd, us_socket_t *sock, us_tls_t *tls,
+                     int ask, Py_ssize_t *distinct) {
   us_pollev_t cur;
   int known = us_pollset_get(c->ps, fd, &cur) == 0;
   if (!known)
     cur = (us_pollev_t){fd, 0, &c->rev[(*distinct)++]};
   if (sock)
-    return us_pollset_add_socket(c->ps, sock, cur.events | ask, cur.data);
+    return uspy_sel_add(c->ps, fd, sock, tls, cur.events | ask, cur.data);
   /* modify keeps the hold an earlier socket on fd took. */
   return known ? us_pollset_modify(c->ps, fd, cur.events | ask)
                : us_pollset_add(c->ps, fd, ask, cur.data);
@@ -70,11 +70,12 @@ static Py_ssize_t sel_call_fill(sel_call *c, PyObject *const *lists) {
   for (int i = 0; i < 3; i++) {
     for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(c->seq[i]); j++) {
       us_socket_t *sock;
+      us_tls_t *tls;
       int fd = c->fds[i][j] =
-          uspy_sel_fd(PyTuple_GET_ITEM(c->seq[i], j), &sock);
+          uspy_sel_fd(PyTuple_GET_ITEM(c->seq[i], j), &sock, &tls);
       if (fd < 0)
         return -1;
-      if ((r = sel_watch(c, fd, sock, asks[i], &distinct)) < 0)
+      if ((r = sel_watch(c, fd, sock, tls, asks[i], &distinct)) < 0)
         return uspy_raise(r), -1;
     }
   }

@@ -4,6 +4,9 @@
  * one-shot arming, deadlines and signals are the core's. */
 #include "uselect.h"
 #include "uspy.h" /* usocket's socket objects, for their us_socket_t */
+#ifdef US_TLS_ENGINE
+#include "ussl.h" /* ussl's streams, for their us_tls_t */
+#endif
 
 #include <errno.h>
 #include <string.h>
@@ -112,7 +115,45 @@ static int raise_closed(PyObject *obj) {
   return -1;
 }
 
-int uspy_sel_fd(PyObject *obj, us_socket_t **sock) {
+#ifdef US_TLS_ENGINE
+/* A ussl stream (an object of usocket's type ussl.SSLSocket), or NULL. */
+static ussl_socket *ussl_of(PyObject *obj) {
+  PyTypeObject *t = Py_TYPE(obj);
+  if (strcmp(t->tp_name, "ussl.SSLSocket") != 0 ||
+      !(t->tp_flags & Py_TPFLAGS_HEAPTYPE) ||
+      t->tp_basicsize != (Py_ssize_t)sizeof(ussl_socket))
+    return NULL;
+  PyObject *m = PyType_GetModule(t);
+  PyModuleDef *def = m ? PyModule_GetDef(m) : NULL;
+  if (!def || strcmp(def->m_name, "usocket") != 0) {
+    PyErr_Clear();
+    return NULL;
+  }
+  return (ussl_socket *)obj;
+}
+#endif
+
+int uspy_sel_add(us_pollset_t *ps, int fd, us_socket_t *sock, us_tls_t *tls,
+                 int events, void *data) {
+  if (!sock)
+    return us_pollset_add(ps, fd, events, data);
+  if (sock->fd != fd)
+    return -EBADF;
+  return tls ? us_pollset_add_tls(ps, tls, events, data)
+             : us_pollset_add_socket(ps, sock, events, data);
+}
+
+int uspy_sel_fd(PyObject *obj, us_socket_t **sock, us_tls_t **tls) {
+  *tls = NULL;
+#ifdef US_TLS_ENGINE
+  ussl_socket *ss = ussl_of(obj);
+  if (ss) {
+    *sock = ss->s;
+    *tls = ss->tls;
+    int fd = ss->closed ? -1 : ss->s->fd;
+    return fd < 0 ? raise_closed(obj) : fd;
+  }
+#endif
   *sock = usocket_of(obj);
   if (*sock) {
     /* Its own descriptor, whatever a subclass's fileno() says: that is
@@ -207,7 +248,8 @@ static int lookup(sel_poll *p, PyObject *obj, int *fd) {
   if (PyErr_Occurred())
     return -1;
   us_socket_t *sock;
-  int f = uspy_sel_fd(obj, &sock);
+  us_tls_t *tls;
+  int f = uspy_sel_fd(obj, &sock, &tls);
   if (f < 0) {
     /* A closed object (or a negative int) cannot be registered. */
     if (!PyErr_ExceptionMatches(PyExc_ValueError) &&
@@ -227,7 +269,7 @@ static int lookup(sel_poll *p, PyObject *obj, int *fd) {
  * no Python code runs from then until obj is booked under the very
  * number the set watches. */
 static PyObject *do_register(sel_poll *p, PyObject *obj, int fd,
-                             us_socket_t *sock, int mask) {
+                             us_socket_t *sock, us_tls_t *tls, int mask) {
   PyObject *gone = NULL, *key = PyLong_FromVoidPtr(obj),
            *fdobj = PyLong_FromLong(fd);
   if (!key || !fdobj)
@@ -246,9 +288,7 @@ static PyObject *do_register(sel_poll *p, PyObject *obj, int fd,
     goto fail;
   /* A usocket socket is held: closing it while registered is reported
    * (POLLNVAL) on every backend, and its number is kept until then. */
-  int r = !sock            ? us_pollset_add(p->ps, fd, mask, obj)
-          : sock->fd == fd ? us_pollset_add_socket(p->ps, sock, mask, obj)
-                           : -EBADF;
+  int r = uspy_sel_add(p->ps, fd, sock, tls, mask, obj);
   if (r < 0) {
     if (!same)
       drop_key(p, obj);
@@ -279,13 +319,14 @@ static PyObject *poll_register(PyObject *self, PyObject *const *args,
   sel_poll *p = live(self);
   int mask = US_POLLIN | US_POLLOUT;
   us_socket_t *sock;
+  us_tls_t *tls;
   if (!p || args_between("register", nargs, 1, 2) < 0 ||
       (nargs > 1 && mask_of(args[1], &mask) < 0))
     return NULL;
-  int fd = uspy_sel_fd(args[0], &sock);
+  int fd = uspy_sel_fd(args[0], &sock, &tls);
   if (fd < 0)
     return NULL;
-  return do_register(p, args[0], fd, sock, mask);
+  return do_register(p, args[0], fd, sock, tls, mask);
 }
 
 static PyObject *poll_unregister(PyObject *self, PyObject *obj) {

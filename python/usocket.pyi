@@ -24,6 +24,7 @@ IPPROTO_IP: int
 IPPROTO_TCP: int
 IPPROTO_UDP: int
 IPPROTO_IPV6: int
+IPPROTO_SEC: int  # with a TLS engine: a TCP socket to wrap with ussl
 SOL_SOCKET: int
 SO_REUSEADDR: int
 SO_REUSEPORT: int

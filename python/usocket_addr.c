@@ -6,13 +6,19 @@
 #include <string.h>
 #include <sys/socket.h>
 
-PyObject *uspy_sockaddr_new(uspy_state *st, const us_addr_t *addr) {
+PyObject *uspy_sockaddr_new_named(uspy_state *st, const us_addr_t *addr,
+                                  PyObject *name) {
   uspy_sockaddr *a = PyObject_New(uspy_sockaddr, st->sockaddr_type);
   if (!a)
     return NULL;
   a->addr = *addr;
   a->hash = -1;
+  a->name = Py_XNewRef(name);
   return (PyObject *)a;
+}
+
+PyObject *uspy_sockaddr_new(uspy_state *st, const us_addr_t *addr) {
+  return uspy_sockaddr_new_named(st, addr, NULL);
 }
 
 static Py_ssize_t sockaddr_len(PyObject *self) {
@@ -197,6 +203,7 @@ static PyMethodDef sockaddr_methods[] = {
 
 static void sockaddr_dealloc(PyObject *self) {
   PyTypeObject *tp = Py_TYPE(self);
+  Py_CLEAR(((uspy_sockaddr *)self)->name);
   tp->tp_free(self);
   Py_DECREF(tp);
 }

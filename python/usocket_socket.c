@@ -11,6 +11,14 @@
 
 #define SOCK(self) (&((uspy_socket *)(self))->sock)
 
+#ifdef US_TLS_ENGINE
+#include "ussl.h"
+static const int usocket_has_tls = 1;
+#else
+#define USPY_IPPROTO_SEC 282
+static const int usocket_has_tls = 0;
+#endif
+
 static PyObject *done(int r) {
   if (r < 0)
     return uspy_raise(r);
@@ -40,14 +48,21 @@ static PyObject *socket_new(PyTypeObject *type, PyObject *args,
       (n > 1 && uspy_int_arg(PyTuple_GET_ITEM(args, 1), "type", &stype) < 0) ||
       (n > 2 && uspy_int_arg(PyTuple_GET_ITEM(args, 2), "proto", &proto) < 0))
     return NULL;
+  /* The WiPy's IPPROTO_SEC: a TCP socket, marked as one to wrap. */
+  int sec = proto == USPY_IPPROTO_SEC && usocket_has_tls;
+  if (sec &&
+      (stype != SOCK_STREAM || (family != AF_INET && family != AF_INET6)))
+    return uspy_raise(-EPROTONOSUPPORT);
   uspy_socket *s = (uspy_socket *)type->tp_alloc(type, 0);
   if (!s)
     return NULL;
-  int r = us_socket_open(&s->sock, family, stype, proto);
+  int r = us_socket_open(&s->sock, family, stype, sec ? 0 : proto);
   if (r < 0) {
     Py_DECREF(s);
     return uspy_raise(r);
   }
+  if (sec)
+    s->sock.proto = USPY_IPPROTO_SEC;
   return (PyObject *)s;
 }
 

@@ -10,6 +10,9 @@
 #include <sys/socket.h>
 
 #include "usocket_methods.h"
+#ifdef US_TLS_ENGINE
+#include "ussl.h"
+#endif
 
 uspy_state *uspy_state_of(PyTypeObject *type) {
   PyObject *m = PyType_GetModuleByDef(type, &uspy_module);
@@ -21,6 +24,7 @@ uspy_state *uspy_state_of(PyTypeObject *type) {
 typedef struct {
   uspy_state *st;
   PyObject *list;
+  PyObject *name; /* the host asked for, if a str */
 } gai_ctx;
 
 static int gai_add(void *ctx, const us_addrinfo_t *ai) {
@@ -35,7 +39,7 @@ static int gai_add(void *ctx, const us_addrinfo_t *ai) {
   PyTuple_SET_ITEM(t, 3,
                    ai->canonname[0] ? PyUnicode_FromString(ai->canonname)
                                     : PyUnicode_New(0, 0));
-  PyTuple_SET_ITEM(t, 4, uspy_sockaddr_new(c->st, &ai->addr));
+  PyTuple_SET_ITEM(t, 4, uspy_sockaddr_new_named(c->st, &ai->addr, c->name));
   for (int i = 0; i < 5; i++) {
     if (!PyTuple_GET_ITEM(t, i)) {
       Py_DECREF(t);
@@ -169,7 +173,8 @@ static PyObject *mod_getaddrinfo(PyObject *module, PyObject *const *args,
     Py_XDECREF(htmp);
     return NULL;
   }
-  gai_ctx c = {PyModule_GetState(module), PyList_New(0)};
+  gai_ctx c = {PyModule_GetState(module), PyList_New(0),
+               PyUnicode_Check(args[0]) ? args[0] : NULL};
   int r = c.list ? us_getaddrinfo_timed(host, port, opt[0], opt[1], opt[2],
                                         opt[3], timeout, gai_add, &c)
                  : -ENOMEM;
@@ -325,6 +330,9 @@ static const struct {
                  CONST(IPPROTO_TCP),
                  CONST(IPPROTO_UDP),
                  CONST(IPPROTO_IPV6),
+#ifdef US_TLS_ENGINE
+                 {"IPPROTO_SEC", USPY_IPPROTO_SEC},
+#endif
                  CONST(SOL_SOCKET),
                  CONST(SO_REUSEADDR),
                  CONST(SO_KEEPALIVE),
@@ -373,6 +381,10 @@ static int module_exec(PyObject *m) {
   for (size_t i = 0; i < sizeof constants / sizeof constants[0]; i++)
     if (PyModule_AddIntConstant(m, constants[i].name, constants[i].value) < 0)
       return -1;
+#ifdef US_TLS_ENGINE
+  if (ussl_add_module(m, st) < 0)
+    return -1;
+#endif
   return PyModule_AddStringConstant(m, "__version__", US_VERSION);
 }
 
@@ -381,6 +393,8 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg) {
   Py_VISIT(st->socket_type);
   Py_VISIT(st->sockaddr_type);
   Py_VISIT(st->buffered_type);
+  Py_VISIT(st->tls_context_type);
+  Py_VISIT(st->tls_socket_type);
   return 0;
 }
 
@@ -389,6 +403,8 @@ static int module_clear(PyObject *m) {
   Py_CLEAR(st->socket_type);
   Py_CLEAR(st->sockaddr_type);
   Py_CLEAR(st->buffered_type);
+  Py_CLEAR(st->tls_context_type);
+  Py_CLEAR(st->tls_socket_type);
   return 0;
 }
 

@@ -9,6 +9,9 @@ typedef struct {
   PyTypeObject *socket_type;
   PyTypeObject *sockaddr_type;
   PyTypeObject *buffered_type;
+  /* ussl's (python/ussl*.c), with a TLS engine; else NULL. */
+  PyTypeObject *tls_context_type;
+  PyTypeObject *tls_socket_type;
 } uspy_state;
 
 typedef struct {
@@ -19,6 +22,9 @@ typedef struct {
 typedef struct {
   PyObject_HEAD us_addr_t addr;
   Py_hash_t hash; /* -1 until computed */
+  /* The host name it was resolved from (getaddrinfo's str), or NULL:
+   * what a TLS stream connecting to it verifies. */
+  PyObject *name;
 } uspy_sockaddr;
 
 extern PyModuleDef uspy_module;
@@ -33,6 +39,10 @@ extern PyType_Spec uspy_buffered_spec;
 
 /* A new sockaddr object holding *addr. */
 PyObject *uspy_sockaddr_new(uspy_state *st, const us_addr_t *addr);
+/* As uspy_sockaddr_new, remembering the name (a str, or NULL) that addr
+ * was resolved from. */
+PyObject *uspy_sockaddr_new_named(uspy_state *st, const us_addr_t *addr,
+                                  PyObject *name);
 /* Converts a sockaddr object or a tuple to an address for a socket of the
  * given family; 0, or -1 with an exception set. Names are resolved. */
 int uspy_addr_from_obj(uspy_state *st, int family, PyObject *obj,

@@ -19,6 +19,7 @@ typedef struct entry {
   int armed;  /* 0 once a one-shot wait reported it */
   void *data;
   us_socket_t *sock; /* held while registered, or NULL for a bare fd */
+  us_tls_t *tls;     /* sock's TLS stream, or NULL */
   uint32_t held_in;  /* what holding sock returned */
 } entry_t;
 
@@ -31,6 +32,7 @@ struct us_pollset {
    * table, not a hash: descriptors are small integers, densely reused. */
   uint32_t *slot_of;
   size_t slot_len;
+  size_t ntls; /* entries with a TLS stream */
   int waiting; /* a wait is under way (it owns the backend's snapshot) */
 };
 
@@ -129,9 +131,10 @@ static int reserve(us_pollset_t *ps, int fd) {
   return 0;
 }
 
-/* Registers fd (or replaces its registration) with its socket, if any. */
+/* Registers fd (or replaces its registration) with its socket and TLS
+ * stream, if any. */
 static int add(us_pollset_t *ps, int fd, int events, void *data,
-               us_socket_t *sock) {
+               us_socket_t *sock, us_tls_t *tls) {
   if (fd < 0)
     return -EBADF;
   if (events < 0 || (events & ~ASKABLE))
@@ -153,6 +156,8 @@ static int add(us_pollset_t *ps, int fd, int events, void *data,
     e->armed = 1;
     e->data = data;
     e->sock = sock;
+    ps->ntls += (tls != NULL) - (e->tls != NULL);
+    e->tls = tls;
     return 0;
   }
   int r = ps->ops->add(ps->impl, ps->n, fd, events);
@@ -169,24 +174,46 @@ static int add(us_pollset_t *ps, int fd, int events, void *data,
   e->armed = 1;
   e->data = data;
   e->sock = sock;
+  e->tls = tls;
+  ps->ntls += tls != NULL;
   ps->slot_of[fd] = (uint32_t)++ps->n;
   return 0;
 }
 
 int us_pollset_add(us_pollset_t *ps, int fd, int events, void *data) {
-  return add(ps, fd, events, data, NULL);
+  return add(ps, fd, events, data, NULL, NULL);
 }
 
 int us_pollset_add_socket(us_pollset_t *ps, us_socket_t *s, int events,
                           void *data) {
-  return add(ps, s->fd, events, data, s);
+  return add(ps, s->fd, events, data, s, NULL);
 }
+
+/* The TLS streams exist only in a build with an engine. */
+#ifdef US_TLS_ENGINE
+int us_pollset_add_tls(us_pollset_t *ps, us_tls_t *t, int events, void *data) {
+  us_socket_t *s = us_tls_bufstream(t)->sock;
+  return add(ps, s->fd, events, data, s, t);
+}
+
+static size_t tls_pending(us_tls_t *t) { return us_tls_pending(t); }
+#else
+int us_pollset_add_tls(us_pollset_t *ps, us_tls_t *t, int events, void *data) {
+  (void)ps, (void)t, (void)events, (void)data;
+  return -ENOTSUP;
+}
+
+static size_t tls_pending(us_tls_t *t) {
+  (void)t;
+  return 0;
+}
+#endif
 
 int us_pollset_modify(us_pollset_t *ps, int fd, int events) {
   entry_t *e = find(ps, fd);
   if (!e)
     return -ENOENT;
-  return add(ps, fd, events, e->data, e->sock);
+  return add(ps, fd, events, e->data, e->sock, e->tls);
 }
 
 int us_pollset_remove(us_pollset_t *ps, int fd) {
@@ -199,6 +226,7 @@ int us_pollset_remove(us_pollset_t *ps, int fd) {
     return r;
   us_socket_t *sock = e->sock;
   uint32_t held_in = e->held_in;
+  ps->ntls -= e->tls != NULL;
   ps->slot_of[fd] = 0;
   if (slot != last) {
     ps->ent[slot] = ps->ent[last];
@@ -262,6 +290,42 @@ static int pw_done(us__waiter_t *w, int r) {
   return k ? (int)k : -EAGAIN;
 }
 
+/* Whether e's TLS stream holds decrypted bytes its reader wants: they
+ * are readable though the socket may have nothing at all. */
+static int tls_readable(const entry_t *e) {
+  return e->tls && e->armed && (e->events & US_POLLIN) &&
+         us__fd(e->sock) >= 0 && tls_pending(e->tls) > 0;
+}
+
+/* Adds the TLS streams with bytes pending to the k results in out (at
+ * most max): readable, as the kernel cannot tell. */
+static int add_pending(us_pollset_t *ps, us_pollev_t *out, size_t k, size_t max,
+                       int flags) {
+  for (size_t i = 0; i < ps->n; i++) {
+    entry_t *e = &ps->ent[i];
+    size_t j = 0;
+    while (j < k && out[j].fd != e->fd)
+      j++;
+    if (j < k) { /* reported already (and disarmed, when one-shot) */
+      if (e->tls && (e->events & US_POLLIN) && !(out[j].events & US_POLLNVAL) &&
+          tls_pending(e->tls) > 0)
+        out[j].events |= US_POLLIN;
+      continue;
+    }
+    if (k == max || !tls_readable(e))
+      continue;
+    if (flags & US_POLL_ONESHOT) {
+      (void)ps->ops->modify(ps->impl, i, e->fd, e->events, US__POLL_OFF);
+      e->armed = 0;
+    }
+    out[k].fd = e->fd;
+    out[k].events = US_POLLIN;
+    out[k].data = e->data;
+    k++;
+  }
+  return (int)k;
+}
+
 int us_pollset_wait(us_pollset_t *ps, us_pollev_t *out, size_t max,
                     int64_t timeout_ns, int flags) {
   if (!max || (flags & ~US_POLL_ONESHOT) ||
@@ -275,9 +339,15 @@ int us_pollset_wait(us_pollset_t *ps, us_pollev_t *out, size_t max,
     max = ps->n ? ps->n : 1;
   if (max > INT_MAX)
     max = INT_MAX;
+  /* Bytes a TLS stream holds make the wait a mere check. */
+  for (size_t i = 0; ps->ntls && timeout_ns != 0 && i < ps->n; i++)
+    if (tls_readable(&ps->ent[i]))
+      timeout_ns = 0;
   pwait_t pw = {{pw_prepare, pw_wait, pw_done}, ps, out, max, flags};
   ps->waiting = 1;
   int r = us__wait_run(&pw.w, timeout_ns);
+  if (r >= 0 && ps->ntls)
+    r = add_pending(ps, out, (size_t)r, max, flags);
   ps->waiting = 0;
   return r;
 }

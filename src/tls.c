@@ -149,6 +149,11 @@ int us_tls_ctx_ciphers(us_tls_ctx_t *ctx, const char *list) {
   return us__tlse_ctx_ciphers(ctx->e, list);
 }
 
+size_t us_tls_ctx_cipher_names(us_tls_ctx_t *ctx, const char **names,
+                               size_t max) {
+  return us__tlse_ctx_cipher_names(ctx->e, names, max);
+}
+
 const char *us_tls_engine(void) { return us__tlse_name; }
 
 /* ---- the engine's I/O ------------------------------------------------- */
@@ -191,7 +196,8 @@ static ssize_t step_once(us_tls_t *t, enum step what, void *buf, size_t len) {
     int r = us__tlse_handshake(t->e);
     if (r < 0)
       return r;
-    t->done = 1;
+    /* Release: what the handshake learnt is read without the lock. */
+    __atomic_store_n(&t->done, 1, __ATOMIC_RELEASE);
   }
   switch (what) {
   case READ:
@@ -315,6 +321,25 @@ int us_tls_handshake(us_tls_t *t) {
   return call_step(t, &t->buf.sock->rx_lock, HANDSHAKE);
 }
 
+int us_tls_connect(us_tls_t *t, const us_addr_t *addr) {
+  us_socket_t *s = t->buf.sock;
+  int64_t timeout = s->timeout_ns, was = US_DEADLINE_NONE;
+  int bounded = timeout > 0;
+  if (bounded) {
+    /* One deadline for both steps, or the thread's own if sooner. */
+    int64_t until = us_now() + timeout;
+    was = us_set_deadline(until);
+    if (was != US_DEADLINE_NONE && was < until)
+      us_set_deadline(was);
+  }
+  int r = us_connect(s, addr);
+  if (r == 0)
+    r = us_tls_handshake(t);
+  if (bounded)
+    us_set_deadline(was);
+  return r;
+}
+
 int us_tls_shutdown(us_tls_t *t) {
   return call_step(t, &t->buf.sock->tx_lock, NOTIFY);
 }
@@ -363,4 +388,23 @@ int us_tls_poll(us_tls_t *t, int events) {
 int us_tls_wants(const us_tls_t *t) {
   int want = __atomic_load_n(&t->waits, __ATOMIC_RELAXED);
   return want == US__OUT ? US_POLLOUT : US_POLLIN;
+}
+
+/* The session's facts are fixed once the handshake is over (the engine
+ * refuses renegotiation), so they are read without the engine's lock. */
+static int handshaken(const us_tls_t *t) {
+  return __atomic_load_n(&t->done, __ATOMIC_ACQUIRE);
+}
+
+ssize_t us_tls_peer_cert(us_tls_t *t, void *buf, size_t len) {
+  if (!handshaken(t))
+    return -ENOTCONN;
+  return us__tlse_peer_cert(t->e, buf, len);
+}
+
+int us_tls_cipher(us_tls_t *t, const char **name, const char **version,
+                  int *bits) {
+  if (!handshaken(t))
+    return -ENOTCONN;
+  return us__tlse_cipher(t->e, name, version, bits);
 }

@@ -23,8 +23,8 @@ import types
 __all__ = ["run", "run_module", "main"]
 
 # The one table of what MicroPython code gets for a name it imports: the
-# modules of the folder that holds the usocket package. When usocket grows
-# its TLS module `ussl` there, TLS_NAMES starts to apply by itself.
+# modules of the folder that holds the usocket package. TLS_NAMES applies
+# when usocket's TLS module `ussl` is there (built with a TLS engine).
 NAMES = {"socket": "usocket", "usocket": "usocket", "select": "uselect", "uselect": "uselect"}
 TLS_NAMES = {"ssl": "ussl", "ussl": "ussl", "tls": "ussl"}
 

@@ -197,6 +197,9 @@ int us__tlse_ctx_new(us__tlse_ctx_t **cp, int role) {
                                SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   /* Read as much as has arrived at once, not a header then a body. */
   SSL_CTX_set_read_ahead(c->ssl, 1);
+  /* A session's certificate and suite stay what the handshake made them
+   * (us__tlse_peer_cert, us__tlse_cipher read them without a lock). */
+  SSL_CTX_set_options(c->ssl, SSL_OP_NO_RENEGOTIATION);
   us__tlse_ctx_verify(c, role == US_TLS_CLIENT ? US_TLS_VERIFY_REQUIRED
                                                : US_TLS_VERIFY_NONE);
   *cp = c;
@@ -463,4 +466,42 @@ size_t us__tlse_pending(const us__tlse_t *e) {
   if (n <= 0)
     return SSL_has_pending(e->ssl) ? 1 : 0;
   return (size_t)n;
+}
+
+/* ---- what a session can tell ------------------------------------------ */
+
+ssize_t us__tlse_peer_cert(const us__tlse_t *e, void *buf, size_t len) {
+  X509 *x = SSL_get0_peer_certificate(e->ssl);
+  if (!x)
+    return 0;
+  unsigned char *der = NULL;
+  int n = i2d_X509(x, &der);
+  if (n <= 0) {
+    ERR_clear_error();
+    return US_TLS_ERR_ENGINE;
+  }
+  if (buf)
+    memcpy(buf, der, (size_t)n < len ? (size_t)n : len);
+  OPENSSL_free(der);
+  return n;
+}
+
+int us__tlse_cipher(const us__tlse_t *e, const char **name,
+                    const char **version, int *bits) {
+  const SSL_CIPHER *c = SSL_get_current_cipher(e->ssl);
+  if (!c || !SSL_is_init_finished(e->ssl))
+    return -ENOTCONN;
+  *name = SSL_CIPHER_get_name(c);
+  *version = SSL_get_version(e->ssl);
+  *bits = SSL_CIPHER_get_bits(c, NULL);
+  return 0;
+}
+
+size_t us__tlse_ctx_cipher_names(const us__tlse_ctx_t *c, const char **names,
+                                 size_t max) {
+  STACK_OF(SSL_CIPHER) *all = SSL_CTX_get_ciphers(c->ssl);
+  int n = all ? sk_SSL_CIPHER_num(all) : 0;
+  for (int i = 0; i < n && (size_t)i < max; i++)
+    names[i] = SSL_CIPHER_get_name(sk_SSL_CIPHER_value(all, i));
+  return n > 0 ? (size_t)n : 0;
 }

@@ -922,6 +922,160 @@ static void test_tls_context_errors(void) {
   pki_remove();
 }
 
+/* What a session tells once its handshake is done: the server's
+ * certificate as the file holds it, the suite; before it, -ENOTCONN. */
+static void test_tls_session_facts(void) {
+  pki_make();
+  us_tls_ctx_t *sc = server_ctx("srv"), *cc = client_ctx();
+  struct peer p = {0};
+  us_socket_t c;
+  us_tls_t *t;
+  pair_with(&c, &p);
+  peer_start(&p, sc, "facts\n", 1);
+  ASSERT_OK(us_tls_new(&t, cc, &c, "localhost"));
+  const char *name = NULL, *version = NULL;
+  int bits = -1;
+  char small[8];
+  ASSERT_EQ(us_tls_peer_cert(t, NULL, 0), -ENOTCONN);
+  ASSERT_EQ(us_tls_cipher(t, &name, &version, &bits), -ENOTCONN);
+  ASSERT(name == NULL && bits == -1);
+  ASSERT_OK(us_tls_handshake(t));
+  char der[4096], want[4096];
+  FILE *f = fopen(pki("srv.der"), "rb");
+  ASSERT(f != NULL);
+  size_t n = fread(want, 1, sizeof want, f);
+  fclose(f);
+  ASSERT(n > 0 && n < sizeof want);
+  ASSERT_EQ(us_tls_peer_cert(t, NULL, 0), (ssize_t)n);
+  ASSERT_EQ(us_tls_peer_cert(t, der, sizeof der), (ssize_t)n);
+  ASSERT(memcmp(der, want, n) == 0);
+  /* A short buffer gets the start, and the whole length is told. */
+  memset(small, 0, sizeof small);
+  ASSERT_EQ(us_tls_peer_cert(t, small, sizeof small), (ssize_t)n);
+  ASSERT(memcmp(small, want, sizeof small) == 0);
+  ASSERT_OK(us_tls_cipher(t, &name, &version, &bits));
+  ASSERT(strcmp(version, "TLSv1.3") == 0);
+  ASSERT(strncmp(name, "TLS_", 4) == 0);
+  ASSERT(bits == 128 || bits == 256);
+  struct heap_sink h;
+  heap_sink_init(&h);
+  ASSERT_EQ(us_tls_readline(t, &h.sink, SIZE_MAX), 6);
+  free(h.sink.data);
+  pthread_join(p.thread, NULL);
+  ASSERT_OK(p.result);
+  us_tls_free(t);
+  ASSERT_OK(us_socket_close(&c));
+  us_tls_ctx_free(sc);
+  us_tls_ctx_free(cc);
+  pki_remove();
+}
+
+/* The suites a context may negotiate follow what it was restricted to. */
+static void test_tls_cipher_names(void) {
+  us_tls_ctx_t *c;
+  const char *names[256];
+  ASSERT_OK(us_tls_ctx_new(&c, US_TLS_CLIENT));
+  size_t all = us_tls_ctx_cipher_names(c, names, 256);
+  ASSERT(all > 3 && all < 256);
+  ASSERT_EQ(us_tls_ctx_cipher_names(c, NULL, 0), all);
+  ASSERT_EQ(us_tls_ctx_cipher_names(c, names, 1), all);
+  ASSERT_OK(us_tls_ctx_ciphers(c, "TLS_CHACHA20_POLY1305_SHA256"));
+  size_t n = us_tls_ctx_cipher_names(c, names, 256);
+  ASSERT(n < all);
+  ASSERT(strcmp(names[0], "TLS_CHACHA20_POLY1305_SHA256") == 0);
+  for (size_t i = 1; i < n; i++)
+    ASSERT(strncmp(names[i], "TLS_", 4) != 0);
+  /* A refused list leaves the suites as they were. */
+  ASSERT_EQ(us_tls_ctx_ciphers(c, "NO-SUCH-CIPHER"), US_TLS_ERR_CIPHERS);
+  ASSERT_EQ(us_tls_ctx_cipher_names(c, names, 256), n);
+  us_tls_ctx_free(c);
+}
+
+/* Connect and handshake share one deadline: a server that accepts and
+ * never answers ends the whole call at the socket's timeout. */
+static void test_tls_connect_one_deadline(void) {
+  pki_make();
+  us_socket_t lsn, c;
+  us_addr_t a;
+  tcp_listener(&lsn, &a);
+  ASSERT_OK(us_socket_open(&c, AF_INET, SOCK_STREAM, 0));
+  ASSERT_OK(us_settimeout(&c, 300 * 1000000));
+  us_tls_ctx_t *cc = client_ctx();
+  us_tls_t *t;
+  ASSERT_OK(us_tls_new(&t, cc, &c, "localhost"));
+  int64_t t0 = now_ms();
+  ASSERT_EQ(us_tls_connect(t, &a), -ETIMEDOUT);
+  int64_t took = now_ms() - t0;
+  ASSERT(took >= 300);
+  ASSERT(took <= LATE_MS(300));
+  /* The thread's deadline is back as it was: none. */
+  ASSERT_EQ(us_set_deadline(US_DEADLINE_NONE), US_DEADLINE_NONE);
+  /* Connected already: the connect's own error. */
+  ASSERT_EQ(us_tls_connect(t, &a), -EISCONN);
+  us_tls_free(t);
+  us_tls_ctx_free(cc);
+  ASSERT_OK(us_socket_close(&c));
+  ASSERT_OK(us_socket_close(&lsn));
+  pki_remove();
+}
+
+/* A poll set sees a TLS stream readable while it holds decrypted bytes,
+ * which its socket does not show once the record was read whole. */
+static void test_tls_pollset_pending(void) {
+  pki_make();
+  us_tls_ctx_t *sc = server_ctx("srv"), *cc = client_ctx();
+  struct peer p = {0};
+  us_socket_t c;
+  us_tls_t *t;
+  pair_with(&c, &p);
+  p.hold_ms = 1000; /* the socket stays quiet (no EOF) meanwhile */
+  peer_start(&p, sc, "one\ntwo\n", 0);
+  ASSERT_OK(us_tls_new(&t, cc, &c, "localhost"));
+  struct heap_sink h;
+  heap_sink_init(&h);
+  ASSERT_EQ(us_tls_readline(t, &h.sink, SIZE_MAX), 4);
+  ASSERT(us_tls_pending(t) == 4);
+  us_pollset_t *ps;
+  us_pollev_t ev[2];
+  int marker;
+  /* The socket alone: nothing to read in the kernel. */
+  ASSERT_OK(us_pollset_new(&ps, 0));
+  ASSERT_OK(us_pollset_add_socket(ps, &c, US_POLLIN, &marker));
+  ASSERT_EQ(us_pollset_wait(ps, ev, 2, 0, 0), 0);
+  /* The stream: readable, at once even with no time limit. */
+  ASSERT_OK(us_pollset_add_tls(ps, t, US_POLLIN, &marker));
+  int64_t t0 = now_ms();
+  ASSERT_EQ(us_pollset_wait(ps, ev, 2, US_TIMEOUT_BLOCK, US_POLL_ONESHOT), 1);
+  ASSERT(now_ms() - t0 <= LATE_MS(0));
+  ASSERT_EQ(ev[0].fd, c.fd);
+  ASSERT_EQ(ev[0].events, US_POLLIN);
+  ASSERT(ev[0].data == &marker);
+  /* One-shot: disarmed until modified. */
+  ASSERT_EQ(us_pollset_wait(ps, ev, 2, 0, 0), 0);
+  ASSERT_OK(us_pollset_modify(ps, c.fd, US_POLLIN));
+  ASSERT_EQ(us_pollset_wait(ps, ev, 2, 0, 0), 1);
+  /* Asked only for POLLOUT: the pending bytes do not count. */
+  ASSERT_OK(us_pollset_modify(ps, c.fd, US_POLLOUT));
+  ASSERT_EQ(us_pollset_wait(ps, ev, 2, 0, 0), 1);
+  ASSERT_EQ(ev[0].events, US_POLLOUT);
+  /* Taken: quiet again. */
+  h.sink.len = 0;
+  ASSERT_EQ(us_tls_readline(t, &h.sink, SIZE_MAX), 4);
+  ASSERT_OK(us_pollset_modify(ps, c.fd, US_POLLIN));
+  ASSERT_EQ(us_pollset_wait(ps, ev, 2, 0, 0), 0);
+  ASSERT_OK(us_pollset_remove(ps, c.fd));
+  ASSERT_EQ((long)us_pollset_count(ps), 0);
+  us_pollset_free(ps);
+  free(h.sink.data);
+  pthread_join(p.thread, NULL);
+  ASSERT_OK(p.result);
+  us_tls_free(t);
+  ASSERT_OK(us_socket_close(&c));
+  us_tls_ctx_free(sc);
+  us_tls_ctx_free(cc);
+  pki_remove();
+}
+
 TEST_TABLE(tls_tests) = {
     {"tls_client_to_openssl_s_server", test_tls_client_to_openssl_s_server},
     {"tls_server_to_openssl_s_client", test_tls_server_to_openssl_s_client},
@@ -942,6 +1096,10 @@ TEST_TABLE(tls_tests) = {
     {"tls_der_and_data", test_tls_der_and_data},
     {"tls_client_certificate", test_tls_client_certificate},
     {"tls_context_errors", test_tls_context_errors},
+    {"tls_session_facts", test_tls_session_facts},
+    {"tls_cipher_names", test_tls_cipher_names},
+    {"tls_connect_one_deadline", test_tls_connect_one_deadline},
+    {"tls_pollset_pending", test_tls_pollset_pending},
     TEST_END};
 
 #endif

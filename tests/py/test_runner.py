@@ -136,7 +136,9 @@ server.shutdown()
 server.server_close()
 thread.join(10)
 
-import ssl
+# MicroPython code's `import ssl` is ussl (test_ussl.py): CPython's own is
+# the one the standard library imported.
+ssl = http.client.ssl
 
 ctx = ssl.create_default_context()
 tls = ctx.wrap_socket(cpython.socket(), server_hostname="localhost")
@@ -401,15 +403,20 @@ def test_run_function_runs_a_script_and_puts_sys_back(tmp_path):
 
 def test_a_projects_own_uselect_or_ussl_shim_is_not_usockets(tmp_path):
     # MicroPython's built-in modules win over such files; so do ours.
-    write(tmp_path, {"s.py": "import select, ssl\nprint(select.__name__, select.__file__ != %r, ssl.__name__)\n"
-                     % str(tmp_path / "uselect.py"), "uselect.py": "", "ussl.py": ""})
-    assert ok(run(tmp_path, "s.py"))[0] == "uselect True ssl"
+    write(tmp_path, {"s.py": "import select, ssl\nprint(select.__name__, select.__file__ != %r, "
+                     "ssl.__name__, ssl.__file__ != %r)\n"
+                     % (str(tmp_path / "uselect.py"), str(tmp_path / "ussl.py")),
+                     "uselect.py": "", "ussl.py": ""})
+    # ssl is usocket's ussl where it is built (with a TLS engine), else
+    # CPython's: never the project's file either way.
+    ssl_name = "ussl" if os.path.exists(os.path.join(PYDIR, "ussl.py")) else "ssl"
+    assert ok(run(tmp_path, "s.py"))[0] == "uselect True %s True" % ssl_name
 
 
 def test_tls_names_map_once_usockets_ussl_exists(tmp_path):
     # A copy of the folder that holds usocket and uselect, with a ussl in it.
     home = tmp_path / "pydir"
-    shutil.copytree(PYDIR, home, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(PYDIR, home, ignore=shutil.ignore_patterns("__pycache__", "ussl.py*"))
     write(tmp_path, {"s.py": "import ssl, tls, ussl\nprint(ssl.__name__, tls.__name__, ussl is ssl)\n",
                      "plain/tls.py": "", "plain/ussl.py": ""})
     # Without it, ssl is CPython's and tls an ordinary module, as is a ussl

@@ -12,12 +12,23 @@ import uselect
 import usocket
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+try:  # built with a TLS engine
+    import ussl
+except ImportError:
+    ussl = None
+
 POLL = type(uselect.poll())
 TYPES = [usocket.socket, usocket.sockaddr, usocket.BufferedStream, POLL]
+MODULES = [usocket, uselect]
+if ussl:
+    TYPES += [ussl.SSLContext, ussl.SSLSocket]
+    MODULES.append(ussl)
+# The types that calling makes an object of.
+CALLABLE_TYPES = {usocket.socket} | ({ussl.SSLContext} if ussl else set())
 
 
 def module_callables():
-    for mod in (usocket, uselect):
+    for mod in MODULES:
         for name in dir(mod):
             obj = getattr(mod, name)
             if not name.startswith("_") and callable(obj):
@@ -46,7 +57,7 @@ def test_the_walk_finds_the_methods():
 
 @pytest.mark.parametrize("name,obj", ALL, ids=[n for n, _ in ALL])
 def test_every_callable_has_a_signature(name, obj):
-    if isinstance(obj, type) and obj is not usocket.socket:
+    if isinstance(obj, type) and obj not in CALLABLE_TYPES:
         # Not made by calling them: getaddrinfo(), makefile() and
         # uselect.poll() make these, and calling the type is a TypeError.
         with pytest.raises(TypeError):
@@ -105,7 +116,7 @@ def test_register_default_mask_is_in_and_out():
 
 # ---- stubs beside the modules -------------------------------------------
 
-@pytest.mark.parametrize("mod", [usocket, uselect])
+@pytest.mark.parametrize("mod", MODULES)
 def test_stub_sits_beside_the_built_module(mod):
     here = os.path.dirname(mod.__file__)
     # A package's stub is its folder's __init__.pyi (usocket is one).
@@ -131,7 +142,7 @@ def stub_names(path):
     return out
 
 
-@pytest.mark.parametrize("mod", [usocket, uselect])
+@pytest.mark.parametrize("mod", MODULES)
 def test_stub_lists_every_public_name(mod):
     stubs = stub_names(os.path.join(REPO, "python", mod.__name__ + ".pyi"))
     # usocket.runner, once imported, is a submodule, not a name of the
