@@ -248,7 +248,9 @@ def _tls(build, env):
         c_program=False)
     ours = add("tls-usocket", "usocket + ussl (CPython)",
                [py, TLS_CLIENT, "ussl"], "ca", c_program=False)
-    if not glob.glob(os.path.join(build, "python", "ussl*.so")):
+    # ussl is python/ussl.py over the usocket extension, copied to the
+    # build's python/ when the extension has a TLS engine.
+    if not os.path.exists(os.path.join(build, "python", "ussl.py")):
         ours.missing = ours.missing or \
-            "%s/python/ussl*.so is not built" % build
+            "%s/python/ussl.py is not built (a build without TLS)" % build
     return out

@@ -211,8 +211,22 @@ static PyObject *ss_read(PyObject *self, PyObject *const *args, Py_ssize_t n) {
   return read_bytes(self, args, n, "read", us_tls_read);
 }
 
+/* A line already decrypted whole in the stream's buffer becomes its bytes
+ * object at once: no sink to grow and shrink, no call set-up. A close or
+ * an error held back is left to the call to report. */
 static PyObject *ss_readline(PyObject *self, PyObject *const *args,
                              Py_ssize_t n) {
+  ussl_socket *t = SS(self);
+  const char *line;
+  size_t len;
+  if (n == 0 && !t->closed && t->tls && t->s->fd >= 0 && !t->s->pending_err) {
+    us_bufstream_t *b = us_tls_bufstream(t->tls);
+    if (us_bufstream_takeline(b, &line, &len, SIZE_MAX)) {
+      PyObject *r = PyBytes_FromStringAndSize(line, (Py_ssize_t)len);
+      us_bufstream_takeline_done(b);
+      return r;
+    }
+  }
   return read_bytes(self, args, n, "readline", us_tls_readline);
 }
 

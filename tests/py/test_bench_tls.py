@@ -3,7 +3,6 @@ every client (plain OpenSSL, the C API, CPython's ssl, ussl when built)
 completes each workload against bench_tls_peer with a verified
 certificate and reports exactly the count it was asked for, and a wrong
 CA fails the run. (Speed is bench/run.py's business, never a test's.)"""
-import glob
 import os
 import select
 import subprocess
@@ -43,7 +42,7 @@ def clients():
     out = [("plain", [os.path.join(BENCH, "bench_tls_plain")]),
            ("capi", [os.path.join(BENCH, "bench_tls_capi")]),
            ("ssl", [sys.executable, CLIENT, "ssl"])]
-    if glob.glob(os.path.join(PYDIR, "ussl*.so")):
+    if os.path.exists(os.path.join(PYDIR, "ussl.py")):
         out.append(("ussl", [sys.executable, CLIENT, "ussl"]))
     return out
 

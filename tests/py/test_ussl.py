@@ -669,3 +669,26 @@ def test_close_in_another_thread_wakes_a_blocked_read(pki, no_leak):
     assert time.monotonic() - t0 < late(0)
     hold.set()
     peer.outcome()
+
+
+def test_readline_takes_each_buffered_line_and_the_cut_ones(pki, no_leak):
+    """Lines decrypted together come one per call (the fast path), a line
+    cut across records comes whole, a size limit cuts a line, and the end
+    comes after the last piece that has no newline."""
+    def many(t):
+        t.sendall(b"a\nbb\nccc\n" + b"x" * 50 + b"\n" + b"cut ")
+        time.sleep(0.05)
+        t.sendall(b"line\nlast")
+        t.unwrap().close()  # close_notify: a clean end
+
+    peer, port = cpython_server(pki, "srv", many)
+    with client_ctx(pki).wrap_socket(connected(port), server_hostname="localhost") as t:
+        assert t.readline() == b"a\n"
+        assert t.readline() == b"bb\n"
+        assert t.readline(2) == b"cc"
+        assert t.readline() == b"c\n"
+        assert t.readline() == b"x" * 50 + b"\n"
+        assert t.readline() == b"cut line\n"
+        assert t.readline() == b"last"
+        assert t.readline() == b""
+    peer.outcome()
