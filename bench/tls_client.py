@@ -113,25 +113,50 @@ def handshakes(port, n):
     result(clock() - t0, n)
 
 
-def memory_rss(port, n):
-    # RSS, not tracemalloc: OpenSSL's memory is not Python's to trace.
-    import gc
+def rss():
     import os
 
-    def rss():
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def heap():
+    # Bytes in use in malloc's heap: OpenSSL's and (run with
+    # PYTHONMALLOC=malloc) Python's, which tracemalloc alone would miss.
+    import ctypes
+
+    class Info(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_size_t) for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+            "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+    libc = ctypes.CDLL(None)
+    libc.mallinfo2.restype = Info
+    info = libc.mallinfo2()
+    return info.uordblks + info.hblkhd
+
+
+def memory(port, n, measure):
+    import gc
 
     session(port).close()  # the first session's one-time set-up
     gc.collect()
-    before = rss()
+    before = measure()
     held = [session(port) for _ in range(n)]
     gc.collect()
-    after = rss()
+    after = measure()
     print("metric bytes %.1f" % ((after - before) / n))
     result(0.0, n)
     for s in held:
         s.close()
+
+
+def memory_rss(port, n):
+    memory(port, n, rss)
+
+
+def memory_heap(port, n):
+    memory(port, n, heap)
 
 
 WORKLOADS = {
@@ -140,6 +165,7 @@ WORKLOADS = {
     "bulk-read": (bulk_read, 3),
     "handshakes": (handshakes, 2),
     "memory-rss": (memory_rss, 2),
+    "memory-heap": (memory_heap, 2),
 }
 
 

@@ -40,7 +40,7 @@ SIZES = {
 TLS_VARIANTS = ["plain", "capi", "capi-mbedtls", "cpython", "usocket"]
 TLS_PEER_MODE = {"tls-pingpong": "echo", "tls-readline": "lines",
                  "tls-bulk": "bulk", "tls-handshake": "handshakes",
-                 "tls-memory": "hold"}
+                 "tls-memory-rss": "hold", "tls-memory-heap": "hold"}
 # The echo server's concurrent connections, and the servers, in the order
 # of impls.ECHO_KINDS.
 ECHO_CONNS = (1, 100, 1000)
@@ -109,7 +109,8 @@ def job(impls, impl, workload, n):
                 "tls-readline": ("readline", n),
                 "tls-bulk": ("bulk-read", n, BULK_CHUNK),
                 "tls-handshake": ("handshakes", n),
-                "tls-memory": ("memory-rss", n)}[workload]
+                "tls-memory-rss": ("memory-rss", n),
+                "tls-memory-heap": ("memory-heap", n)}[workload]
         return peer_cmd, lambda port: impl.cmd(args[0], port, *args[1:])
     return None, impl.cmd(workload, n)
 
@@ -323,9 +324,10 @@ def _tls_workloads(impls, size, paired):
 
     def memory(impl, workload, n):
         peer_cmd, client = job(impls, impl, workload, n)
+        env = dict(impl.env or os.environ, PYTHONMALLOC="malloc")
 
         def once():
-            out = run_pair(peer_cmd, impls["tls-peer"].env, client, impl.env,
+            out = run_pair(peer_cmd, impls["tls-peer"].env, client, env,
                            "client")
             return out.metrics["bytes"]
         return once
@@ -347,9 +349,17 @@ def _tls_workloads(impls, size, paired):
         Workload("tls-readline", "TLS readline, %d lines of 40 bytes"
                  % size["tls_lines"], "M lines/s", 1e6, True,
                  variants("tls-readline", size["tls_lines"]), ratios),
-        Workload("tls-memory", "memory per idle TLS session (%d open; RSS)"
+        Workload("tls-memory", "memory per idle TLS session, %d open: "
+                 "malloc's heap in use (OpenSSL's and Python's) and RSS"
                  % size["tls_sessions"], "bytes", 1, False,
-                 variants("tls-memory", size["tls_sessions"],
-                          ["cpython", "usocket"], memory),
-                 [("usocket", "cpython")]),
+                 [Variant("%s-%s" % (key, how), "%s, %s" % (
+                     impls["tls-" + key].label, what), impls["tls-" + key],
+                     memory(impls["tls-" + key], "tls-memory-" + how,
+                            size["tls_sessions"]),
+                     impls["tls-" + key].missing or
+                     impls["tls-peer"].missing)
+                  for how, what in (("heap", "heap"), ("rss", "RSS"))
+                  for key in ("cpython", "usocket")],
+                 [("usocket-heap", "cpython-heap"),
+                  ("usocket-rss", "cpython-rss")]),
     ]

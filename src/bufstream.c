@@ -17,9 +17,11 @@ int us__bufstream_setup(us_bufstream_t *b, us_socket_t *sock,
   b->sock = sock;
   b->layer = layer;
   b->layer_ctx = layer_ctx;
-  b->rbuf = malloc(rsize);
+  /* A layer's read buffer waits for the first refill: a TLS session
+   * opened and left idle holds none. */
+  b->rbuf = layer ? NULL : malloc(rsize);
   b->wbuf = wsize ? malloc(wsize) : NULL;
-  if (!b->rbuf || (wsize && !b->wbuf)) {
+  if ((!layer && !b->rbuf) || (wsize && !b->wbuf)) {
     us_bufstream_free(b);
     return -ENOMEM;
   }
@@ -67,10 +69,14 @@ int us_bufstream_takeline(us_bufstream_t *b, const char **line, size_t *len,
     return 0; /* another call is reading: the slow path waits for it */
   size_t avail = b->rend - b->rpos;
   size_t look = avail < max ? avail : max;
+  if (!look) {
+    us__lock_drop(lock);
+    return 0; /* nothing buffered (perhaps no buffer yet), or max 0 */
+  }
   const char *p = b->rbuf + b->rpos;
-  const char *nl = look ? memchr(p, '\n', look) : NULL;
+  const char *nl = memchr(p, '\n', look);
   size_t n = nl ? (size_t)(nl - p) + 1 : look;
-  if (!nl && (look < max || max == 0)) {
+  if (!nl && look < max) {
     us__lock_drop(lock);
     return 0; /* no whole line yet, and max not reached */
   }
@@ -86,6 +92,8 @@ void us_bufstream_takeline_done(us_bufstream_t *b) {
 
 /* Reads more into the read buffer, after what it holds. */
 static ssize_t refill(us__op_t *op, us_bufstream_t *b) {
+  if (!b->rbuf && !(b->rbuf = malloc(b->rcap)))
+    return -ENOMEM;
   if (b->rpos == b->rend) {
     b->rpos = b->rend = 0;
   } else if (b->rend == b->rcap) {
@@ -164,7 +172,7 @@ static size_t buffered_line(us_bufstream_t *b, us_sink_t *sink, size_t max) {
   if (us__fd(s) >= 0 && !s->pending_err) {
     size_t avail = b->rend - b->rpos, room = sink->cap - sink->len;
     size_t look = avail < max ? avail : max;
-    const char *p = b->rbuf + b->rpos;
+    const char *p = look ? b->rbuf + b->rpos : NULL;
     const char *nl = look ? memchr(p, '\n', look) : NULL;
     n = nl ? (size_t)(nl - p) + 1 : look == max ? max : 0;
     if (n > room)
