@@ -61,4 +61,18 @@ int us__tlse_close_notify(us__tlse_t *e);
 /* Decrypted bytes the engine holds, ready for us__tlse_read. */
 size_t us__tlse_pending(const us__tlse_t *e);
 
+/* ---- what a session can tell (after the handshake) -------------------- */
+
+/* The peer's certificate, DER: its length (copying at most len bytes of it
+ * to buf, which may be NULL to ask the length), 0 when the peer sent none. */
+ssize_t us__tlse_peer_cert(const us__tlse_t *e, void *buf, size_t len);
+/* The negotiated suite's name (the engine's naming), protocol version
+ * ("TLSv1.3") and secret bits; -ENOTCONN before the handshake. */
+int us__tlse_cipher(const us__tlse_t *e, const char **name,
+                    const char **version, int *bits);
+/* The names of the suites c may negotiate, at most max of them, in
+ * preference order: how many there are. Valid while c lives. */
+size_t us__tlse_ctx_cipher_names(const us__tlse_ctx_t *c, const char **names,
+                                 size_t max);
+
 #endif
