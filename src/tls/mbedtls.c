@@ -377,6 +377,27 @@ int us__tlse_ctx_cert(us__tlse_ctx_t *c, const void *chain, size_t chain_len,
   return 0;
 }
 
+/* One list holds both versions' suites here: a list of one version's
+ * only keeps the handshake to that version (a server would otherwise
+ * pick TLS 1.3 and find no suite for it). */
+static void versions_for(us__tlse_ctx_t *c, const int *ids) {
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(MBEDTLS_SSL_PROTO_TLS1_3)
+  int v12 = 0, v13 = 0;
+  for (; *ids; ids++) {
+    if (strncmp(mbedtls_ssl_get_ciphersuite_name(*ids), "TLS1-3-", 7) == 0)
+      v13 = 1;
+    else
+      v12 = 1;
+  }
+  mbedtls_ssl_conf_min_tls_version(&c->conf, v12 ? MBEDTLS_SSL_VERSION_TLS1_2
+                                                 : MBEDTLS_SSL_VERSION_TLS1_3);
+  mbedtls_ssl_conf_max_tls_version(&c->conf, v13 ? MBEDTLS_SSL_VERSION_TLS1_3
+                                                 : MBEDTLS_SSL_VERSION_TLS1_2);
+#else
+  (void)c, (void)ids; /* TLS 1.2 only */
+#endif
+}
+
 int us__tlse_ctx_ciphers(us__tlse_ctx_t *c, const char *list) {
   size_t max = 1;
   for (const char *p = list; *p; p++)
@@ -402,6 +423,7 @@ int us__tlse_ctx_ciphers(us__tlse_ctx_t *c, const char *list) {
     free(ids);
     return US_TLS_ERR_CIPHERS;
   }
+  versions_for(c, ids);
   mbedtls_ssl_conf_ciphersuites(&c->conf, ids);
   free(c->suites);
   c->suites = ids;
