@@ -48,7 +48,8 @@ static const char *pki(const char *name) {
 }
 
 /* A CA, and certificates it signed: srv (localhost and 127.0.0.1),
- * expired (the same names, out of date) and wrong (other.example). */
+ * expired (the same names, out of date) and wrong (other.example); self,
+ * which signed itself. */
 static void pki_make(void) {
   fds_before = open_fds();
   snprintf(pki_dir, sizeof pki_dir, "/tmp/us_tls_XXXXXX");
@@ -66,6 +67,8 @@ static void pki_make(void) {
            "mk srv localhost DNS:localhost,IP:127.0.0.1 30\n"
            "mk expired localhost DNS:localhost,IP:127.0.0.1 -1\n"
            "mk wrong other.example DNS:other.example 30\n"
+           "openssl req -x509 $K -keyout self.key -out self.pem -days 30 "
+           "-subj /CN=self\n"
            "openssl x509 -in srv.pem -outform DER -out srv.der\n"
            "openssl pkey -in srv.key -outform DER -out srv.key.der\n"
            "openssl x509 -in ca.pem -outform DER -out ca.der\n",
@@ -891,6 +894,48 @@ static void test_tls_client_certificate(void) {
   pki_remove();
 }
 
+/* A server that verifies a client certificate if one comes: none is
+ * fine, a good one is, one it cannot trust ends the handshake. */
+static void test_tls_verify_optional(void) {
+  pki_make();
+  us_tls_ctx_t *sc = server_ctx("srv");
+  ASSERT_OK(us_tls_ctx_verify(sc, US_TLS_VERIFY_OPTIONAL));
+  ASSERT_OK(us_tls_ctx_ca_file(sc, pki("ca.pem")));
+  static const char *const certs[] = {NULL, "srv", "self"};
+  for (int i = 0; i < 3; i++) {
+    us_tls_ctx_t *cc = client_ctx();
+    if (certs[i]) {
+      char cert[64], key[64];
+      snprintf(cert, sizeof cert, "%s.pem", certs[i]);
+      snprintf(key, sizeof key, "%s.key", certs[i]);
+      ASSERT_OK(us_tls_ctx_cert_file(cc, pki(cert), pki(key)));
+    }
+    struct peer p = {0};
+    us_socket_t c;
+    us_tls_t *t;
+    pair_with(&c, &p);
+    peer_start(&p, sc, "hi\n", 1);
+    ASSERT_OK(us_tls_new(&t, cc, &c, "localhost"));
+    struct heap_sink h;
+    heap_sink_init(&h);
+    ssize_t r = us_tls_readline(t, &h.sink, SIZE_MAX);
+    pthread_join(p.thread, NULL);
+    if (i < 2) {
+      ASSERT_EQ(r, 3);
+      ASSERT_OK(p.result);
+    } else {
+      ASSERT_EQ(r, US_TLS_ERR_ALERT);
+      ASSERT_EQ(p.result, US_TLS_ERR_UNTRUSTED);
+    }
+    free(h.sink.data);
+    us_tls_free(t);
+    us_tls_ctx_free(cc);
+    ASSERT_OK(us_socket_close(&c));
+  }
+  us_tls_ctx_free(sc);
+  pki_remove();
+}
+
 /* Contexts: what they refuse, with the error that names it. */
 static void test_tls_context_errors(void) {
   pki_make();
@@ -951,6 +996,7 @@ TEST_TABLE(tls_tests) = {
     {"tls_nonblocking", test_tls_nonblocking},
     {"tls_der_and_data", test_tls_der_and_data},
     {"tls_client_certificate", test_tls_client_certificate},
+    {"tls_verify_optional", test_tls_verify_optional},
     {"tls_context_errors", test_tls_context_errors},
     TEST_END};
 
