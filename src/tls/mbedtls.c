@@ -11,7 +11,9 @@
  * - mbedTLS 2.28 checks a host name only against DNS names: when the host
  *   given to a client is an IP address, this file checks the peer's
  *   certificate's iPAddress subjectAltNames itself (any version, so both
- *   behave alike), and sends no SNI, as the OpenSSL engine. */
+ *   behave alike), and sends no SNI, as the OpenSSL engine.
+ * - A context's streams share its random generator, which locks itself
+ *   only when mbedTLS has MBEDTLS_THREADING_C. */
 #include "engine.h"
 
 #include <errno.h>
@@ -535,13 +537,14 @@ static void refuse(us__tlse_t *e, unsigned char alert) {
   (void)r; /* best effort: the session ends either way */
 }
 
-/* OPTIONAL: a certificate the peer sent must have verified. */
+/* OPTIONAL: a certificate the peer sent must have verified. Told by the
+ * flags alone ("missing" is none sent): a build may keep no copy of the
+ * peer's certificate. */
 static int check_optional(us__tlse_t *e) {
-  if (e->ctx->verify != US_TLS_VERIFY_OPTIONAL ||
-      !mbedtls_ssl_get_peer_cert(&e->ssl))
+  if (e->ctx->verify != US_TLS_VERIFY_OPTIONAL)
     return 0;
   uint32_t flags = mbedtls_ssl_get_verify_result(&e->ssl);
-  if (flags == 0)
+  if (flags == 0 || flags == MBEDTLS_X509_BADCERT_MISSING)
     return 0;
   refuse(e, MBEDTLS_SSL_ALERT_MSG_BAD_CERT);
   return verify_error(flags);
