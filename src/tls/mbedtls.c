@@ -44,6 +44,15 @@ const char us__tlse_name[] = "mbedtls";
 /* The platform's CA bundle (Debian's and its kin's). */
 #define STORE_FILE "/etc/ssl/certs/ca-certificates.crt"
 
+/* What a context replaced (a chain and key, a suite list), kept until
+ * the context goes: a stream in its handshake may still be reading it. */
+struct kept {
+  struct kept *next;
+  mbedtls_x509_crt own;
+  mbedtls_pk_context key;
+  int *suites;
+};
+
 struct us__tlse_ctx {
   mbedtls_ssl_config conf;
   mbedtls_entropy_context entropy;
@@ -53,6 +62,7 @@ struct us__tlse_ctx {
   mbedtls_pk_context key;
   int has_own; /* own and key are in conf */
   int *suites; /* the cipher list, 0-ended, or NULL: the library's */
+  struct kept *kept;
   int role;
   int verify;
   /* A client trusts the platform's store unless given CAs: parsing the
@@ -209,7 +219,27 @@ void us__tlse_ctx_free(us__tlse_ctx_t *c) {
   mbedtls_mutex_free(&c->lock);
 #endif
   free(c->suites);
+  while (c->kept) {
+    struct kept *k = c->kept;
+    c->kept = k->next;
+    mbedtls_x509_crt_free(&k->own);
+    mbedtls_pk_free(&k->key);
+    free(k->suites);
+    free(k);
+  }
   free(c);
+}
+
+/* A node for what c replaces now, on its list. */
+static struct kept *keep(us__tlse_ctx_t *c) {
+  struct kept *k = calloc(1, sizeof *k);
+  if (k) {
+    mbedtls_x509_crt_init(&k->own);
+    mbedtls_pk_init(&k->key);
+    k->next = c->kept;
+    c->kept = k;
+  }
+  return k;
 }
 
 int us__tlse_ctx_verify(us__tlse_ctx_t *c, int mode) {
@@ -247,22 +277,30 @@ static void unlock(us__tlse_ctx_t *c) {
 }
 
 /* Called locked. A bundle some of whose certificates the library cannot
- * read still gives the others. */
-static int load_store(us__tlse_ctx_t *c) {
+ * read still gives the others. No bundle (another system, or a build
+ * without files) is an empty store, as OpenSSL's would be: the handshake
+ * then finds no trusted issuer, unless asked (asked: the caller wants the
+ * store itself, and learns it has none). */
+static int load_store(us__tlse_ctx_t *c, int asked) {
   c->store_due = 0;
 #if defined(MBEDTLS_FS_IO)
-  int r = mbedtls_x509_crt_parse_file(&c->ca, STORE_FILE);
-  return r >= 0                               ? 0
-         : r == MBEDTLS_ERR_X509_ALLOC_FAILED ? -ENOMEM
-                                              : US_TLS_ERR_ENGINE;
+  /* SSL_CERT_FILE names another bundle, as it does for OpenSSL. */
+  const char *file = getenv("SSL_CERT_FILE");
+  int r =
+      mbedtls_x509_crt_parse_file(&c->ca, file && *file ? file : STORE_FILE);
+  int none =
+      r == MBEDTLS_ERR_PK_FILE_IO_ERROR || r == MBEDTLS_ERR_X509_FILE_IO_ERROR;
+  if (r >= 0 || (none && !asked))
+    return 0;
+  return r == MBEDTLS_ERR_X509_ALLOC_FAILED ? -ENOMEM : US_TLS_ERR_ENGINE;
 #else
-  return US_TLS_ERR_ENGINE; /* no files: give CAs as data */
+  return asked ? US_TLS_ERR_ENGINE : 0; /* no files: give CAs as data */
 #endif
 }
 
 int us__tlse_ctx_ca_default(us__tlse_ctx_t *c) {
   lock(c);
-  int r = load_store(c);
+  int r = load_store(c, 1);
   unlock(c);
   return r;
 }
@@ -359,6 +397,9 @@ int us__tlse_ctx_cert(us__tlse_ctx_t *c, const void *chain, size_t chain_len,
   if (r == 0 && mbedtls_pk_check_pair(&own.pk, &k) != 0)
 #endif
     r = US_TLS_ERR_KEY_MISMATCH;
+  struct kept *old = r == 0 && c->has_own ? keep(c) : NULL;
+  if (r == 0 && c->has_own && !old)
+    r = -ENOMEM;
   if (r < 0) {
     mbedtls_x509_crt_free(&own);
     mbedtls_pk_free(&k);
@@ -366,8 +407,10 @@ int us__tlse_ctx_cert(us__tlse_ctx_t *c, const void *chain, size_t chain_len,
   }
   /* The config points at c->own and c->key: their contents change in
    * place (each call of mbedtls_ssl_conf_own_cert would add a pair). */
-  mbedtls_x509_crt_free(&c->own);
-  mbedtls_pk_free(&c->key);
+  if (old) {
+    old->own = c->own;
+    old->key = c->key;
+  }
   c->own = own;
   c->key = k;
   if (!c->has_own) {
@@ -425,9 +468,15 @@ int us__tlse_ctx_ciphers(us__tlse_ctx_t *c, const char *list) {
     free(ids);
     return US_TLS_ERR_CIPHERS;
   }
+  struct kept *old = c->suites ? keep(c) : NULL;
+  if (c->suites && !old) {
+    free(ids);
+    return -ENOMEM;
+  }
+  if (old)
+    old->suites = c->suites;
   versions_for(c, ids);
   mbedtls_ssl_conf_ciphersuites(&c->conf, ids);
-  free(c->suites);
   c->suites = ids;
   return 0;
 }
@@ -488,7 +537,7 @@ int us__tlse_new(us__tlse_t **ep, us__tlse_ctx_t *c, us_tls_t *t,
    * the lock, not to verify against a store half loaded. */
   if (c->verify != US_TLS_VERIFY_NONE && c->role == US_TLS_CLIENT) {
     lock(c);
-    int r = c->store_due ? load_store(c) : 0;
+    int r = c->store_due ? load_store(c, 0) : 0;
     unlock(c);
     if (r < 0)
       return r;

@@ -936,6 +936,54 @@ static void test_tls_verify_optional(void) {
   pki_remove();
 }
 
+/* A context given a second chain and key serves the second one only. */
+static void test_tls_cert_replaced(void) {
+  pki_make();
+  us_tls_ctx_t *sc = server_ctx("wrong"), *cc = client_ctx();
+  struct peer p = {0}, q = {0};
+  us_socket_t c, d;
+  us_tls_t *t;
+  pair_with(&c, &p);
+  peer_start(&p, sc, NULL, 0);
+  ASSERT_OK(us_tls_new(&t, cc, &c, "other.example"));
+  ASSERT_OK(us_tls_handshake(t));
+  pthread_join(p.thread, NULL);
+  ASSERT_OK(p.result);
+  us_tls_free(t);
+  ASSERT_OK(us_socket_close(&c));
+  ASSERT_OK(us_tls_ctx_cert_file(sc, pki("srv.pem"), pki("srv.key")));
+  pair_with(&d, &q);
+  peer_start(&q, sc, NULL, 0);
+  ASSERT_OK(us_tls_new(&t, cc, &d, "localhost"));
+  ASSERT_OK(us_tls_handshake(t));
+  pthread_join(q.thread, NULL);
+  ASSERT_OK(q.result);
+  us_tls_free(t);
+  ASSERT_OK(us_socket_close(&d));
+  us_tls_ctx_free(sc);
+  us_tls_ctx_free(cc);
+  pki_remove();
+}
+
+/* The platform's store, named by SSL_CERT_FILE: a bundle with our CA is
+ * trusted; no bundle at all is a store that trusts nothing. */
+static void test_tls_platform_store_file(void) {
+  pki_make();
+  int server;
+  us_tls_ctx_t *cc;
+  ASSERT_OK(setenv("SSL_CERT_FILE", pki("ca.pem"), 1));
+  ASSERT_OK(us_tls_ctx_new(&cc, US_TLS_CLIENT));
+  ASSERT_OK(client_meets("srv", cc, "localhost", &server));
+  us_tls_ctx_free(cc);
+  ASSERT_OK(setenv("SSL_CERT_FILE", pki("missing.pem"), 1));
+  ASSERT_OK(us_tls_ctx_new(&cc, US_TLS_CLIENT));
+  ASSERT_EQ(client_meets("srv", cc, "localhost", &server),
+            US_TLS_ERR_UNTRUSTED);
+  us_tls_ctx_free(cc);
+  ASSERT_OK(unsetenv("SSL_CERT_FILE"));
+  pki_remove();
+}
+
 /* Contexts: what they refuse, with the error that names it. */
 static void test_tls_context_errors(void) {
   pki_make();
@@ -997,6 +1045,8 @@ TEST_TABLE(tls_tests) = {
     {"tls_der_and_data", test_tls_der_and_data},
     {"tls_client_certificate", test_tls_client_certificate},
     {"tls_verify_optional", test_tls_verify_optional},
+    {"tls_cert_replaced", test_tls_cert_replaced},
+    {"tls_platform_store_file", test_tls_platform_store_file},
     {"tls_context_errors", test_tls_context_errors},
     TEST_END};
 
