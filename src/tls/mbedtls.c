@@ -245,9 +245,13 @@ static struct kept *keep(us__tlse_ctx_t *c) {
 int us__tlse_ctx_verify(us__tlse_ctx_t *c, int mode) {
   /* OPTIONAL: the library verifies a certificate but lets a bad one
    * pass; the handshake's end refuses it (a server's client may still
-   * send none). */
+   * send none). A server refuses a client without one there too: with
+   * TLS 1.3 the client's handshake is over by then, and an alert sent
+   * from the library's handshake would reach it under keys it no longer
+   * reads with; after the handshake both read the same. */
   int authmode = MBEDTLS_SSL_VERIFY_NONE;
-  if (mode == US_TLS_VERIFY_OPTIONAL)
+  if (mode == US_TLS_VERIFY_OPTIONAL ||
+      (mode == US_TLS_VERIFY_REQUIRED && c->role == US_TLS_SERVER))
     authmode = MBEDTLS_SSL_VERIFY_OPTIONAL;
   else if (mode == US_TLS_VERIFY_REQUIRED)
     authmode = MBEDTLS_SSL_VERIFY_REQUIRED;
@@ -586,15 +590,24 @@ static void refuse(us__tlse_t *e, unsigned char alert) {
   (void)r; /* best effort: the session ends either way */
 }
 
-/* OPTIONAL: a certificate the peer sent must have verified. Told by the
- * flags alone ("missing" is none sent): a build may keep no copy of the
- * peer's certificate. */
-static int check_optional(us__tlse_t *e) {
-  if (e->ctx->verify != US_TLS_VERIFY_OPTIONAL)
+/* What the library let pass (see us__tlse_ctx_verify): a certificate the
+ * peer sent must have verified, and a server that requires one must have
+ * had one. Told by the flags alone ("missing" is none sent): a build may
+ * keep no copy of the peer's certificate. */
+static int check_peer(us__tlse_t *e) {
+  const us__tlse_ctx_t *c = e->ctx;
+  if (c->verify == US_TLS_VERIFY_NONE ||
+      (c->verify == US_TLS_VERIFY_REQUIRED && c->role == US_TLS_CLIENT))
     return 0;
   uint32_t flags = mbedtls_ssl_get_verify_result(&e->ssl);
-  if (flags == 0 || flags == MBEDTLS_X509_BADCERT_MISSING)
+  if (flags == 0)
     return 0;
+  if (flags == MBEDTLS_X509_BADCERT_MISSING) {
+    if (c->verify == US_TLS_VERIFY_OPTIONAL)
+      return 0;
+    refuse(e, MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE);
+    return US_TLS_ERR_NO_PEER_CERT;
+  }
   refuse(e, MBEDTLS_SSL_ALERT_MSG_BAD_CERT);
   return verify_error(flags);
 }
@@ -621,12 +634,10 @@ int us__tlse_handshake(us__tlse_t *e) {
   begin(e);
   int r = mbedtls_ssl_handshake(&e->ssl);
   if (r == 0) {
-    r = check_optional(e);
+    r = check_peer(e);
     e->done = r == 0;
     return r;
   }
-  if (r == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE && !e->io_err)
-    refuse(e, MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE);
   r = failure(e, r);
   if ((r == -EPIPE || r == -ECONNRESET) && alert_before_reset(e))
     return US_TLS_ERR_ALERT;
