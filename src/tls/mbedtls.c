@@ -80,7 +80,6 @@ struct us__tlse {
   unsigned char ip[16]; /* the host, when it is an address */
   size_t ip_len;        /* 4 or 16; 0: a name, or none */
   int io_err;           /* the error a read or write of ours met, or 0 */
-  int eof;              /* our read met the end of the socket's stream */
   int done;             /* the handshake is over */
   int closed;           /* the peer's close_notify came */
 };
@@ -104,10 +103,8 @@ static int bio_recv(void *arg, unsigned char *buf, size_t len) {
   ssize_t n = us__tls_io_recv(e->owner, buf, len > INT_MAX ? INT_MAX : len);
   if (n > 0)
     return (int)n;
-  if (n == 0) {
-    e->eof = 1;
-    return 0;
-  }
+  if (n == 0)
+    return 0; /* the library's "connection EOF" */
   if (n == -EAGAIN)
     return MBEDTLS_ERR_SSL_WANT_READ;
   if (!e->io_err)
