@@ -7,16 +7,19 @@
 set -eu
 # Every target builds the C core and the CPython module; netbase gives
 # /etc/services and /etc/protocols, which getaddrinfo(host, "http") reads;
-# libssl-dev is the default TLS engine (OpenSSL 3).
+# libssl-dev is the default TLS engine (OpenSSL 3), libmbedtls-dev the
+# other one make test builds.
 need=(gcc make cmake git pkg-config python3 python3-dev netbase libssl-dev)
 case "${1:-test}" in
   # make test: format check, gcc and clang builds, C and Python tests (the
   # packaging test's venv, network namespaces with nftables, curl and
   # strace as peers and probes, mosquitto as the MQTT broker of the
-  # tests/apps clients), ASan/UBSan, libFuzzer, valgrind.
+  # tests/apps clients), ASan/UBSan, libFuzzer, valgrind, the TLS tests
+  # on mbedTLS.
   test) need+=(clang clang-format libclang-rt-14-dev python3-pytest
     python3-pip python3-setuptools python3-wheel python3-venv
-    iproute2 nftables curl strace valgrind procps mosquitto openssl) ;;
+    iproute2 nftables curl strace valgrind procps mosquitto openssl
+    libmbedtls-dev) ;;
   demo) need+=(curl) ;;
   bench) need+=(clang python3-matplotlib python3-uvloop valgrind strace
     linux-perf) ;;

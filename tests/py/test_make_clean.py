@@ -19,6 +19,8 @@ LEFTOVERS = {
     "build-asan/us_tests": "make asan",
     "build-clang/us_tests": "make clang",
     "build-fuzz/fuzz_addr": "make fuzz-short",
+    "build-mbedtls/us_tests": "make test-tls-mbedtls",
+    "build-mbedtls-asan/us_tests": "make test-tls-mbedtls",
     "build-lib/libusocket.a": "README's C library recipe",
     "usocket.egg-info/PKG-INFO": "pip install .",
     "dist/usocket.tar.gz": "a source distribution",
