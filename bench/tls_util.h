@@ -1,6 +1,7 @@
 /* tls_util.h: what the plain-OpenSSL benchmark programs (the TLS peer
  * and the TLS limit client) share. Every TLS workload runs TLS 1.3 with
- * TLS_AES_128_GCM_SHA256, a P-256 certificate for "localhost" that the
+ * TLS_AES_128_GCM_SHA256 (TLS 1.2 with ECDHE-ECDSA-AES128-GCM-SHA256 for
+ * a client that has no TLS 1.3), a P-256 certificate for "localhost" that the
  * run makes for itself (bench/workloads.py), and no session tickets, so
  * that each handshake is a full one for every client alike.
  */
@@ -13,6 +14,8 @@
 
 /* The suite every TLS workload negotiates. */
 #define BENCH_TLS_SUITE "TLS_AES_128_GCM_SHA256"
+/* The peer's only TLS 1.2 suite, for a client without TLS 1.3. */
+#define BENCH_TLS12_SUITE "ECDHE-ECDSA-AES128-GCM-SHA256"
 /* The name the certificate is for, and the clients verify. */
 #define BENCH_TLS_HOST "localhost"
 
