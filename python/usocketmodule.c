@@ -303,6 +303,12 @@ static PyMethodDef module_methods[] = {
     FAST("inet_pton", mod_inet_pton,
          "inet_pton(af, text, /)\n--\n\nText as a packed address; invalid "
          "text raises OSError(EINVAL)."),
+    {"CMSG_LEN", uspy_mod_cmsg_len, METH_O,
+     "CMSG_LEN(length, /)\n--\n\nThe length of an ancillary data item "
+     "holding length bytes, without its trailing padding."},
+    {"CMSG_SPACE", uspy_mod_cmsg_space, METH_O,
+     "CMSG_SPACE(length, /)\n--\n\nThe room an ancillary data item "
+     "holding length bytes takes, with its padding."},
     {NULL, NULL, 0, NULL}};
 
 /* ---- constants and set-up ----------------------------------------------- */
@@ -343,6 +349,9 @@ static const struct {
                  CONST(IP_MULTICAST_TTL),
                  CONST(IP_MULTICAST_LOOP),
                  CONST(IPV6_V6ONLY),
+                 CONST(SCM_RIGHTS),
+                 CONST(MSG_TRUNC),
+                 CONST(MSG_CTRUNC),
                  CONST(MSG_PEEK),
                  CONST(MSG_DONTWAIT),
                  CONST(MSG_DONTROUTE),

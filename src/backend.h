@@ -71,6 +71,20 @@ ssize_t us__sys_sendto(int fd, const void *buf, size_t len, int flags,
                        const us_addr_t *to);
 ssize_t us__sys_recvfrom(int fd, void *buf, size_t len, int flags,
                          us_addr_t *from);
+/* sendmsg(2) and recvmsg(2) of a us_msg_t. A receive takes controllen
+ * and the room of msg->addr as capacities and sets them and msg->flags on
+ * success only; the descriptors it brings are close-on-exec. */
+ssize_t us__sys_sendmsg(int fd, const us_msg_t *msg, int flags);
+ssize_t us__sys_recvmsg(int fd, us_msg_t *msg, int flags);
+/* The ancillary data layout (see us_cmsg_len and the others). */
+size_t us__sys_cmsg_len(size_t len);
+size_t us__sys_cmsg_space(size_t len);
+int us__sys_cmsg_put(void *control, size_t cap, size_t *pos, int level,
+                     int type, const void *data, size_t len);
+int us__sys_cmsg_next(const void *control, size_t len, size_t *pos,
+                      us_cmsg_t *out);
+/* Closes the descriptors of the SCM_RIGHTS items among them. */
+void us__sys_cmsg_close_fds(const void *control, size_t len);
 /* Bytes waiting to be read (FIONREAD). */
 ssize_t us__sys_pending(int fd);
 
