@@ -676,6 +676,19 @@ int us_getaddrinfo_timed(const char *host, const char *port, int family,
                          int type, int proto, int flags, int64_t timeout_ns,
                          us_addrinfo_cb cb, void *ctx);
 
+/* The names of an IP address and port, as getnameinfo(3): the host's
+ * name (or its numeric text) into host[0..hostlen) and the service's into
+ * serv[0..servlen), each ended by a NUL (NULL: not wanted; too small:
+ * -ENOSPC). flags are the platform's NI_* values (NI_NUMERICHOST,
+ * NI_NUMERICSERV, NI_NAMEREQD, NI_DGRAM, NI_NOFQDN). Within timeout_ns,
+ * with the resolver threads, signals and abandoned lookups of
+ * us_getaddrinfo_timed; with NI_NUMERICHOST and NI_NUMERICSERV both it
+ * answers at once, without a thread. An address of another family:
+ * -EAFNOSUPPORT; a resolver failure (NI_NAMEREQD and no name): as
+ * us_getaddrinfo's, US_GAI_ERROR(code). */
+int us_getnameinfo(const us_addr_t *addr, int flags, char *host, size_t hostlen,
+                   char *serv, size_t servlen, int64_t timeout_ns);
+
 /* Resolver failures sit below US_GAI_BASE so they never look like errno. */
 #define US_GAI_BASE (-100000)
 #define US_GAI_ERROR(code) (US_GAI_BASE - ((code) < 0 ? -(code) : (code)))

@@ -55,6 +55,13 @@ AI_PASSIVE: int
 AI_CANONNAME: int
 AI_NUMERICHOST: int
 AI_NUMERICSERV: int
+NI_NUMERICHOST: int
+NI_NUMERICSERV: int
+NI_NAMEREQD: int
+NI_DGRAM: int
+NI_NOFQDN: int
+NI_MAXHOST: int
+NI_MAXSERV: int
 
 class sockaddr:
     """An opaque address that behaves like its tuple form."""
@@ -135,6 +142,8 @@ def getaddrinfo(host: Union[str, bytes, None], port: Union[int, str, bytes, None
                 af: int = ..., type: int = ..., proto: int = ..., flags: int = ..., /,
                 *, timeout: Optional[float] = ...
                 ) -> list[Tuple[int, int, int, str, sockaddr]]: ...
+def getnameinfo(sockaddr: Union[sockaddr, Tuple[str, int], Tuple[str, int, int, int]],
+                flags: int, /, *, timeout: Optional[float] = ...) -> Tuple[str, str]: ...
 def create_connection(address: Tuple[Union[str, bytes], Union[int, str, bytes]],
                       timeout: Optional[float] = ...,
                       source_address: Union[Tuple[str, int], sockaddr, None] = ...
