@@ -1,6 +1,7 @@
 /* posix/msg.c: sendmsg/recvmsg and the ancillary data's layout. */
 #define _GNU_SOURCE
 #include "../backend.h"
+#include "fault_names.h" /* first: a fault build renames what follows */
 
 #include <errno.h>
 #include <stddef.h>

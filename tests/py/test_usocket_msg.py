@@ -332,6 +332,32 @@ def test_signal_handler_error_ends_a_blocked_recvmsg(tcp_pair):
         signal.signal(signal.SIGUSR1, old)
 
 
+def test_signal_handler_error_ends_a_blocked_sendmsg(cpeer_pair):
+    """A blocking stream sendmsg sends everything, but a signal handler's
+    exception ends it, as it ends sendall."""
+    s, _ = cpeer_pair  # the peer never reads
+
+    class Stop(Exception):
+        pass
+
+    def handler(signum, frame):
+        raise Stop()
+
+    big = [memoryview(b"x" * (8 << 20))] * 8
+    old = signal.signal(signal.SIGUSR1, handler)
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGUSR1))
+    try:
+        timer.start()
+        t0 = time.monotonic()
+        with pytest.raises(Stop):
+            s.sendmsg(big)
+        assert time.monotonic() - t0 < late(0.3)
+    finally:
+        timer.cancel()
+        timer.join(5)
+        signal.signal(signal.SIGUSR1, old)
+
+
 # ---- bad arguments ---------------------------------------------------------------
 
 def test_bad_arguments(tcp_pair):
