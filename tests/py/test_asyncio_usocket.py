@@ -4,7 +4,9 @@ start_server, their AF_UNIX twins) and a datagram endpoint; and the call
 that asyncio's transports make from CPython 3.12 on (sendmsg of
 memoryviews on a non-blocking socket)."""
 import asyncio
+import collections
 import errno
+import itertools
 import os
 import socket
 
@@ -207,8 +209,9 @@ def test_datagram_endpoint_over_a_given_usocket():
 
 
 def test_sendmsg_as_the_312_transports_call_it():
-    """From 3.12 a transport writes its buffer with sendmsg of memoryviews
-    on the non-blocking socket, and keeps what did not fit."""
+    """From 3.12 a transport writes its buffer with sendmsg of an iterator
+    (itertools.islice over a deque of memoryviews) on the non-blocking
+    socket, and keeps what did not fit."""
     lsn = listening()
     cli = usocket.socket(usocket.AF_INET, usocket.SOCK_STREAM)
     try:
@@ -219,7 +222,8 @@ def test_sendmsg_as_the_312_transports_call_it():
         sent = 0
         with pytest.raises(BlockingIOError):
             for _ in range(256):  # bounded: the buffers fill long before
-                n = cli.sendmsg([chunk, chunk[:1000]])
+                pending = collections.deque([chunk, chunk[:1000]])
+                n = cli.sendmsg(itertools.islice(pending, 0, 16))
                 assert 0 < n <= len(chunk) + 1000
                 sent += n
         srv.settimeout(5)
