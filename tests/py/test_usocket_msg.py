@@ -159,6 +159,23 @@ def test_sendmsg_address_is_converted_as_sendto_does(udp_pair):
         a.sendmsg([b"x"], [], 0, "not an address")
 
 
+def test_unix_datagram_sender_as_cpython_gives_it(track):
+    name = b"\0usocket-msg-dgram-%d" % os.getpid()
+    for module in (usocket, socket):
+        rx = track(module.socket(socket.AF_UNIX, socket.SOCK_DGRAM))
+        rx.bind(name)
+        rx.settimeout(5)
+        unbound = track(module.socket(socket.AF_UNIX, socket.SOCK_DGRAM))
+        unbound.sendto(b"u", name)
+        bound = track(module.socket(socket.AF_UNIX, socket.SOCK_DGRAM))
+        bound.bind(name + b"-tx")
+        bound.sendto(b"b", name)
+        assert rx.recvmsg(8) == (b"u", [], 0, None), module
+        assert rx.recvmsg(8) == (b"b", [], 0, name + b"-tx"), module
+        for s in (rx, unbound, bound):
+            s.close()
+
+
 # ---- descriptors (SCM_RIGHTS) ---------------------------------------------------------
 
 def test_scm_rights_between_usockets(track):
