@@ -1,6 +1,7 @@
 """test_asyncio_usocket.py: CPython's asyncio runs on usocket sockets: the
-loop's sock_* calls, streams over a given socket (open_connection,
-start_server, their AF_UNIX twins) and a datagram endpoint; and the call
+loop's sock_* calls (sendfile too), streams over a given socket
+(open_connection, start_server, their AF_UNIX twins, an accepted socket's
+protocol) and a datagram endpoint; and the call
 that asyncio's transports make from CPython 3.12 on (sendmsg of
 memoryviews on a non-blocking socket)."""
 import asyncio
@@ -88,6 +89,45 @@ def test_loop_sock_sendall_of_more_than_the_buffers_hold():
         finally:
             cli.close()
             srv.close()
+
+    run(main())
+
+
+def test_loop_sock_sendfile_and_connect_accepted_socket(tmp_path):
+    payload = os.urandom(300000)
+    path = tmp_path / "payload"
+    path.write_bytes(payload)
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        cli, srv = await connected_pair(loop)
+        got = loop.create_future()
+
+        class Proto(asyncio.Protocol):
+            def connection_made(self, transport):
+                self.transport, self.data = transport, bytearray()
+
+            def data_received(self, data):
+                self.data += data
+                if len(self.data) == len(payload):
+                    got.set_result(bytes(self.data))
+                    self.transport.write(b"thanks")
+
+        transport, _ = await loop.connect_accepted_socket(Proto, srv)
+        try:
+            with open(path, "rb") as f:
+                assert await loop.sock_sendfile(cli, f) == len(payload)
+            assert await got == payload
+            reply = b""
+            while len(reply) < 6:  # bounded: the peer closes after it
+                chunk = await loop.sock_recv(cli, 10)
+                if not chunk:
+                    break
+                reply += chunk
+            assert reply == b"thanks"
+        finally:
+            transport.close()
+            cli.close()
 
     run(main())
 
