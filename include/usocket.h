@@ -297,6 +297,82 @@ ssize_t us_sendto_raw(us_socket_t *s, const void *buf, size_t len, int flags,
 ssize_t us_recvfrom_raw_sink(us_socket_t *s, us_sink_t *sink, size_t max,
                              int flags, us_rawaddr_t *from);
 
+/* ---- vectored and message I/O ---------------------------------------- */
+
+/* One piece of a vectored call: len bytes at base. A send only reads them
+ * (base is not const so that one array serves both directions). */
+typedef struct us_iov {
+  void *base;
+  size_t len;
+} us_iov_t;
+
+/* The most pieces one call takes (the kernel's IOV_MAX on Linux and the
+ * BSDs); more: -EMSGSIZE. */
+#define US_IOV_MAX 1024
+
+/* One message: its data in iov[0..iovlen), its ancillary data (control,
+ * controllen bytes in the platform's layout: built with us_cmsg_put, read
+ * with us_cmsg_next) and an address (NULL: none). A receive fills in: the
+ * control bytes received (controllen becomes their length; give 0 for
+ * none), the sender (len 0 when the kernel gives none, as a connected
+ * stream) and flags (MSG_TRUNC: the datagram was longer than iov holds;
+ * MSG_CTRUNC: the ancillary data did not all fit, and descriptors that did
+ * not fit were closed by the kernel). */
+typedef struct us_msg {
+  const us_iov_t *iov;
+  int iovlen;
+  void *control;
+  size_t controllen;
+  us_rawaddr_t *addr;
+  int flags;
+} us_msg_t;
+
+/* us_send of the pieces gathered in order: one send (may be short on a
+ * stream; under a host, a blocking stream send takes all, as us_send). */
+ssize_t us_sendv(us_socket_t *s, const us_iov_t *iov, int n, int flags);
+/* us_sendall of the pieces in order: all of them within ONE deadline, a
+ * partial send resumed inside the piece it stopped in. *sent (may be
+ * NULL) is the count sent even on failure. */
+int us_sendallv(us_socket_t *s, const us_iov_t *iov, int n, int flags,
+                size_t *sent);
+/* us_recv scattered over the pieces in order: one receive; 0 at EOF. */
+ssize_t us_recvv(us_socket_t *s, const us_iov_t *iov, int n, int flags);
+/* sendmsg(2) within the socket's timeout, as us_sendv: msg->addr (raw,
+ * see us_bind_raw) is the destination of a datagram, the ancillary data
+ * goes with the first byte. */
+ssize_t us_sendmsg(us_socket_t *s, const us_msg_t *msg, int flags);
+/* recvmsg(2) within the socket's timeout, as us_recvv, filling msg in (see
+ * us_msg_t). Descriptors received (SCM_RIGHTS) are close-on-exec and the
+ * caller's to close; if the call fails after they arrived (the socket
+ * closed meanwhile) they are closed, never leaked. */
+ssize_t us_recvmsg(us_socket_t *s, us_msg_t *msg, int flags);
+
+/* One ancillary data item, as us_cmsg_next gives it. */
+typedef struct us_cmsg {
+  int level; /* SOL_SOCKET... */
+  int type;  /* SCM_RIGHTS... */
+  const void *data;
+  size_t len;
+} us_cmsg_t;
+
+/* The platform's CMSG_LEN and CMSG_SPACE: the length of an item holding
+ * len bytes of data, and the room it takes with its padding; 0 when len
+ * is too large to be one. */
+size_t us_cmsg_len(size_t len);
+size_t us_cmsg_space(size_t len);
+/* Appends an item at *pos of control (cap bytes, aligned as a pointer
+ * and zeroed by the caller), advancing *pos by us_cmsg_space(len). No
+ * room: -ENOSPC. */
+int us_cmsg_put(void *control, size_t cap, size_t *pos, int level, int type,
+                const void *data, size_t len);
+/* The item at *pos of the len bytes received: 1 with *out filled and *pos
+ * advanced, 0 at the end. An item cut short (MSG_CTRUNC) is given with
+ * the data that arrived. */
+int us_cmsg_next(const void *control, size_t len, size_t *pos, us_cmsg_t *out);
+/* Closes every descriptor held by the SCM_RIGHTS items of control, for a
+ * caller that cannot hand them on. */
+void us_cmsg_close_fds(const void *control, size_t len);
+
 /* ---- stream I/O ------------------------------------------------------ */
 
 /* Reads until max bytes are added to the sink or EOF (max SIZE_MAX: until
@@ -618,6 +694,19 @@ int us_getaddrinfo(const char *host, const char *port, int family, int type,
 int us_getaddrinfo_timed(const char *host, const char *port, int family,
                          int type, int proto, int flags, int64_t timeout_ns,
                          us_addrinfo_cb cb, void *ctx);
+
+/* The names of an IP address and port, as getnameinfo(3): the host's
+ * name (or its numeric text) into host[0..hostlen) and the service's into
+ * serv[0..servlen), each ended by a NUL (NULL: not wanted; too small:
+ * -ENOSPC). flags are the platform's NI_* values (NI_NUMERICHOST,
+ * NI_NUMERICSERV, NI_NAMEREQD, NI_DGRAM, NI_NOFQDN). Within timeout_ns,
+ * with the resolver threads, signals and abandoned lookups of
+ * us_getaddrinfo_timed; with NI_NUMERICHOST and NI_NUMERICSERV both it
+ * answers at once, without a thread. An address of another family:
+ * -EAFNOSUPPORT; a resolver failure (NI_NAMEREQD and no name): as
+ * us_getaddrinfo's, US_GAI_ERROR(code). */
+int us_getnameinfo(const us_addr_t *addr, int flags, char *host, size_t hostlen,
+                   char *serv, size_t servlen, int64_t timeout_ns);
 
 /* Resolver failures sit below US_GAI_BASE so they never look like errno. */
 #define US_GAI_BASE (-100000)

@@ -1,5 +1,5 @@
 """Type stubs for usocket: MicroPython's socket module, on CPython."""
-from typing import Iterator, Optional, Tuple, Union
+from typing import Iterable, Iterator, Optional, Tuple, Union
 
 _Buffer = Union[bytes, bytearray, memoryview]
 _Data = Union[bytes, bytearray, memoryview, str]  # a str as its UTF-8
@@ -42,6 +42,9 @@ IP_MULTICAST_TTL: int
 IP_MULTICAST_LOOP: int
 IPV6_V6ONLY: int
 MSG_PEEK: int
+MSG_TRUNC: int
+MSG_CTRUNC: int
+SCM_RIGHTS: int
 MSG_DONTWAIT: int
 MSG_DONTROUTE: int
 MSG_WAITALL: int
@@ -53,6 +56,13 @@ AI_PASSIVE: int
 AI_CANONNAME: int
 AI_NUMERICHOST: int
 AI_NUMERICSERV: int
+NI_NUMERICHOST: int
+NI_NUMERICSERV: int
+NI_NAMEREQD: int
+NI_DGRAM: int
+NI_NOFQDN: int
+NI_MAXHOST: int
+NI_MAXSERV: int
 
 class sockaddr:
     """An opaque address that behaves like its tuple form."""
@@ -102,6 +112,14 @@ class socket:
     def recv_into(self, buf: _Buffer, nbytes: int = ..., flags: int = ..., /) -> int: ...
     def sendto(self, data: _Data, *args: object) -> int: ...
     def recvfrom(self, bufsize: int, flags: int = ..., /) -> Tuple[bytes, Optional[_Peer]]: ...
+    def sendmsg(self, buffers: Iterable[_Buffer],
+                ancdata: Iterable[Tuple[int, int, _Buffer]] = ...,
+                flags: int = ..., address: Optional[_Address] = ..., /) -> int: ...
+    def recvmsg(self, bufsize: int, ancbufsize: int = ..., flags: int = ..., /
+                ) -> Tuple[bytes, list[Tuple[int, int, bytes]], int, Optional[_Peer]]: ...
+    def recvmsg_into(self, buffers: Iterable[_Buffer], ancbufsize: int = ...,
+                     flags: int = ..., /
+                     ) -> Tuple[int, list[Tuple[int, int, bytes]], int, Optional[_Peer]]: ...
     def read(self, size: Optional[int] = ..., /) -> Optional[bytes]: ...
     def readinto(self, buf: _Buffer, nbytes: int = ..., /) -> Optional[int]: ...
     def readline(self, size: Optional[int] = ..., /) -> Optional[bytes]: ...
@@ -125,9 +143,13 @@ def getaddrinfo(host: Union[str, bytes, None], port: Union[int, str, bytes, None
                 af: int = ..., type: int = ..., proto: int = ..., flags: int = ..., /,
                 *, timeout: Optional[float] = ...
                 ) -> list[Tuple[int, int, int, str, sockaddr]]: ...
+def getnameinfo(sockaddr: Union[sockaddr, Tuple[str, int], Tuple[str, int, int, int]],
+                flags: int, /, *, timeout: Optional[float] = ...) -> Tuple[str, str]: ...
 def create_connection(address: Tuple[Union[str, bytes], Union[int, str, bytes]],
                       timeout: Optional[float] = ...,
                       source_address: Union[Tuple[str, int], sockaddr, None] = ...
                       ) -> socket: ...
 def inet_ntop(af: int, packed: _Buffer, /) -> str: ...
 def inet_pton(af: int, text: str, /) -> bytes: ...
+def CMSG_LEN(length: int, /) -> int: ...
+def CMSG_SPACE(length: int, /) -> int: ...

@@ -25,5 +25,14 @@ PyObject *uspy_sock_sendto(PyObject *self, PyObject *const *args, Py_ssize_t n);
 PyObject *uspy_sock_recv(PyObject *self, PyObject *const *args, Py_ssize_t n);
 PyObject *uspy_sock_recvfrom(PyObject *self, PyObject *const *args,
                              Py_ssize_t n);
+/* usocket_msg.c: message I/O, and the module's CMSG_LEN/CMSG_SPACE. */
+PyObject *uspy_sock_sendmsg(PyObject *self, PyObject *const *args,
+                            Py_ssize_t n);
+PyObject *uspy_sock_recvmsg(PyObject *self, PyObject *const *args,
+                            Py_ssize_t n);
+PyObject *uspy_sock_recvmsg_into(PyObject *self, PyObject *const *args,
+                                 Py_ssize_t n);
+PyObject *uspy_mod_cmsg_len(PyObject *module, PyObject *arg);
+PyObject *uspy_mod_cmsg_space(PyObject *module, PyObject *arg);
 
 #endif

@@ -405,6 +405,18 @@ static PyMethodDef socket_methods[] = {
     FAST("recvfrom", uspy_sock_recvfrom,
          "recvfrom($self, bufsize, flags=0, /)\n--\n\nReceive a datagram: "
          "(bytes, sockaddr)."),
+    FAST("sendmsg", uspy_sock_sendmsg,
+         "sendmsg($self, buffers, ancdata=(), flags=0, address=None, /)"
+         "\n--\n\nSend the buffers gathered as one message, with "
+         "ancillary data (level, type, data) items; return the count "
+         "sent."),
+    FAST("recvmsg", uspy_sock_recvmsg,
+         "recvmsg($self, bufsize, ancbufsize=0, flags=0, /)\n--\n\n"
+         "Receive one message: (data, ancdata, msg_flags, address)."),
+    FAST("recvmsg_into", uspy_sock_recvmsg_into,
+         "recvmsg_into($self, buffers, ancbufsize=0, flags=0, /)\n--\n\n"
+         "Receive one message scattered into writable buffers: (nbytes, "
+         "ancdata, msg_flags, address)."),
     FAST("read", uspy_sock_read,
          "read($self, size=-1, /)\n--\n\nRead size bytes (no short reads "
          "unless EOF), or all until EOF when size is -1 or None. "

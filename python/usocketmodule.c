@@ -231,6 +231,81 @@ static PyObject *mod_create_connection(PyObject *module, PyObject *args,
   return o;
 }
 
+/* ---- getnameinfo --------------------------------------------------------- */
+
+/* getnameinfo's address: a sockaddr, or a (host, port[, flowinfo,
+ * scope_id]) tuple whose host is numeric, as CPython takes it. */
+static int nameinfo_addr(uspy_state *st, PyObject *o, us_addr_t *a) {
+  if (PyObject_TypeCheck(o, st->sockaddr_type)) {
+    *a = ((uspy_sockaddr *)o)->addr;
+    return 0;
+  }
+  Py_ssize_t n = PyTuple_Check(o) ? PyTuple_GET_SIZE(o) : 0;
+  if (n != 2 && n != 4) {
+    PyErr_Format(PyExc_TypeError,
+                 "getnameinfo() argument 1 must be a sockaddr or a (host, "
+                 "port[, flowinfo, scope_id]) tuple, not %.100s",
+                 Py_TYPE(o)->tp_name);
+    return -1;
+  }
+  PyObject *h = PyTuple_GET_ITEM(o, 0);
+  int port, flow = 0, scope = 0;
+  if (!PyUnicode_Check(h)) {
+    PyErr_Format(PyExc_TypeError, "host must be str, not %.100s",
+                 Py_TYPE(h)->tp_name);
+    return -1;
+  }
+  const char *text = PyUnicode_AsUTF8(h);
+  if (!text || uspy_int_arg(PyTuple_GET_ITEM(o, 1), "port", &port) < 0 ||
+      (n == 4 &&
+       (uspy_int_arg(PyTuple_GET_ITEM(o, 2), "flowinfo", &flow) < 0 ||
+        uspy_int_arg(PyTuple_GET_ITEM(o, 3), "scope_id", &scope) < 0)))
+    return -1;
+  if (port < 0 || port > 65535) {
+    PyErr_SetString(PyExc_OverflowError, "getnameinfo(): port must be 0-65535");
+    return -1;
+  }
+  memset(a, 0, sizeof *a);
+  if (us_inet_pton(AF_INET, text, a->ip) == 4) {
+    if (n == 4) {
+      PyErr_SetString(PyExc_OSError, "IPv4 sockaddr must be 2 tuple");
+      return -1;
+    }
+    a->family = AF_INET;
+  } else if (us_inet_pton(AF_INET6, text, a->ip) == 16) {
+    a->family = AF_INET6;
+    a->flowinfo = (uint32_t)flow;
+    a->scope_id = (uint32_t)scope;
+  } else { /* CPython takes only a numeric host here */
+    uspy_raise(US_GAI_ERROR(EAI_NONAME));
+    return -1;
+  }
+  a->port = (uint16_t)port;
+  return 0;
+}
+
+static PyObject *mod_getnameinfo(PyObject *module, PyObject *const *args,
+                                 size_t nargsf, PyObject *kwnames) {
+  uspy_state *st = PyModule_GetState(module);
+  Py_ssize_t n = PyVectorcall_NARGS(nargsf);
+  PyObject *tobj;
+  int64_t timeout = US_TIMEOUT_BLOCK;
+  int flags;
+  us_addr_t a;
+  char host[1025], serv[32];
+  if (uspy_nargs("getnameinfo", n, 2, 2) < 0 ||
+      timeout_kw("getnameinfo", args, n, kwnames, &tobj) < 0 ||
+      (tobj && uspy_timeout_arg(tobj, 1e9, 0, &timeout) < 0) ||
+      uspy_int_arg(args[1], "flags", &flags) < 0 ||
+      nameinfo_addr(st, args[0], &a) < 0)
+    return NULL;
+  int r =
+      us_getnameinfo(&a, flags, host, sizeof host, serv, sizeof serv, timeout);
+  if (r < 0)
+    return uspy_raise(r);
+  return Py_BuildValue("(ss)", host, serv);
+}
+
 /* ---- inet_ntop / inet_pton ---------------------------------------------- */
 
 static PyObject *mod_inet_ntop(PyObject *module, PyObject *const *args,
@@ -296,6 +371,13 @@ static PyMethodDef module_methods[] = {
      "interrupted by signals, and with a timeout (seconds) raises "
      "TimeoutError when it passes. A resolver failure raises OSError whose "
      "args[0] is the resolver's negative code."},
+    {"getnameinfo", (PyCFunction)(void (*)(void))mod_getnameinfo,
+     METH_FASTCALL | METH_KEYWORDS,
+     "getnameinfo(sockaddr, flags, /, *, timeout=None)\n--\n\n"
+     "(host, port) names of a sockaddr or numeric (host, port) tuple, as "
+     "strings. Numeric flags (NI_NUMERICHOST|NI_NUMERICSERV) answer at "
+     "once; a lookup releases the GIL, is interrupted by signals, and "
+     "with a timeout (seconds) raises TimeoutError when it passes."},
     {"create_connection", (PyCFunction)(void (*)(void))mod_create_connection,
      METH_VARARGS | METH_KEYWORDS,
      "create_connection(address, timeout=None, source_address=None)\n--\n\n"
@@ -308,6 +390,12 @@ static PyMethodDef module_methods[] = {
     FAST("inet_pton", mod_inet_pton,
          "inet_pton(af, text, /)\n--\n\nText as a packed address; invalid "
          "text raises OSError(EINVAL)."),
+    {"CMSG_LEN", uspy_mod_cmsg_len, METH_O,
+     "CMSG_LEN(length, /)\n--\n\nThe length of an ancillary data item "
+     "holding length bytes, without its trailing padding."},
+    {"CMSG_SPACE", uspy_mod_cmsg_space, METH_O,
+     "CMSG_SPACE(length, /)\n--\n\nThe room an ancillary data item "
+     "holding length bytes takes, with its padding."},
     {NULL, NULL, 0, NULL}};
 
 /* ---- constants and set-up ----------------------------------------------- */
@@ -351,6 +439,9 @@ static const struct {
                  CONST(IP_MULTICAST_TTL),
                  CONST(IP_MULTICAST_LOOP),
                  CONST(IPV6_V6ONLY),
+                 CONST(SCM_RIGHTS),
+                 CONST(MSG_TRUNC),
+                 CONST(MSG_CTRUNC),
                  CONST(MSG_PEEK),
                  CONST(MSG_DONTWAIT),
                  CONST(MSG_DONTROUTE),
@@ -362,7 +453,14 @@ static const struct {
                  CONST(AI_PASSIVE),
                  CONST(AI_CANONNAME),
                  CONST(AI_NUMERICHOST),
-                 CONST(AI_NUMERICSERV)};
+                 CONST(AI_NUMERICSERV),
+                 CONST(NI_NUMERICHOST),
+                 CONST(NI_NUMERICSERV),
+                 CONST(NI_NAMEREQD),
+                 CONST(NI_DGRAM),
+                 CONST(NI_NOFQDN),
+                 CONST(NI_MAXHOST),
+                 CONST(NI_MAXSERV)};
 
 static int module_exec(PyObject *m) {
   uspy_state *st = PyModule_GetState(m);

@@ -203,6 +203,34 @@ int us_getaddrinfo_timed(const char *host, const char *port, int family,
                             cb, ctx);
 }
 
+/* Copies text into buf (len bytes, NULL: not wanted) with its NUL. */
+static int put_name(const char *text, char *buf, size_t len) {
+  size_t n = strlen(text);
+  if (!buf)
+    return 0;
+  if (n >= len)
+    return -ENOSPC;
+  memcpy(buf, text, n + 1);
+  return 0;
+}
+
+int us_getnameinfo(const us_addr_t *addr, int flags, char *host, size_t hostlen,
+                   char *serv, size_t servlen, int64_t timeout_ns) {
+  us__names_t n;
+  if (timeout_ns < US_TIMEOUT_BLOCK)
+    return -EINVAL;
+  int len = us__sys_addr_encode(addr, n.addr.u.data, sizeof n.addr.u.data);
+  if (len < 0)
+    return len;
+  n.addr.len = (size_t)len;
+  int r = us__nameinfo(&n, flags, timeout_ns);
+  if (r == 0)
+    r = put_name(n.host, host, hostlen);
+  if (r == 0)
+    r = put_name(n.serv, serv, servlen);
+  return r;
+}
+
 int us_gai_code(int result) {
   return result <= US_GAI_BASE ? -(US_GAI_BASE - result) : result;
 }

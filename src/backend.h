@@ -71,6 +71,20 @@ ssize_t us__sys_sendto(int fd, const void *buf, size_t len, int flags,
                        const us_addr_t *to);
 ssize_t us__sys_recvfrom(int fd, void *buf, size_t len, int flags,
                          us_addr_t *from);
+/* sendmsg(2) and recvmsg(2) of a us_msg_t. A receive takes controllen
+ * and the room of msg->addr as capacities and sets them and msg->flags on
+ * success only; the descriptors it brings are close-on-exec. */
+ssize_t us__sys_sendmsg(int fd, const us_msg_t *msg, int flags);
+ssize_t us__sys_recvmsg(int fd, us_msg_t *msg, int flags);
+/* The ancillary data layout (see us_cmsg_len and the others). */
+size_t us__sys_cmsg_len(size_t len);
+size_t us__sys_cmsg_space(size_t len);
+int us__sys_cmsg_put(void *control, size_t cap, size_t *pos, int level,
+                     int type, const void *data, size_t len);
+int us__sys_cmsg_next(const void *control, size_t len, size_t *pos,
+                      us_cmsg_t *out);
+/* Closes the descriptors of the SCM_RIGHTS items among them. */
+void us__sys_cmsg_close_fds(const void *control, size_t len);
 /* Bytes waiting to be read (FIONREAD). */
 ssize_t us__sys_pending(int fd);
 
@@ -136,6 +150,23 @@ int us__sys_lookup_end(us__lookup_t *l, void **res);
 /* Gives l up without its result: it is dropped if not started, and what
  * it holds is freed when the resolver returns. */
 void us__sys_lookup_abandon(us__lookup_t *l);
+/* A reverse lookup's address and names (getnameinfo). */
+typedef struct us__names {
+  us_rawaddr_t addr;
+  char host[1025]; /* NI_MAXHOST */
+  char serv[32];   /* NI_MAXSERV */
+} us__names_t;
+/* getnameinfo of n->addr into n->host and n->serv, flags the platform's
+ * NI_*: 0, a negative errno or US_GAI_ERROR(code). May block for long. */
+int us__sys_nameinfo(us__names_t *n, int flags);
+/* Whether a reverse lookup with these flags never leaves the machine
+ * (numeric host and service): then it runs without a resolver thread. */
+int us__sys_nameinfo_local(int flags);
+/* The reverse lookup on a resolver thread, as us__sys_lookup_start; it
+ * ends with us__sys_rlookup_end (the names into *out on success), or is
+ * abandoned as any lookup. */
+int us__sys_rlookup_start(const us__names_t *in, int flags, us__lookup_t **l);
+int us__sys_rlookup_end(us__lookup_t *l, us__names_t *out);
 /* Calls cb for each IPv4/IPv6 result; returns their count or cb's error. */
 int us__sys_resolve_each(void *res, us_addrinfo_cb cb, void *ctx);
 void us__sys_resolve_free(void *res);

@@ -216,6 +216,10 @@ int us__wait_run(us__waiter_t *w, int64_t timeout_ns);
 int us__resolve(const char *host, const char *port, int family, int type,
                 int proto, int flags, int64_t timeout_ns, void **res);
 
+/* The reverse lookup of n->addr (us__sys_nameinfo) within timeout_ns, as
+ * us__resolve: numeric flags answer at once, without a thread. */
+int us__nameinfo(us__names_t *n, int flags, int64_t timeout_ns);
+
 /* Keeps s in use beyond one call (a poll set's registration): closing it
  * meanwhile only shuts it down, waking whoever watches it, and the last
  * release closes its descriptor, whose number is never reused under them.

@@ -16,6 +16,8 @@ __typeof__(us__sys_send) us__real_send;
 __typeof__(us__sys_recv) us__real_recv;
 __typeof__(us__sys_sendto) us__real_sendto;
 __typeof__(us__sys_recvfrom) us__real_recvfrom;
+__typeof__(us__sys_sendmsg) us__real_sendmsg;
+__typeof__(us__sys_recvmsg) us__real_recvmsg;
 __typeof__(us__sys_pending) us__real_pending;
 __typeof__(us__sys_wait) us__real_wait;
 __typeof__(us__sys_resolve) us__real_resolve;
@@ -192,6 +194,53 @@ ssize_t us__sys_recvfrom(int fd, void *buf, size_t len, int flags,
     return err;
   ssize_t n = us__real_recvfrom(fd, buf, len, flags, from);
   return account(US__FAULT_RECVFROM, n, flags);
+}
+
+/* A message's pieces cut to the first len bytes, in room (US_IOV_MAX). */
+static void msg_cut(us_msg_t *m, us_iov_t *room, size_t len) {
+  int k = 0;
+  for (; k < m->iovlen && len; k++) {
+    room[k] = m->iov[k];
+    if (room[k].len > len)
+      room[k].len = len;
+    len -= room[k].len;
+  }
+  m->iov = room;
+  m->iovlen = k;
+}
+
+static size_t msg_len(const us_msg_t *m) {
+  size_t len = 0;
+  for (int i = 0; i < m->iovlen; i++)
+    len += m->iov[i].len;
+  return len;
+}
+
+ssize_t us__sys_sendmsg(int fd, const us_msg_t *msg, int flags) {
+  us_iov_t room[US_IOV_MAX];
+  size_t len = msg_len(msg), want = len;
+  int err = decide_bytes(US__FAULT_SENDMSG, &len);
+  if (err)
+    return err;
+  us_msg_t m = *msg;
+  if (len < want)
+    msg_cut(&m, room, len);
+  return account(US__FAULT_SENDMSG, us__real_sendmsg(fd, &m, flags), flags);
+}
+
+ssize_t us__sys_recvmsg(int fd, us_msg_t *msg, int flags) {
+  us_iov_t room[US_IOV_MAX];
+  size_t len = msg_len(msg), want = len;
+  int err = decide_bytes(US__FAULT_RECVMSG, &len);
+  if (err)
+    return err;
+  us_msg_t m = *msg;
+  if (len < want)
+    msg_cut(&m, room, len);
+  ssize_t n = us__real_recvmsg(fd, &m, flags);
+  msg->controllen = m.controllen;
+  msg->flags = m.flags;
+  return account(US__FAULT_RECVMSG, n, flags);
 }
 
 ssize_t us__sys_pending(int fd) {

@@ -23,6 +23,8 @@ typedef enum us__fault_op {
   US__FAULT_PENDING,
   US__FAULT_WAIT,
   US__FAULT_RESOLVE,
+  US__FAULT_SENDMSG,
+  US__FAULT_RECVMSG,
   US__FAULT_NOPS
 } us__fault_op_t;
 

@@ -26,6 +26,25 @@ static int lw_done(us__waiter_t *w, int r) {
   return 1;
 }
 
+/* Waits for l within timeout_ns: > 0 once it is over (for its end to
+ * take), or, l abandoned, -ETIMEDOUT or the host's error. */
+static int wait_for(us__lookup_t *l, int64_t timeout_ns) {
+  lookup_wait_t lw = {{lw_prepare, lw_wait, lw_done}, l};
+  /* A record of its own, naming the lookup: a host that unwinds the wait
+   * (us_abandon_calls) gives it up too. */
+  us__op_t op = {.fd = -1, .guard = -1};
+  us__call_enter(&op);
+  op.call->lookup = l;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  int r = us__wait_run(&lw.w, timeout_ns);
+  op.call->lookup = NULL;
+  us__call_leave();
+  if (r > 0)
+    return r;
+  us__sys_lookup_abandon(l);
+  return r == 0 ? -ETIMEDOUT : r;
+}
+
 int us__resolve(const char *host, const char *port, int family, int type,
                 int proto, int flags, int64_t timeout_ns, void **res) {
   *res = NULL;
@@ -43,18 +62,26 @@ int us__resolve(const char *host, const char *port, int family, int type,
   int r = us__sys_lookup_start(host, port, family, type, proto, flags, &l);
   if (r < 0)
     return r;
-  lookup_wait_t lw = {{lw_prepare, lw_wait, lw_done}, l};
-  /* A record of its own, naming the lookup: a host that unwinds the wait
-   * (us_abandon_calls) gives it up too. */
-  us__op_t op = {.fd = -1, .guard = -1};
-  us__call_enter(&op);
-  op.call->lookup = l;
-  __atomic_signal_fence(__ATOMIC_SEQ_CST);
-  r = us__wait_run(&lw.w, timeout_ns);
-  op.call->lookup = NULL;
-  us__call_leave();
-  if (r > 0)
-    return us__sys_lookup_end(l, res);
-  us__sys_lookup_abandon(l);
-  return r == 0 ? -ETIMEDOUT : r;
+  r = wait_for(l, timeout_ns);
+  return r > 0 ? us__sys_lookup_end(l, res) : r;
+}
+
+int us__nameinfo(us__names_t *n, int flags, int64_t timeout_ns) {
+  if (us__sys_nameinfo_local(flags) ||
+      (timeout_ns < 0 && !us__host->check_signals &&
+       us__thread_deadline == US_DEADLINE_NONE)) {
+    /* Numeric: nothing to wait for. Else as in us__resolve. */
+    int local = us__sys_nameinfo_local(flags);
+    void *token = !local && us__host->unlock ? us__host->unlock() : NULL;
+    int r = us__sys_nameinfo(n, flags);
+    if (!local && us__host->lock)
+      us__host->lock(token);
+    return r;
+  }
+  us__lookup_t *l;
+  int r = us__sys_rlookup_start(n, flags, &l);
+  if (r < 0)
+    return r;
+  r = wait_for(l, timeout_ns);
+  return r > 0 ? us__sys_rlookup_end(l, n) : r;
 }

@@ -353,6 +353,20 @@ int us__sys_resolve_each(void *res, us_addrinfo_cb cb, void *ctx) {
   return count;
 }
 
+int us__sys_nameinfo(us__names_t *n, int flags) {
+  n->host[0] = n->serv[0] = '\0';
+  int r = getnameinfo((const struct sockaddr *)(const void *)n->addr.u.data,
+                      (socklen_t)n->addr.len, n->host, sizeof n->host, n->serv,
+                      sizeof n->serv, flags);
+  if (r == 0)
+    return 0;
+  return r == EAI_SYSTEM ? neg_errno() : US_GAI_ERROR(r);
+}
+
+int us__sys_nameinfo_local(int flags) {
+  return (flags & NI_NUMERICHOST) && (flags & NI_NUMERICSERV);
+}
+
 void us__sys_resolve_free(void *res) {
   if (res)
     freeaddrinfo(res);

@@ -14,6 +14,8 @@
 #define us__sys_recv us__real_recv
 #define us__sys_sendto us__real_sendto
 #define us__sys_recvfrom us__real_recvfrom
+#define us__sys_sendmsg us__real_sendmsg
+#define us__sys_recvmsg us__real_recvmsg
 #define us__sys_pending us__real_pending
 #define us__sys_wait us__real_wait
 #define us__sys_resolve us__real_resolve

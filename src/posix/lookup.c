@@ -52,6 +52,9 @@ struct us__lookup {
   int result;
   void *res;
   const char *host, *port; /* copies, in the same allocation */
+  /* A reverse lookup (getnameinfo) has its address here, and its names
+   * in the same allocation. */
+  us__names_t *names;
 };
 
 static struct {
@@ -119,8 +122,11 @@ static void unlink_queued(struct us__lookup *l) {
 static void run(struct us__lookup *l) {
   /* Read before done is set: once it is, the caller may close it. */
   int wfd = l->wfd;
-  l->result = us__sys_resolve(l->host, l->port, l->family, l->type, l->proto,
-                              l->flags, &l->res);
+  if (l->names)
+    l->result = us__sys_nameinfo(l->names, l->flags);
+  else
+    l->result = us__sys_resolve(l->host, l->port, l->family, l->type, l->proto,
+                                l->flags, &l->res);
   __atomic_store_n(&l->done, 1, __ATOMIC_RELEASE);
 #ifdef __linux__
   uint64_t one = 1;
@@ -201,21 +207,8 @@ static int open_signal(struct us__lookup *l) {
 #endif
 }
 
-int us__sys_lookup_start(const char *host, const char *port, int family,
-                         int type, int proto, int flags, us__lookup_t **out) {
-  size_t hl = host ? strlen(host) + 1 : 0, pl = port ? strlen(port) + 1 : 0;
-  struct us__lookup *l = calloc(1, sizeof *l + hl + pl);
-  if (!l)
-    return -ENOMEM;
-  char *text = (char *)(l + 1);
-  if (host)
-    l->host = memcpy(text, host, hl);
-  if (port)
-    l->port = memcpy(text + hl, port, pl);
-  l->family = family;
-  l->type = type;
-  l->proto = proto;
-  l->flags = flags;
+/* Queues l (its signal open, refs 2) for a resolver thread. */
+static int enqueue(struct us__lookup *l, us__lookup_t **out) {
   int r = open_signal(l);
   if (r < 0) {
     free(l);
@@ -246,6 +239,35 @@ int us__sys_lookup_start(const char *host, const char *port, int family,
   return 0;
 }
 
+int us__sys_lookup_start(const char *host, const char *port, int family,
+                         int type, int proto, int flags, us__lookup_t **out) {
+  size_t hl = host ? strlen(host) + 1 : 0, pl = port ? strlen(port) + 1 : 0;
+  struct us__lookup *l = calloc(1, sizeof *l + hl + pl);
+  if (!l)
+    return -ENOMEM;
+  char *text = (char *)(l + 1);
+  if (host)
+    l->host = memcpy(text, host, hl);
+  if (port)
+    l->port = memcpy(text + hl, port, pl);
+  l->family = family;
+  l->type = type;
+  l->proto = proto;
+  l->flags = flags;
+  return enqueue(l, out);
+}
+
+int us__sys_rlookup_start(const us__names_t *in, int flags,
+                          us__lookup_t **out) {
+  struct us__lookup *l = calloc(1, sizeof *l + sizeof *l->names);
+  if (!l)
+    return -ENOMEM;
+  l->names = (us__names_t *)(void *)(l + 1);
+  memcpy(l->names, in, sizeof *in);
+  l->flags = flags;
+  return enqueue(l, out);
+}
+
 int us__sys_lookup_fd(const us__lookup_t *l) { return l->rfd; }
 
 int us__sys_lookup_end(us__lookup_t *l, void **res) {
@@ -271,6 +293,14 @@ int us__sys_lookup_end(us__lookup_t *l, void **res) {
   l->rfd = l->wfd = -1;
   drop(l);
   return r;
+}
+
+int us__sys_rlookup_end(us__lookup_t *l, us__names_t *out) {
+  void *none;
+  /* Its names are complete once it is done (acquire), as its result. */
+  if (__atomic_load_n(&l->done, __ATOMIC_ACQUIRE) && l->result == 0)
+    memcpy(out, l->names, sizeof *out);
+  return us__sys_lookup_end(l, &none);
 }
 
 void us__sys_lookup_abandon(us__lookup_t *l) {

@@ -6,6 +6,8 @@ Prints one JSON line: what a user of usocket would see.
     dns_client.py sigint NAME DELAY
     dns_client.py abandon NAME COUNT TIMEOUT SETTLE_S
     dns_client.py connect NAME PORT TIMEOUT|none
+    dns_client.py reverse IP TIMEOUT|none FLAGS
+    dns_client.py rsigint IP DELAY
 """
 import json
 import os
@@ -148,7 +150,44 @@ def connect(name, port, timeout):
     return out
 
 
+def reverse(ip, timeout, flags):
+    """getnameinfo((ip, 80), flags): the names, or the error."""
+    t0 = time.monotonic()
+    out = {}
+    try:
+        kw = {} if timeout == "none" else {"timeout": float(timeout)}
+        out["names"] = list(usocket.getnameinfo((ip, 80), int(flags), **kw))
+    except OSError as e:
+        out.update(error_of(e))
+    out["elapsed"] = time.monotonic() - t0
+    return out
+
+
+def rsigint(ip, delay):
+    """sigint's check for a reverse lookup without a time limit."""
+    sent = []
+
+    def kill():
+        sent.append(time.monotonic())
+        os.kill(os.getpid(), signal.SIGINT)
+
+    timer = threading.Timer(float(delay), kill)
+    timer.start()
+    out = {}
+    try:
+        usocket.getnameinfo((ip, 80), usocket.NI_NAMEREQD)
+        out["interrupted"] = False
+    except KeyboardInterrupt:
+        out["interrupted"] = True
+    except OSError as e:
+        out.update(error_of(e))
+    got = time.monotonic()
+    timer.join()
+    out["late"] = got - sent[0] if sent else None
+    return out
+
+
 if __name__ == "__main__":
     fn = {"lookup": lookup, "sigint": sigint, "abandon": abandon,
-          "connect": connect}[sys.argv[1]]
+          "connect": connect, "reverse": reverse, "rsigint": rsigint}[sys.argv[1]]
     print(json.dumps(fn(*sys.argv[2:])), flush=True)
