@@ -12,6 +12,12 @@ static int py_check_signals(void) {
   return PyErr_CheckSignals() < 0 ? -EINTR : 0;
 }
 
+#if PY_VERSION_HEX >= 0x030D0000
+/* Still exported from 3.13 on, but declared only in CPython's internal
+ * headers, which an extension cannot include. */
+PyAPI_FUNC(int) _PyOS_IsMainThread(void);
+#endif
+
 /* CPython runs Python signal handlers only in the main thread (of the
  * main interpreter): only its calls must be interrupted by them. */
 static int py_handles_signals(void) { return _PyOS_IsMainThread(); }

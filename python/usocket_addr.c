@@ -161,8 +161,11 @@ static PyObject *sockaddr_new(PyTypeObject *type, PyObject *args,
   size_t off = 0;
   int family;
   uspy_rbuf raw = {0};
-  if (!_PyArg_NoKeywords("sockaddr", kw) ||
-      !PyArg_UnpackTuple(args, "sockaddr", 1, 1, &obj))
+  if (kw && PyDict_GET_SIZE(kw) != 0) {
+    PyErr_SetString(PyExc_TypeError, "sockaddr() takes no keyword arguments");
+    return NULL;
+  }
+  if (!PyArg_UnpackTuple(args, "sockaddr", 1, 1, &obj))
     return NULL;
   if (Py_TYPE(obj) == type) {
     a = ((uspy_sockaddr *)obj)->addr;

@@ -277,6 +277,8 @@ def test_sockaddr_takes_one_argument(us):
         us.sockaddr()
     with pytest.raises(TypeError):
         us.sockaddr(b"ab", b"cd")
+    with pytest.raises(TypeError, match="keyword"):
+        us.sockaddr(raw_in4("1.2.3.4", 80), x=1)
 
 
 def test_connect_and_sendto_take_raw_addresses(us, track, listener,
