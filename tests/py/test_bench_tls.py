@@ -99,7 +99,10 @@ def test_a_client_that_trusts_another_ca_fails(certs, name, cmd):
                          ids=[c[0] for c in clients() if c[0] in ("ssl", "ussl")])
 def test_memory_reports_bytes_per_session(certs, name, cmd):
     (cert, key), _ = certs
-    for how in ("rss", "heap"):
+    # Under ASan's allocator (make test-asan preloads it) malloc's own
+    # statistics are all zero: only RSS means something there.
+    asan = "asan" in os.environ.get("LD_PRELOAD", "")
+    for how in ("rss",) if asan else ("rss", "heap"):
         c = run(["hold", "21"], cmd, ["memory-" + how, "PORT", "20"], cert, key, cert)
         assert c.returncode == 0, c.stderr
         metric = [ln.split() for ln in c.stdout.splitlines()
