@@ -3,7 +3,9 @@
 # MicroPython's socket, non-blocking polling by setblocking(False) and a
 # read(1) that gives None when nothing has come. It runs unchanged under
 # MicroPython with usocket and under CPython through `python3 -m usocket
-# run`, which is what tests/py/test_apps.py checks.
+# run`, which is what tests/py/test_apps.py checks. As umqtt, it takes an
+# SSLContext for TLS (MicroPython's ssl module; ussl on CPython) and wraps
+# its socket once connected.
 import socket
 import struct
 
@@ -38,8 +40,11 @@ def _put_length(buf, n):
 
 
 class Client:
-    def __init__(self, client_id, host, port=1883, keepalive=60):
+    def __init__(self, client_id, host, port=1883, keepalive=60, ssl=None,
+                 server_hostname=None):
         self.client_id = client_id
+        self.ssl = ssl
+        self.server_hostname = server_hostname or host
         self.host = host
         self.port = port
         self.keepalive = keepalive
@@ -82,6 +87,9 @@ class Client:
         self.sock = socket.socket()
         self.sock.settimeout(timeout)
         self.sock.connect(socket.getaddrinfo(self.host, self.port)[0][-1])
+        if self.ssl:
+            self.sock = self.ssl.wrap_socket(self.sock,
+                                             server_hostname=self.server_hostname)
         cid = self.client_id.encode()
         # Variable header: protocol name "MQTT", level 4 (3.1.1), flags,
         # keepalive in seconds.

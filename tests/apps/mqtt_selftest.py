@@ -1,5 +1,6 @@
-# mqtt_selftest.py HOST PORT TAG: subscribes to a topic of its own on an
-# MQTT broker, publishes to it at QoS 0 and 1, pings, polls with check_msg
+# mqtt_selftest.py HOST PORT TAG [CAFILE SERVER_HOSTNAME]: subscribes to
+# a topic of its own on an MQTT broker (over TLS when CAFILE is given,
+# verifying the broker's certificate as SERVER_HOSTNAME's), publishes to it at QoS 0 and 1, pings, polls with check_msg
 # until everything has come back, and prints what it saw and a verdict
 # (last line "PASS ..." or "FAIL ..."). TAG keeps two runs on one broker
 # apart. Runs unchanged under MicroPython and CPython (mqtt_client.py).
@@ -28,9 +29,17 @@ def pattern(n):
     return bytes((i * 7 + i // 251) & 0xFF for i in range(n))
 
 
-def main(host, port, tag):
+def main(host, port, tag, cafile=None, server_hostname=None):
     got = []
-    c = Client("usocket-" + tag, host, port, keepalive=30)
+    ctx = None
+    if cafile:  # TLS: the broker's certificate verified against cafile
+        import ssl
+
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(cafile=cafile)
+    c = Client("usocket-" + tag, host, port, keepalive=30, ssl=ctx,
+               server_hostname=server_hostname)
     c.on_message = lambda topic, msg, qos: got.append((str(topic, "utf-8"), msg, qos))
     print("connect: session present", c.connect(timeout=10))
     base = "usocket/" + tag
@@ -74,4 +83,4 @@ def main(host, port, tag):
                 print("differs:", t, "got", got[i][0], len(got[i][1]), "bytes QoS", got[i][2])
 
 
-main(sys.argv[1], int(sys.argv[2]), sys.argv[3])
+main(sys.argv[1], int(sys.argv[2]), sys.argv[3], *sys.argv[4:6])
