@@ -215,7 +215,10 @@ int64_t us_now(void);
  * first, as on a timeout), 0 for a poll set's wait. A blocking socket's
  * call bounded so never blocks in the kernel past it (us_accept waits for
  * a connection to come first: one that another thread takes meanwhile
- * leaves it blocked until the next); a non-blocking
+ * leaves it blocked until the next, as accept(2) has no flag not to
+ * block and the descriptor's mode is shared with every other caller:
+ * threads that share a listener and bound their accepts give it a
+ * timeout instead, us_settimeout); a non-blocking
  * socket stays non-blocking. A deadline already passed still lets a call
  * take what is ready at once. US_DEADLINE_NONE: none. Per thread; no lock
  * needed. */

@@ -161,22 +161,19 @@ US__INLINE int accept_any(us_socket_t *s, us_socket_t *conn, us_addr_t *peer,
    * accept(2) that finds no connection queued fails at once, and the call
    * waits in us__op_wait(). Without one, a blocking socket's descriptor
    * blocks, and accept(2) has no flag not to: under a per-call deadline
-   * the descriptor is lent non-blocking for the call, as for a connect,
-   * so that a connection another thread or process takes first (all the
-   * waiters wake for it) sends the call back to its wait, not into an
-   * accept(2) that would outlast the deadline. */
+   * the call waits for a connection there first. */
   int nonblocking = us__emulated() || op.timeout >= 0;
-  int lent = !nonblocking && us__op_bounded(&op) &&
-             us__sys_set_nonblocking(op.fd, 1) == 0;
-  if (!nonblocking && !lent)
-    us__op_unlock(&op);
-  do
-    fd = raw ? us__sys_accept_raw(op.fd, raw, nonblocking)
-             : us__sys_accept(op.fd, peer, nonblocking);
-  while (fd < 0 && (fd = us__op_retry(&op, fd, US__IN)) == 0);
-  if (lent && __atomic_load_n(&s->timeout_ns, __ATOMIC_RELAXED) < 0)
-    us__sys_set_nonblocking(op.fd, 0); /* unless a us_settimeout() came */
-  if (fd >= 0 && us__fd(s) < 0) {      /* closed by another thread meanwhile */
+  if (!nonblocking && op.lazy && us__op_bounded(&op))
+    fd = us__op_wait(&op, US__IN);
+  if (fd == 0) {
+    if (!nonblocking)
+      us__op_unlock(&op);
+    do
+      fd = raw ? us__sys_accept_raw(op.fd, raw, nonblocking)
+               : us__sys_accept(op.fd, peer, nonblocking);
+    while (fd < 0 && (fd = us__op_retry(&op, fd, US__IN)) == 0);
+  }
+  if (fd >= 0 && us__fd(s) < 0) { /* closed by another thread meanwhile */
     us__sys_close(fd);
     fd = -EBADF;
   }

@@ -4,9 +4,7 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <pthread.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #define MS ((int64_t)1000000)
 
@@ -111,79 +109,6 @@ static void deadline_bounds_accept_poll_and_connect_name(void) {
   us_socket_close(&lsn);
 }
 
-struct acceptor {
-  us_socket_t *lsn;
-  int r;
-  int64_t took_ms;
-  int done;
-};
-
-static void *accept_within(void *arg) {
-  struct acceptor *a = arg;
-  us_socket_t conn;
-  int64_t t0 = now_ms();
-  us_set_deadline(bound(300));
-  a->r = us_accept(a->lsn, &conn, NULL);
-  a->took_ms = now_ms() - t0;
-  if (a->r == 0)
-    us_socket_close(&conn);
-  __atomic_store_n(&a->done, 1, __ATOMIC_SEQ_CST);
-  return NULL;
-}
-
-#define ACCEPTORS 8
-
-/* Threads wait to accept on one blocking listener, each under a per-call
- * deadline, and one connection comes: they all wake, one takes it, and
- * the others must wait on to their deadline, not block in accept(2)
- * (which a blocking descriptor would, once another took the connection
- * between its wake-up and its accept: with eight, some nearly always
- * do). */
-static void deadline_holds_for_accepts_that_lose_the_race(void) {
-  us_socket_t lsn, c, extra[ACCEPTORS];
-  us_addr_t addr;
-  struct acceptor k[ACCEPTORS];
-  pthread_t t[ACCEPTORS];
-  int done = 0, won = 0, late = 0, opened = 0;
-  tcp_listener(&lsn, &addr);
-  for (int i = 0; i < ACCEPTORS; i++) {
-    k[i] = (struct acceptor){&lsn, 1, 0, 0};
-    ASSERT_EQ(pthread_create(&t[i], NULL, accept_within, &k[i]), 0);
-  }
-  usleep(100 * 1000); /* all in their wait (a late one only waits alone) */
-  ASSERT_OK(us_socket_open(&c, AF_INET, SOCK_STREAM, 0));
-  ASSERT_OK(us_connect(&c, &addr));
-  /* Bounded, so that a thread stuck in accept(2) fails the test instead
-   * of hanging it: more connections then let the stuck ones go. */
-  int64_t t0 = now_ms();
-  for (;;) {
-    done = 0;
-    for (int i = 0; i < ACCEPTORS; i++)
-      done += __atomic_load_n(&k[i].done, __ATOMIC_SEQ_CST);
-    if (done == ACCEPTORS || now_ms() - t0 > LATE_MS(300))
-      break;
-    usleep(5000);
-  }
-  for (; done + opened < ACCEPTORS; opened++) {
-    ASSERT_OK(us_socket_open(&extra[opened], AF_INET, SOCK_STREAM, 0));
-    ASSERT_OK(us_connect(&extra[opened], &addr));
-  }
-  for (int i = 0; i < ACCEPTORS; i++) {
-    pthread_join(t[i], NULL);
-    won += k[i].r == 0;
-    late += k[i].r == -ETIMEDOUT && k[i].took_ms > LATE_MS(300);
-  }
-  for (int i = 0; i < opened; i++)
-    us_socket_close(&extra[i]);
-  ASSERT_EQ(done, ACCEPTORS);
-  ASSERT_EQ(won, 1);
-  ASSERT_EQ(late, 0);
-  for (int i = 0; i < ACCEPTORS; i++)
-    ASSERT(k[i].r == 0 || k[i].r == -ETIMEDOUT);
-  us_socket_close(&c);
-  us_socket_close(&lsn);
-}
-
 TEST_TABLE(deadline_tests) = {
     {"deadline_bounds_a_blocking_receive", deadline_bounds_a_blocking_receive},
     {"deadline_and_timeout_the_sooner_wins",
@@ -192,6 +117,4 @@ TEST_TABLE(deadline_tests) = {
      deadline_keeps_nonblocking_and_takes_what_is_ready},
     {"deadline_bounds_accept_poll_and_connect_name",
      deadline_bounds_accept_poll_and_connect_name},
-    {"deadline_holds_for_accepts_that_lose_the_race",
-     deadline_holds_for_accepts_that_lose_the_race},
     TEST_END};
