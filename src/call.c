@@ -274,8 +274,8 @@ size_t us__sink_clamp(const us_sink_t *sink, size_t max) {
 
 ssize_t us__sink_room(us__op_t *op, us_sink_t *sink, size_t want) {
   if (sink->grow && sink->cap - sink->len < want) {
-    if (want > (size_t)SSIZE_MAX - sink->len)
-      want = (size_t)SSIZE_MAX - sink->len;
+    if (want > (size_t)US__SSIZE_MAX - sink->len)
+      want = (size_t)US__SSIZE_MAX - sink->len;
     int r = us__op_grow(op, sink, sink->len + want);
     if (r < 0)
       return r;

@@ -18,6 +18,10 @@
  * code it had alone. */
 #define US__INLINE static inline __attribute__((always_inline))
 
+/* The largest count a call returns; SSIZE_MAX is POSIX's, not C's (newlib
+ * leaves it out), and ssize_t is as wide as size_t. */
+#define US__SSIZE_MAX ((ssize_t)(SIZE_MAX >> 1))
+
 typedef struct us__op {
   us_socket_t *s;
   /* s's descriptor when the call began. Every system call of the call uses

@@ -1,0 +1,45 @@
+/* platform.h (lwIP): lwIP's socket constants under the names the core uses.
+ *
+ * lwIP's sockets API has its own values (MSG_PEEK is 0x01 and MSG_DONTWAIT
+ * 0x08 where Linux has 0x02 and 0x40, AF_INET6 is 10, the resolver's codes
+ * start at 200) unless its lwipopts.h takes the system's headers instead
+ * (LWIP_SOCKET_EXTERNAL_HEADERS, as Debian's build does): either way they
+ * come from lwIP's headers, which are the only network headers here.
+ */
+#ifndef US_PLATFORM_H
+#define US_PLATFORM_H
+
+#include <lwip/netdb.h>
+#include <lwip/sockets.h>
+
+#define US__AF_INET AF_INET
+#define US__AF_INET6 AF_INET6
+/* lwIP has no local sockets: a family no socket has. */
+#ifdef AF_UNIX
+#define US__AF_UNIX AF_UNIX
+#else
+#define US__AF_UNIX (-1)
+#endif
+
+#define US__SOCK_STREAM SOCK_STREAM
+#define US__SOCK_DGRAM SOCK_DGRAM
+#define US__SOCK_RAW SOCK_RAW
+
+#define US__IPPROTO_TCP IPPROTO_TCP
+#define US__IPPROTO_UDP IPPROTO_UDP
+
+#define US__MSG_PEEK MSG_PEEK
+#define US__MSG_DONTWAIT MSG_DONTWAIT
+#define US__MSG_TRUNC MSG_TRUNC
+/* lwIP raises no signal: the flag is accepted and means nothing. */
+#define US__MSG_NOSIGNAL MSG_NOSIGNAL
+
+#define US__SHUT_RDWR SHUT_RDWR
+
+#define US__AI_PASSIVE AI_PASSIVE
+#define US__AI_NUMERICHOST AI_NUMERICHOST
+#define US__AI_NUMERICSERV AI_NUMERICSERV
+#define US__EAI_NONAME EAI_NONAME
+#define US__EAI_SERVICE EAI_SERVICE
+
+#endif /* US_PLATFORM_H */
