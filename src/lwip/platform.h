@@ -9,8 +9,22 @@
 #ifndef US_PLATFORM_H
 #define US_PLATFORM_H
 
-#include <lwip/netdb.h>
 #include <lwip/sockets.h>
+/* After sockets.h, which reads lwipopts.h. */
+#include <lwip/netdb.h>
+#if LWIP_SOCKET_EXTERNAL_HEADERS
+/* The stack speaks the system's socket ABI: its resolver's flags and codes
+ * too (lwIP's netdb.h has them only with LWIP_DNS). */
+#include <netdb.h>
+#elif !LWIP_DNS
+/* No resolver in the stack: numeric names only, with lwIP's values. */
+#define AI_PASSIVE 0x01
+#define AI_NUMERICHOST 0x04
+#define AI_NUMERICSERV 0x08
+#define EAI_NONAME 200
+#define EAI_SERVICE 201
+#define EAI_FAIL 202
+#endif
 
 #define US__AF_INET AF_INET
 #define US__AF_INET6 AF_INET6

@@ -7,6 +7,8 @@ typedef void *sys_sem_t;
 typedef void *sys_mutex_t;
 typedef void *sys_mbox_t;
 typedef void *sys_thread_t;
+/* The critical section's saved state (an interrupt mask on a Cortex-M). */
+typedef unsigned long sys_prot_t;
 #define SYS_MBOX_NULL NULL
 #define SYS_SEM_NULL NULL
 #define sys_sem_valid(s) (*(s) != NULL)
