@@ -84,7 +84,7 @@ int us__op_begin(us__op_t *op, us_socket_t *s) {
    * (about 330 instructions under CPython). A non-blocking call never
    * waits, so it keeps the lock throughout. */
   op->lazy = op->timeout != 0 &&
-             (us__host->unlock != NULL ||
+             (us__emulated() ||
               __builtin_expect(us__thread_deadline != US_DEADLINE_NONE, 0));
   return 0;
 }

@@ -358,6 +358,10 @@ extern const us_host_t *us__host;
  * (plain C), a blocking socket's descriptor blocks and its calls are the
  * kernel's own. Chosen at birth from the host in force: hence
  * us_set_host's rule, "once, before any socket is used". */
-static inline int us__emulated(void) { return us__host->unlock != NULL; }
+static inline int us__emulated(void) {
+  /* A platform whose blocked calls another thread's close cannot wake
+   * (US__KERNEL_WAKES 0: lwIP's sockets) emulates them always. */
+  return !US__KERNEL_WAKES || us__host->unlock != NULL;
+}
 
 #endif /* US_CORE_H */

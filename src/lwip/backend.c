@@ -2,6 +2,7 @@
 #include "lwip_sys.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 socklen_t us__lwip_to_sa(const us_addr_t *a, us__lwip_sa_t *sa) {
@@ -88,11 +89,36 @@ int us__sys_addr_encode(const us_addr_t *a, void *raw, size_t cap) {
   return (int)len;
 }
 
+/* A stream whose peer's FIN was read: lwIP reports the end once, then
+ * ENOTCONN; the core, as POSIX, expects the end again. Kept per number,
+ * cleared when a number is handed out. */
+#define EOF_FDS 256
+static uint8_t eof_seen[EOF_FDS / 8];
+
+static void eof_mark(int fd, int on) {
+  if (fd < 0 || fd >= EOF_FDS)
+    return;
+  uint8_t bit = (uint8_t)(1u << (fd % 8));
+  if (on)
+    __atomic_fetch_or(&eof_seen[fd / 8], bit, __ATOMIC_RELAXED);
+  else
+    __atomic_fetch_and(&eof_seen[fd / 8], (uint8_t)~bit, __ATOMIC_RELAXED);
+}
+
+static int eof_marked(int fd) {
+  return fd >= 0 && fd < EOF_FDS &&
+         (__atomic_load_n(&eof_seen[fd / 8], __ATOMIC_RELAXED) >> (fd % 8) & 1);
+}
+
 int us__sys_socket(int family, int type, int proto, int nonblocking) {
+  /* lwIP takes any other family as IPv4. */
+  if (family != AF_INET && family != AF_INET6)
+    return -EAFNOSUPPORT;
   /* lwIP has no exec to close on, and raises no SIGPIPE. */
   int fd = lwip_socket(family, type, proto);
   if (fd < 0)
     return us__lwip_errno();
+  eof_mark(fd, 0);
   if (nonblocking && us__sys_set_nonblocking(fd, 1) < 0) {
     int e = us__lwip_errno();
     lwip_close(fd);
@@ -101,7 +127,10 @@ int us__sys_socket(int family, int type, int proto, int nonblocking) {
   return fd;
 }
 
-int us__sys_close(int fd) { return lwip_close(fd) < 0 ? us__lwip_errno() : 0; }
+int us__sys_close(int fd) {
+  eof_mark(fd, 0);
+  return lwip_close(fd) < 0 ? us__lwip_errno() : 0;
+}
 
 int us__sys_set_nonblocking(int fd, int on) {
   int fl = lwip_fcntl(fd, F_GETFL, 0);
@@ -142,6 +171,7 @@ int us__sys_accept(int fd, us_addr_t *peer, int nonblocking) {
   int c = lwip_accept(fd, &sa.sa, &len);
   if (c < 0)
     return us__lwip_errno();
+  eof_mark(c, 0);
   /* lwIP's new socket starts blocking, whatever the listener is. */
   if (nonblocking && us__sys_set_nonblocking(c, 1) < 0) {
     int e = us__lwip_errno();
@@ -153,10 +183,17 @@ int us__sys_accept(int fd, us_addr_t *peer, int nonblocking) {
   return c;
 }
 
+/* lwIP reports a connect the peer refused (its RST) as a reset. */
+int us__lwip_connect_error(int e) {
+  return e == -ECONNRESET ? -ECONNREFUSED : e;
+}
+
 int us__sys_connect(int fd, const us_addr_t *addr) {
   us__lwip_sa_t sa;
   socklen_t len = us__lwip_to_sa(addr, &sa);
-  return lwip_connect(fd, &sa.sa, len) < 0 ? us__lwip_errno() : 0;
+  return lwip_connect(fd, &sa.sa, len) < 0
+             ? us__lwip_connect_error(us__lwip_errno())
+             : 0;
 }
 
 int us__sys_connect_result(int fd, const us_addr_t *addr) {
@@ -165,7 +202,7 @@ int us__sys_connect_result(int fd, const us_addr_t *addr) {
   socklen_t len = sizeof err;
   if (lwip_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
     return us__lwip_errno();
-  return -err;
+  return us__lwip_connect_error(-err);
 }
 
 int us__sys_shutdown(int fd, int how) {
@@ -196,9 +233,17 @@ ssize_t us__sys_send(int fd, const void *buf, size_t len, int flags) {
   return n < 0 ? us__lwip_errno() : n;
 }
 
+ssize_t us__lwip_recv_result(int fd, ssize_t n, size_t len) {
+  if (n == 0 && len > 0)
+    eof_mark(fd, 1);
+  if (n >= 0)
+    return n;
+  int e = us__lwip_errno();
+  return e == -ENOTCONN && eof_marked(fd) ? 0 : e;
+}
+
 ssize_t us__sys_recv(int fd, void *buf, size_t len, int flags) {
-  ssize_t n = lwip_recv(fd, buf, len, flags);
-  return n < 0 ? us__lwip_errno() : n;
+  return us__lwip_recv_result(fd, lwip_recv(fd, buf, len, flags), len);
 }
 
 ssize_t us__sys_sendto(int fd, const void *buf, size_t len, int flags,
@@ -213,9 +258,10 @@ ssize_t us__sys_recvfrom(int fd, void *buf, size_t len, int flags,
                          us_addr_t *from) {
   us__lwip_sa_t sa;
   socklen_t salen = sizeof sa;
-  ssize_t n = lwip_recvfrom(fd, buf, len, flags, &sa.sa, &salen);
+  ssize_t n = us__lwip_recv_result(
+      fd, lwip_recvfrom(fd, buf, len, flags, &sa.sa, &salen), len);
   if (n < 0)
-    return us__lwip_errno();
+    return n;
   if (from) {
     if (salen > 0)
       us__lwip_from_sa(&sa.sa, salen, from);

@@ -26,6 +26,11 @@ typedef union {
 
 socklen_t us__lwip_to_sa(const us_addr_t *a, us__lwip_sa_t *sa);
 void us__lwip_from_sa(const struct sockaddr *sa, socklen_t len, us_addr_t *a);
+/* A connect's error as POSIX names it. */
+int us__lwip_connect_error(int e);
+/* A receive's count, or its error as POSIX would report it (the end of a
+ * stream is 0 every time). */
+ssize_t us__lwip_recv_result(int fd, ssize_t n, size_t len);
 /* US__IN/US__OUT as poll bits, and what lwip_poll reports as US_POLL*. */
 short us__lwip_to_poll(int events);
 int us__lwip_from_poll(short revents);

@@ -15,19 +15,6 @@
 
 #define US__LWIP_DONE_FD (-2) /* as wait.c */
 
-int us__sys_ntop(int family, const void *packed, char *buf, size_t len) {
-  if (!lwip_inet_ntop(family, packed, buf, (socklen_t)len))
-    return us__lwip_errno();
-  return (int)strlen(buf);
-}
-
-int us__sys_pton(int family, const char *text, void *packed) {
-  int r = lwip_inet_pton(family, text, packed);
-  if (r < 0)
-    return us__lwip_errno();
-  return r == 0 ? -EINVAL : (family == AF_INET6 ? 16 : 4);
-}
-
 #if LWIP_DNS
 int us__sys_resolve(const char *host, const char *port, int family, int type,
                     int proto, int flags, void **res) {

@@ -50,6 +50,11 @@
 
 #define US__SHUT_RDWR SHUT_RDWR
 
+/* Without LWIP_NETCONN_FULLDUPLEX, a shutdown from another thread frees
+ * the receive mailbox a blocked lwip_recv waits on: blocking calls wait
+ * in lwip_poll instead, which the shutdown's events wake. */
+#define US__KERNEL_WAKES 0
+
 #define US__AI_PASSIVE AI_PASSIVE
 #define US__AI_NUMERICHOST AI_NUMERICHOST
 #define US__AI_NUMERICSERV AI_NUMERICSERV

@@ -43,7 +43,7 @@ int us__sys_accept_raw(int fd, us_rawaddr_t *peer, int nonblocking) {
 
 int us__sys_connect_raw(int fd, const us_rawaddr_t *addr) {
   return lwip_connect(fd, sa_of(addr), (socklen_t)addr->len) < 0
-             ? us__lwip_errno()
+             ? us__lwip_connect_error(us__lwip_errno())
              : 0;
 }
 

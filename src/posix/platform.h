@@ -31,6 +31,10 @@
 
 #define US__SHUT_RDWR SHUT_RDWR
 
+/* A call blocked in the kernel returns when another thread shuts its
+ * socket down: blocking sockets may block there. */
+#define US__KERNEL_WAKES 1
+
 #define US__AI_PASSIVE AI_PASSIVE
 #define US__AI_NUMERICHOST AI_NUMERICHOST
 #define US__AI_NUMERICSERV AI_NUMERICSERV

@@ -5,6 +5,7 @@
  * that cannot hold on lwIP are listed with the reason. */
 #include <lwip/ip_addr.h>
 #include <lwip/netif.h>
+#include <lwip/sockets.h>
 #include <lwip/sys.h>
 #include <lwip/tcpip.h>
 #include <string.h>
@@ -58,6 +59,16 @@ void test_child_setup(void) {
   netif_set_link_up(&loop);
   netif_set_up(&loop);
   UNLOCK_TCPIP_CORE();
+}
+
+/* lwIP's sockets open now: the numbers it answers for (lwIP hands out
+ * LWIP_SOCKET_OFFSET up, as many as it has netconns). */
+int open_fds(void) {
+  int n = 0;
+  for (int fd = 0; fd < LWIP_SOCKET_OFFSET + 256; fd++)
+    if (lwip_fcntl(fd, F_GETFL, 0) >= 0)
+      n++;
+  return n;
 }
 
 static const struct {
