@@ -3,7 +3,8 @@
 #                             (src/lwip/*.c) compiled for a Cortex-M with
 #                             newlib and lwIP's headers (part of make test)
 #   make test-lwip            the C tests on lwIP's stack in the test
-#                             process (build-lwip/, Debian's liblwip)
+#                             process (build-lwip/, Debian's liblwip;
+#                             part of make test)
 # newlib has no sys/socket.h, netinet/in.h, netdb.h or poll.h: the core
 # compiles there only if every platform fact comes through the backend's
 # platform.h (here src/lwip/platform.h, on lwIP's headers and the
@@ -21,7 +22,7 @@ CROSS_CORE = $(filter-out src/fault.c src/tls.c,$(wildcard src/*.c))
 CROSS_LWIP = $(wildcard src/lwip/*.c)
 LWIP_BUILD ?= build-lwip
 
-EXTRA_TESTS += test-core-portable
+EXTRA_TESTS += test-core-portable test-lwip
 CLEAN += $(CROSS_BUILD) $(LWIP_BUILD)
 .PHONY: test-core-portable test-lwip lwip
 

@@ -6,16 +6,29 @@
 #include <stdint.h>
 #include <string.h>
 
-_Static_assert(sizeof(us_iov_t) == sizeof(struct iovec) &&
-                   offsetof(us_iov_t, base) ==
-                       offsetof(struct iovec, iov_base) &&
-                   offsetof(us_iov_t, len) == offsetof(struct iovec, iov_len),
-               "us_iov_t is laid out as struct iovec");
+/* lwIP refuses an empty piece (errno left 0): the pieces go without
+ * them, at most IOV_PASS at a time (a shorter transfer, as the calls
+ * allow). */
+#define IOV_PASS 64
 
-static void to_msghdr(const us_msg_t *m, struct msghdr *h) {
+static void to_msghdr(const us_msg_t *m, struct msghdr *h, struct iovec *iov) {
+  int n = 0;
   memset(h, 0, sizeof *h);
-  h->msg_iov = (struct iovec *)(void *)(uintptr_t)m->iov;
-  h->msg_iovlen = m->iovlen;
+  for (int i = 0; i < (int)m->iovlen && n < IOV_PASS; i++) {
+    if (m->iov[i].len == 0)
+      continue;
+    iov[n].iov_base = m->iov[i].base;
+    iov[n].iov_len = m->iov[i].len;
+    n++;
+  }
+  if (n == 0) { /* nothing to move: still one piece, for lwIP */
+    static char none;
+    iov[0].iov_base = &none;
+    iov[0].iov_len = 0;
+    n = 1;
+  }
+  h->msg_iov = iov;
+  h->msg_iovlen = n;
   if (m->controllen) {
     h->msg_control = m->control;
     h->msg_controllen = m->controllen;
@@ -24,7 +37,8 @@ static void to_msghdr(const us_msg_t *m, struct msghdr *h) {
 
 ssize_t us__sys_sendmsg(int fd, const us_msg_t *msg, int flags) {
   struct msghdr h;
-  to_msghdr(msg, &h);
+  struct iovec iov[IOV_PASS];
+  to_msghdr(msg, &h, iov);
   if (msg->addr && msg->addr->len) {
     h.msg_name = msg->addr->u.data;
     h.msg_namelen = (socklen_t)msg->addr->len;
@@ -35,7 +49,8 @@ ssize_t us__sys_sendmsg(int fd, const us_msg_t *msg, int flags) {
 
 ssize_t us__sys_recvmsg(int fd, us_msg_t *msg, int flags) {
   struct msghdr h;
-  to_msghdr(msg, &h);
+  struct iovec iov[IOV_PASS];
+  to_msghdr(msg, &h, iov);
   if (msg->addr) {
     h.msg_name = msg->addr->u.data;
     h.msg_namelen = sizeof(us__lwip_sa_t);
