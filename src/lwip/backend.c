@@ -127,8 +127,31 @@ int us__sys_socket(int family, int type, int proto, int nonblocking) {
   return fd;
 }
 
+/* lwIP's lingering close of a non-blocking socket fails (EWOULDBLOCK),
+ * and every socket is non-blocking here (US__KERNEL_WAKES): it is made
+ * blocking first, to wait as POSIX's close does. A listener's is left
+ * out: lwIP 2.1.3 looks for unsent data in a listening PCB, which has
+ * none to look at, and its close would wait for ever. */
+static void linger_before_close(int fd) {
+#if LWIP_SO_LINGER
+  int listening = 0;
+  socklen_t len = sizeof listening;
+  if (lwip_getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 &&
+      listening) {
+    struct linger off = {0, 0};
+    lwip_setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof off);
+  } else {
+    us__sys_set_nonblocking(fd, 0);
+  }
+#else
+  (void)fd;
+#endif
+}
+
 int us__sys_close(int fd) {
   eof_mark(fd, 0);
+  if (us__sys_lingers(fd))
+    linger_before_close(fd);
   return lwip_close(fd) < 0 ? us__lwip_errno() : 0;
 }
 

@@ -78,7 +78,7 @@ int open_fds(void) {
 #define KERNEL_CALL "calls the kernel on an lwIP descriptor"
 #define KERNEL_PAIR "polls the kernel's socket pairs, pipes and files"
 
-/* What cannot hold on lwIP, then what does not hold yet (to fix). */
+/* What cannot hold on lwIP, and why. */
 int fd_open(int fd) { return lwip_fcntl(fd, F_GETFL, 0) >= 0; }
 
 static const struct {
@@ -118,9 +118,6 @@ static const struct {
     {"pollset_host_error_after_a_signal_ends_the_wait", KERNEL_PAIR},
     {"pollset_changes_made_by_a_handler_count", KERNEL_PAIR},
     {"pollset_huge_numbers_allocate_nothing", KERNEL_PAIR},
-    {"accepted_socket_inherits_linger",
-     "not yet: a lingering close of a non-blocking lwIP socket fails with "
-     "EAGAIN (and made blocking first, it hangs)"},
 };
 
 const char *test_skip_reason(const char *name) {
