@@ -15,11 +15,12 @@ case "${1:-test}" in
   # packaging test's venv, network namespaces with nftables, curl and
   # strace as peers and probes, mosquitto as the MQTT broker of the
   # tests/apps clients), ASan/UBSan, libFuzzer, valgrind, the TLS tests
-  # on mbedTLS.
+  # on mbedTLS, the core for a Cortex-M (newlib, lwIP's headers).
   test) need+=(clang clang-format libclang-rt-14-dev python3-pytest
     python3-pip python3-setuptools python3-wheel python3-venv
     iproute2 nftables curl strace valgrind procps mosquitto openssl
-    libmbedtls-dev) ;;
+    libmbedtls-dev gcc-arm-none-eabi libnewlib-arm-none-eabi
+    liblwip-dev) ;;
   demo) need+=(curl) ;;
   bench) need+=(clang python3-matplotlib python3-uvloop valgrind strace
     linux-perf) ;;

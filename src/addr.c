@@ -2,19 +2,16 @@
 #include "core.h"
 
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <string.h>
-#include <sys/socket.h>
 
 int us_inet_pton(int family, const char *text, void *packed) {
-  if (family != AF_INET && family != AF_INET6)
+  if (family != US__AF_INET && family != US__AF_INET6)
     return -EAFNOSUPPORT;
   return us__sys_pton(family, text, packed);
 }
 
 int us_inet_ntop(int family, const void *packed, char *buf, size_t len) {
-  if (family != AF_INET && family != AF_INET6)
+  if (family != US__AF_INET && family != US__AF_INET6)
     return -EAFNOSUPPORT;
   int r = us__sys_ntop(family, packed, buf, len);
   return r == -ENOSPC || r >= 0 ? r : -ENOSPC;
@@ -28,7 +25,7 @@ static int parse_scoped(us_addr_t *addr, const char *host, const char *pct) {
     return -EINVAL;
   memcpy(ip, host, n);
   ip[n] = '\0';
-  if (us__sys_pton(AF_INET6, ip, addr->ip) != 16 || !pct[1])
+  if (us__sys_pton(US__AF_INET6, ip, addr->ip) != 16 || !pct[1])
     return -EINVAL;
   unsigned long scope = 0;
   const char *p = pct + 1;
@@ -43,7 +40,7 @@ static int parse_scoped(us_addr_t *addr, const char *host, const char *pct) {
     return -EINVAL;
   }
   addr->scope_id = (uint32_t)scope;
-  addr->family = AF_INET6;
+  addr->family = US__AF_INET6;
   return 0;
 }
 
@@ -51,32 +48,34 @@ int us_addr_parse(us_addr_t *addr, int family, const char *host,
                   uint16_t port) {
   memset(addr, 0, sizeof *addr);
   addr->port = port;
-  if (family != 0 && family != AF_INET && family != AF_INET6)
+  if (family != 0 && family != US__AF_INET && family != US__AF_INET6)
     return -EAFNOSUPPORT;
   if (host[0] == '\0') { /* the any-address, as in CPython */
-    addr->family = family ? family : AF_INET;
+    addr->family = family ? family : US__AF_INET;
     return 0;
   }
-  if (family != AF_INET6 && us__sys_pton(AF_INET, host, addr->ip) == 4) {
-    addr->family = AF_INET;
+  if (family != US__AF_INET6 &&
+      us__sys_pton(US__AF_INET, host, addr->ip) == 4) {
+    addr->family = US__AF_INET;
     return 0;
   }
-  if (family == AF_INET6 || (family == 0 && strchr(host, ':'))) {
+  if (family == US__AF_INET6 || (family == 0 && strchr(host, ':'))) {
     const char *pct = strchr(host, '%');
     if (pct)
       return parse_scoped(addr, host, pct);
-    if (us__sys_pton(AF_INET6, host, addr->ip) == 16) {
-      addr->family = AF_INET6;
+    if (us__sys_pton(US__AF_INET6, host, addr->ip) == 16) {
+      addr->family = US__AF_INET6;
       return 0;
     }
     memset(addr->ip, 0, sizeof addr->ip);
-    if (family == AF_INET6 && us__sys_pton(AF_INET, host, addr->ip) == 4)
+    if (family == US__AF_INET6 &&
+        us__sys_pton(US__AF_INET, host, addr->ip) == 4)
       return -EAFNOSUPPORT; /* IPv4 text for an IPv6 socket */
     return -EINVAL;
   }
   if (strcmp(host, "<broadcast>") == 0) {
     memset(addr->ip, 0xff, 4);
-    addr->family = AF_INET;
+    addr->family = US__AF_INET;
     return 0;
   }
   return strchr(host, ':') ? -EAFNOSUPPORT : -EINVAL;
@@ -93,7 +92,8 @@ int us_addr_resolve(us_addr_t *addr, int family, const char *host,
   if (r != -EINVAL)
     return r;
   memset(addr, 0, sizeof *addr);
-  r = us_getaddrinfo(host, NULL, family, SOCK_STREAM, 0, 0, take_first, addr);
+  r = us_getaddrinfo(host, NULL, family, US__SOCK_STREAM, 0, 0, take_first,
+                     addr);
   if (addr->family == 0)
     return r < 0 && r != -ECANCELED ? r : -EAFNOSUPPORT;
   addr->port = port;
@@ -105,7 +105,7 @@ int us_addr_format(const us_addr_t *addr, char *buf, size_t len) {
 }
 
 int us_addr_equal(const us_addr_t *a, const us_addr_t *b) {
-  size_t iplen = a->family == AF_INET6 ? 16 : 4;
+  size_t iplen = a->family == US__AF_INET6 ? 16 : 4;
   return a->family == b->family && a->port == b->port &&
          a->flowinfo == b->flowinfo && a->scope_id == b->scope_id &&
          memcmp(a->ip, b->ip, iplen) == 0;
@@ -131,8 +131,9 @@ static long numeric_port(const char *port) {
 /* The (type, proto) pairs the platform resolver returns for a numeric
  * host, in its order; 0 when the request is unusual enough to leave to it. */
 static int socket_kinds(int type, int proto, int kinds[3][2]) {
-  static const int all[3][2] = {
-      {SOCK_STREAM, IPPROTO_TCP}, {SOCK_DGRAM, IPPROTO_UDP}, {SOCK_RAW, 0}};
+  static const int all[3][2] = {{US__SOCK_STREAM, US__IPPROTO_TCP},
+                                {US__SOCK_DGRAM, US__IPPROTO_UDP},
+                                {US__SOCK_RAW, 0}};
   int n = 0;
   for (int i = 0; i < 3; i++) {
     int t = all[i][0], p = all[i][1];
@@ -140,7 +141,7 @@ static int socket_kinds(int type, int proto, int kinds[3][2]) {
       kinds[n][0] = t;
       kinds[n++][1] = p;
     } else if ((type == t || type == 0) && (proto == p || proto == 0) &&
-               t != SOCK_RAW) {
+               t != US__SOCK_RAW) {
       kinds[n][0] = t;
       kinds[n++][1] = p;
     }
@@ -158,13 +159,14 @@ getaddrinfo_within(const char *host, const char *port, int family, int type,
   long pnum = numeric_port(port);
   us_addrinfo_t ai;
   if (!host && !port)
-    return US_GAI_ERROR(EAI_NONAME);
+    return US_GAI_ERROR(US__EAI_NONAME);
   if (pnum == -2)
-    return US_GAI_ERROR(EAI_SERVICE);
+    return US_GAI_ERROR(US__EAI_SERVICE);
   /* A numeric host and port need no resolver: answer as it would. */
   if (host && pnum >= 0 &&
-      !(flags & ~(AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV)) && *host &&
-      *host != '<' && us_addr_parse(&ai.addr, 0, host, (uint16_t)pnum) == 0 &&
+      !(flags & ~(US__AI_PASSIVE | US__AI_NUMERICHOST | US__AI_NUMERICSERV)) &&
+      *host && *host != '<' &&
+      us_addr_parse(&ai.addr, 0, host, (uint16_t)pnum) == 0 &&
       (family == 0 || family == ai.addr.family) &&
       (nkinds = socket_kinds(type, proto, kinds)) > 0) {
     ai.family = ai.addr.family;

@@ -9,6 +9,13 @@
 #ifndef US_BACKEND_H
 #define US_BACKEND_H
 
+/* The backend's platform.h names its constants for the core (US__AF_INET,
+ * US__MSG_PEEK...): the core's files include no network header. */
+#if defined(US_BACKEND_LWIP)
+#include "lwip/platform.h"
+#else
+#include "posix/platform.h"
+#endif
 #include "usocket.h"
 
 /* Readiness bits for us__sys_wait(); the values of POLLIN/POLLOUT. */
@@ -90,6 +97,11 @@ ssize_t us__sys_pending(int fd);
 
 int us__sys_setsockopt(int fd, int level, int name, const void *val,
                        size_t len);
+/* Whether closing fd lingers (SO_LINGER on, with a time other than 0). */
+int us__sys_lingers(int fd);
+/* Whether a setsockopt of these arguments, once it succeeded, made the
+ * socket linger (1) or not (0); -1 if it was no such option. */
+int us__sys_linger_option(int level, int name, const void *val, size_t len);
 int us__sys_getsockopt(int fd, int level, int name, void *val, size_t *len);
 
 /* Waits for events on fd for at most timeout_ns (< 0: forever). Returns

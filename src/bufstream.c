@@ -6,7 +6,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #define DEFAULT_SIZE ((size_t)65536)
 
@@ -140,7 +139,7 @@ static int long_line(us__op_t *op, us_sink_t *sink, size_t max, size_t *done) {
     if (room <= 0)
       return (int)room;
     char *at = sink->data + sink->len;
-    ssize_t n = us__recv_once(op, at, (size_t)room, MSG_PEEK, NULL);
+    ssize_t n = us__recv_once(op, at, (size_t)room, US__MSG_PEEK, NULL);
     if (n <= 0)
       return (int)n;
     char *nl = memchr(at, '\n', (size_t)n);

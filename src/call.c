@@ -84,7 +84,7 @@ int us__op_begin(us__op_t *op, us_socket_t *s) {
    * (about 330 instructions under CPython). A non-blocking call never
    * waits, so it keeps the lock throughout. */
   op->lazy = op->timeout != 0 &&
-             (us__host->unlock != NULL ||
+             (us__emulated() ||
               __builtin_expect(us__thread_deadline != US_DEADLINE_NONE, 0));
   return 0;
 }
@@ -274,8 +274,8 @@ size_t us__sink_clamp(const us_sink_t *sink, size_t max) {
 
 ssize_t us__sink_room(us__op_t *op, us_sink_t *sink, size_t want) {
   if (sink->grow && sink->cap - sink->len < want) {
-    if (want > (size_t)SSIZE_MAX - sink->len)
-      want = (size_t)SSIZE_MAX - sink->len;
+    if (want > (size_t)US__SSIZE_MAX - sink->len)
+      want = (size_t)US__SSIZE_MAX - sink->len;
     int r = us__op_grow(op, sink, sink->len + want);
     if (r < 0)
       return r;

@@ -4,8 +4,6 @@
 #include "core.h"
 
 #include <errno.h>
-#include <netdb.h>
-#include <sys/socket.h>
 
 /* The addresses of a name that are tried at all: more only lengthen a
  * call that has failed on the first dozens already. */
@@ -18,7 +16,7 @@ typedef struct {
 
 static int add_addr(void *ctx, const us_addrinfo_t *ai) {
   addr_list_t *l = ctx;
-  if (l->n < ADDRS_MAX && ai->type == SOCK_STREAM)
+  if (l->n < ADDRS_MAX && ai->type == US__SOCK_STREAM)
     l->addr[l->n++] = ai->addr;
   return 0;
 }
@@ -29,7 +27,7 @@ static void interleave(addr_list_t *l) {
   us_addr_t v6[ADDRS_MAX], v4[ADDRS_MAX];
   int n6 = 0, n4 = 0, i = 0, a = 0, b = 0;
   for (int k = 0; k < l->n; k++) {
-    if (l->addr[k].family == AF_INET6)
+    if (l->addr[k].family == US__AF_INET6)
       v6[n6++] = l->addr[k];
     else
       v4[n4++] = l->addr[k];
@@ -98,7 +96,7 @@ static int race_start(race_t *r, const us_addr_t *to, const us_addr_t *src) {
     if (is_any(src))
       from.family = to->family;
   }
-  int e = us_socket_open(s, to->family, SOCK_STREAM, 0);
+  int e = us_socket_open(s, to->family, US__SOCK_STREAM, 0);
   if (e < 0)
     return e;
   if ((e = us_settimeout(s, US_TIMEOUT_NONBLOCK)) < 0 ||
@@ -159,17 +157,18 @@ static int race_run(race_t *r, const addr_list_t *l, const us_addr_t *src,
 int us_create_connection(us_socket_t *s, const char *host, const char *port,
                          int64_t timeout_ns, const us_addr_t *source) {
   if (timeout_ns < US_TIMEOUT_BLOCK ||
-      (source && source->family != AF_INET && source->family != AF_INET6))
+      (source && source->family != US__AF_INET &&
+       source->family != US__AF_INET6))
     return -EINVAL;
   int64_t deadline = us__deadline_of(timeout_ns);
   addr_list_t l = {.n = 0};
   int family = source && !is_any(source) ? source->family : 0;
-  int r = us_getaddrinfo_timed(host, port, family, SOCK_STREAM, 0, 0,
+  int r = us_getaddrinfo_timed(host, port, family, US__SOCK_STREAM, 0, 0,
                                timeout_ns, add_addr, &l);
   if (r < 0)
     return r;
   if (l.n == 0)
-    return US_GAI_ERROR(EAI_NONAME);
+    return US_GAI_ERROR(US__EAI_NONAME);
   interleave(&l);
   race_t race = {
       {race_prepare, race_wait, race_done}, 0, {{0}}, {0}, {0}, {0}, {0}};

@@ -18,6 +18,10 @@
  * code it had alone. */
 #define US__INLINE static inline __attribute__((always_inline))
 
+/* The largest count a call returns; SSIZE_MAX is POSIX's, not C's (newlib
+ * leaves it out), and ssize_t is as wide as size_t. */
+#define US__SSIZE_MAX ((ssize_t)(SIZE_MAX >> 1))
+
 typedef struct us__op {
   us_socket_t *s;
   /* s's descriptor when the call began. Every system call of the call uses
@@ -354,6 +358,10 @@ extern const us_host_t *us__host;
  * (plain C), a blocking socket's descriptor blocks and its calls are the
  * kernel's own. Chosen at birth from the host in force: hence
  * us_set_host's rule, "once, before any socket is used". */
-static inline int us__emulated(void) { return us__host->unlock != NULL; }
+static inline int us__emulated(void) {
+  /* A platform whose blocked calls another thread's close cannot wake
+   * (US__KERNEL_WAKES 0: lwIP's sockets) emulates them always. */
+  return !US__KERNEL_WAKES || us__host->unlock != NULL;
+}
 
 #endif /* US_CORE_H */

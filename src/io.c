@@ -5,18 +5,17 @@
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/socket.h>
 
 /* A send or receive the caller asked not to wait (MSG_DONTWAIT) returns
  * its EAGAIN as it is. */
 static int wait_allowed(int err, int flags) {
-  if (flags & MSG_DONTWAIT)
+  if (flags & US__MSG_DONTWAIT)
     return err != -EAGAIN && err != -EWOULDBLOCK;
   return 1;
 }
 
 /* A call told not to wait does not wait for another thread's either. */
-static int dontwait_asked(int flags) { return (flags & MSG_DONTWAIT) != 0; }
+static int dontwait_asked(int flags) { return (flags & US__MSG_DONTWAIT) != 0; }
 
 /* The flags that keep a call from blocking in the kernel where it must not
  * (a timed or non-blocking call, any call under a host: see us__emulated),
@@ -25,7 +24,7 @@ static int dontwait_asked(int flags) { return (flags & MSG_DONTWAIT) != 0; }
  * another thread), and may have been made blocking. A flag costs no system
  * call. */
 static int nowait(const us__op_t *op) {
-  return op->timeout >= 0 || op->lazy ? MSG_DONTWAIT : 0;
+  return op->timeout >= 0 || op->lazy ? US__MSG_DONTWAIT : 0;
 }
 
 /* Bytes a peek just saw queued, n of them (a peek takes nothing, so the
@@ -68,7 +67,7 @@ void us__rx_saw_lines(us_socket_t *s, const char *at, size_t n,
 }
 
 static void note_received(us_socket_t *s, ssize_t n, int flags) {
-  if (flags & MSG_PEEK)
+  if (flags & US__MSG_PEEK)
     rx_peeked(s, (size_t)n);
   else
     us__rx_taken(s, (size_t)n);
@@ -84,10 +83,10 @@ static ssize_t copied(ssize_t n, size_t len) {
 ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
                       us_addr_t *from) {
   us_socket_t *s = op->s;
-  int stream = s->type == SOCK_STREAM, extra = nowait(op);
+  int stream = s->type == US__SOCK_STREAM, extra = nowait(op);
   /* On a stream, MSG_TRUNC drops the bytes without copying them (Linux's
    * TCP): there is nothing to return for them. */
-  if (stream && (flags & MSG_TRUNC))
+  if (stream && (flags & US__MSG_TRUNC))
     return -EINVAL;
   /* Tried first with the host's lock kept: what has arrived is taken
    * without a round trip of the lock, and only a receive that must wait
@@ -120,8 +119,8 @@ ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
 static ssize_t recv_once_raw(us__op_t *op, void *buf, size_t len, int flags,
                              us_rawaddr_t *from) {
   us_socket_t *s = op->s;
-  int stream = s->type == SOCK_STREAM, extra = nowait(op);
-  if (stream && (flags & MSG_TRUNC))
+  int stream = s->type == US__SOCK_STREAM, extra = nowait(op);
+  if (stream && (flags & US__MSG_TRUNC))
     return -EINVAL;
   if (len > US__LOCKED_RECV_MAX)
     us__op_unlock(op);
@@ -185,8 +184,8 @@ ssize_t us_sendto(us_socket_t *s, const void *buf, size_t len, int flags,
   ssize_t n = us__op_begin_locked(&op, s, &s->tx_lock, dontwait_asked(flags));
   if (n < 0)
     return n;
-  if (op.lazy && op.timeout < 0 && s->type == SOCK_STREAM &&
-      !(flags & MSG_DONTWAIT)) {
+  if (op.lazy && op.timeout < 0 && s->type == US__SOCK_STREAM &&
+      !(flags & US__MSG_DONTWAIT)) {
     /* Blocking, the kernel's send would take all of it before returning
      * (unless a signal came): so does ours, which never blocks in it. */
     size_t done;
@@ -275,12 +274,12 @@ static ssize_t make_room(us__op_t *op, us_sink_t *sink, size_t max) {
   }
   /* The largest IP datagram fits; an AF_UNIX one may be larger, and is
    * measured as a stream's bytes are. */
-  if (want > US__EAGER_MAX && op->s->type != SOCK_STREAM &&
-      op->s->family != AF_UNIX)
+  if (want > US__EAGER_MAX && op->s->type != US__SOCK_STREAM &&
+      op->s->family != US__AF_UNIX)
     want = US__EAGER_MAX;
   if (want > US__EAGER_MAX) {
     char probe;
-    ssize_t avail, n = us__recv_once(op, &probe, 1, MSG_PEEK, NULL);
+    ssize_t avail, n = us__recv_once(op, &probe, 1, US__MSG_PEEK, NULL);
     if (n <= 0)
       return n; /* EOF or the error: nothing to make room for */
     avail = us__sys_pending(op->fd);
@@ -288,8 +287,8 @@ static ssize_t make_room(us__op_t *op, us_sink_t *sink, size_t max) {
     if (want > max)
       want = max;
   }
-  if (want > (size_t)SSIZE_MAX - sink->len)
-    want = (size_t)SSIZE_MAX - sink->len;
+  if (want > (size_t)US__SSIZE_MAX - sink->len)
+    want = (size_t)US__SSIZE_MAX - sink->len;
   int r = us__op_grow(op, sink, sink->len + want);
   return r < 0 ? r : (ssize_t)want;
 }
@@ -307,7 +306,7 @@ ssize_t us_recvfrom_sink(us_socket_t *s, us_sink_t *sink, size_t max, int flags,
   n = make_room(&op, sink, max);
   /* A zero-byte receive waits for nothing on a stream; on a datagram
    * socket it still takes (and drops) the next datagram. */
-  if (n > 0 || (n == 0 && max == 0 && s->type != SOCK_STREAM))
+  if (n > 0 || (n == 0 && max == 0 && s->type != US__SOCK_STREAM))
     n = us__recv_once(&op, sink->data + sink->len, (size_t)n, flags, from);
   if (n > 0)
     sink->len += (size_t)n;
@@ -323,8 +322,8 @@ static ssize_t raw_room(us__op_t *op, us_sink_t *sink, size_t max) {
   size_t want = us__sink_clamp(sink, max);
   if (sink->grow && want > US__EAGER_MAX) {
     char probe;
-    ssize_t n = us__recv_once(op, &probe, 1, MSG_PEEK, NULL);
-    if (n < 0 || (n == 0 && op->s->type == SOCK_STREAM))
+    ssize_t n = us__recv_once(op, &probe, 1, US__MSG_PEEK, NULL);
+    if (n < 0 || (n == 0 && op->s->type == US__SOCK_STREAM))
       return n; /* EOF or the error: nothing to make room for */
     ssize_t avail = us__sys_pending(op->fd);
     want = avail > (ssize_t)US__EAGER_MAX ? (size_t)avail : US__EAGER_MAX;
@@ -343,7 +342,7 @@ ssize_t us_recvfrom_raw_sink(us_socket_t *s, us_sink_t *sink, size_t max,
   if (n < 0)
     return n;
   n = raw_room(&op, sink, max);
-  if (n > 0 || (n == 0 && max == 0 && s->type != SOCK_STREAM))
+  if (n > 0 || (n == 0 && max == 0 && s->type != US__SOCK_STREAM))
     n = recv_once_raw(&op, sink->data + sink->len, (size_t)n, flags, from);
   if (n > 0)
     sink->len += (size_t)n;

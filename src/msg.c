@@ -6,7 +6,6 @@
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/socket.h>
 
 /* The pieces one send of us__sendall_msg gathers at most: it goes on
  * from where the last stopped, so a window is enough. */
@@ -14,17 +13,17 @@
 
 /* As io.c's: a call asked not to wait returns its EAGAIN as it is... */
 static int wait_allowed(int err, int flags) {
-  if (flags & MSG_DONTWAIT)
+  if (flags & US__MSG_DONTWAIT)
     return err != -EAGAIN && err != -EWOULDBLOCK;
   return 1;
 }
 
 /* ...waits for no other thread's call either... */
-static int dontwait_asked(int flags) { return (flags & MSG_DONTWAIT) != 0; }
+static int dontwait_asked(int flags) { return (flags & US__MSG_DONTWAIT) != 0; }
 
 /* ...and a call that may not block in the kernel passes MSG_DONTWAIT. */
 static int nowait(const us__op_t *op) {
-  return op->timeout >= 0 || op->lazy ? MSG_DONTWAIT : 0;
+  return op->timeout >= 0 || op->lazy ? US__MSG_DONTWAIT : 0;
 }
 
 /* The bytes in n pieces; more than a ssize_t counts or too many pieces:
@@ -36,7 +35,7 @@ static ssize_t total_of(const us_iov_t *iov, int n) {
     return -EFAULT;
   size_t sum = 0;
   for (int i = 0; i < n; i++) {
-    if (iov[i].len > (size_t)SSIZE_MAX - sum)
+    if (iov[i].len > (size_t)US__SSIZE_MAX - sum)
       return -EMSGSIZE;
     sum += iov[i].len;
   }
@@ -125,8 +124,8 @@ ssize_t us_sendmsg(us_socket_t *s, const us_msg_t *msg, int flags) {
   ssize_t n = us__op_begin_locked(&op, s, &s->tx_lock, dontwait_asked(flags));
   if (n < 0)
     return n;
-  if (op.lazy && op.timeout < 0 && s->type == SOCK_STREAM &&
-      !(flags & MSG_DONTWAIT)) {
+  if (op.lazy && op.timeout < 0 && s->type == US__SOCK_STREAM &&
+      !(flags & US__MSG_DONTWAIT)) {
     /* Blocking: as us_sendto, all of it, as the kernel's would. */
     size_t done;
     int err = sendall_msg(&op, msg, (size_t)len, flags, &done);
@@ -164,7 +163,7 @@ int us_sendallv(us_socket_t *s, const us_iov_t *iov, int n, int flags,
  * socket closed meanwhile) it closes. */
 static ssize_t recvmsg_once(us__op_t *op, us_msg_t *m, size_t len, int flags) {
   us_socket_t *s = op->s;
-  int stream = s->type == SOCK_STREAM, extra = nowait(op);
+  int stream = s->type == US__SOCK_STREAM, extra = nowait(op);
   if (len > US__LOCKED_RECV_MAX)
     us__op_unlock(op);
   for (;;) {
@@ -177,7 +176,7 @@ static ssize_t recvmsg_once(us__op_t *op, us_msg_t *m, size_t len, int flags) {
       return -EBADF;
     }
     if (n >= 0 && stream) {
-      if (flags & MSG_PEEK)
+      if (flags & US__MSG_PEEK)
         s->rx_known = (size_t)n < UINT32_MAX ? (uint32_t)n : UINT32_MAX;
       else
         us__rx_taken(s, (size_t)n);
@@ -204,7 +203,7 @@ ssize_t us_recvmsg(us_socket_t *s, us_msg_t *msg, int flags) {
     return us__fd(s) < 0 ? -EBADF : len;
   /* On a stream, MSG_TRUNC drops bytes without copying them: see
    * us__recv_once. */
-  if (s->type == SOCK_STREAM && (flags & MSG_TRUNC))
+  if (s->type == US__SOCK_STREAM && (flags & US__MSG_TRUNC))
     return us__fd(s) < 0 ? -EBADF : -EINVAL;
   ssize_t n = us__op_begin_locked(&op, s, &s->rx_lock, dontwait_asked(flags));
   if (n < 0)

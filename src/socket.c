@@ -2,9 +2,7 @@
 #include "core.h"
 
 #include <errno.h>
-#include <netinet/in.h>
 #include <string.h>
-#include <sys/socket.h>
 
 static void init(us_socket_t *s, int fd, int family, int type, int proto) {
   s->fd = fd;
@@ -24,11 +22,11 @@ static void init(us_socket_t *s, int fd, int family, int type, int proto) {
 int us_socket_open(us_socket_t *s, int family, int type, int proto) {
   init(s, -1, family, type, proto);
   us__fork_watch();
-  if (proto == 0 && (family == AF_INET || family == AF_INET6)) {
-    if (type == SOCK_STREAM)
-      proto = IPPROTO_TCP;
-    else if (type == SOCK_DGRAM)
-      proto = IPPROTO_UDP;
+  if (proto == 0 && (family == US__AF_INET || family == US__AF_INET6)) {
+    if (type == US__SOCK_STREAM)
+      proto = US__IPPROTO_TCP;
+    else if (type == US__SOCK_DGRAM)
+      proto = US__IPPROTO_UDP;
   }
   int fd = us__sys_socket(family, type, proto, us__emulated());
   if (fd < 0)
@@ -47,12 +45,8 @@ int us_socket_from_fd(us_socket_t *s, int fd) {
   if (r < 0)
     return r;
   init(s, fd, family, type, proto);
-  if (type == SOCK_STREAM) { /* another's SO_LINGER: once, here */
-    struct linger l;
-    size_t len = sizeof l;
-    if (us__sys_getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len) == 0)
-      s->lingers = len == sizeof l && l.l_onoff && l.l_linger != 0;
-  }
+  if (type == US__SOCK_STREAM) /* another's SO_LINGER: once, here */
+    s->lingers = us__sys_lingers(fd);
   /* The descriptor may arrive in either mode; ours start blocking, which
    * under a host is emulated on a non-blocking one (us__emulated). */
   return us__sys_set_nonblocking(fd, us__emulated());
@@ -82,7 +76,7 @@ int us_socket_close(us_socket_t *s) {
   if (us__socket_busy(s) > 0) {
     /* Wake the calls blocked on it; the last to leave closes it, so that
      * its number cannot be reused under them. */
-    us__sys_shutdown(fd, SHUT_RDWR);
+    us__sys_shutdown(fd, US__SHUT_RDWR);
     /* Calls waiting for their turn look again, and see it closed. */
     us__lock_wake_all(&s->rx_lock);
     us__lock_wake_all(&s->tx_lock);
@@ -282,14 +276,9 @@ int us_getpeername_raw(const us_socket_t *s, us_rawaddr_t *addr) {
 int us_setsockopt(us_socket_t *s, int level, int name, const void *val,
                   size_t len) {
   int r = s->fd < 0 ? -EBADF : us__sys_setsockopt(s->fd, level, name, val, len);
-  /* Linux takes a negative time as "for ever". */
-  if (r == 0 && level == SOL_SOCKET && name == SO_LINGER &&
-      len >= sizeof(struct linger)) {
-    struct linger l;
-    memcpy(&l, val, sizeof l);
-    __atomic_store_n(&s->lingers, l.l_onoff && l.l_linger != 0,
-                     __ATOMIC_RELAXED);
-  }
+  int lingers = r == 0 ? us__sys_linger_option(level, name, val, len) : -1;
+  if (lingers >= 0)
+    __atomic_store_n(&s->lingers, lingers, __ATOMIC_RELAXED);
   return r;
 }
 

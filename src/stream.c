@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
-#include <sys/socket.h>
 
 /* The first guess at a line's length; doubled while lines prove longer. */
 #define LINE_GUESS ((size_t)256)
@@ -71,7 +70,7 @@ __attribute__((flatten)) ssize_t us_readline(us_socket_t *s, us_sink_t *sink,
       /* The line is queued: taking it never waits. If it is not there
        * after all (the descriptor was read behind our back), what we knew
        * is forgotten and the line is looked for as below. */
-      n = us__recv_once(&op, at, known, MSG_DONTWAIT, NULL);
+      n = us__recv_once(&op, at, known, US__MSG_DONTWAIT, NULL);
       if (n == -EAGAIN || n == -EWOULDBLOCK) {
         us__rx_forget(s);
         continue;
@@ -91,7 +90,7 @@ __attribute__((flatten)) ssize_t us_readline(us_socket_t *s, us_sink_t *sink,
     }
     /* Look first, then take exactly up to the newline: the kernel keeps
      * whatever follows it, for the next call or for select(). */
-    n = us__recv_once(&op, at, (size_t)room, MSG_PEEK, NULL);
+    n = us__recv_once(&op, at, (size_t)room, US__MSG_PEEK, NULL);
     if (n <= 0) {
       err = (int)n;
       break;

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 
 /* The most plaintext one TLS record holds: a read-ahead of this much
  * takes a whole record with one engine call. */
@@ -177,12 +176,13 @@ static ssize_t io_result(us_tls_t *t, ssize_t n, int dir) {
 
 ssize_t us__tls_io_send(us_tls_t *t, const void *buf, size_t len) {
   return io_result(
-      t, us__send_once(t->op, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL, NULL),
+      t,
+      us__send_once(t->op, buf, len, US__MSG_DONTWAIT | US__MSG_NOSIGNAL, NULL),
       US__OUT);
 }
 
 ssize_t us__tls_io_recv(us_tls_t *t, void *buf, size_t len) {
-  return io_result(t, us__recv_once(t->op, buf, len, MSG_DONTWAIT, NULL),
+  return io_result(t, us__recv_once(t->op, buf, len, US__MSG_DONTWAIT, NULL),
                    US__IN);
 }
 

@@ -270,6 +270,23 @@ int us__sys_getsockopt(int fd, int level, int name, void *val, size_t *len) {
   return 0;
 }
 
+int us__sys_lingers(int fd) {
+  struct linger l;
+  socklen_t len = sizeof l;
+  if (getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len) < 0)
+    return 0;
+  return len == sizeof l && l.l_onoff && l.l_linger != 0;
+}
+
+int us__sys_linger_option(int level, int name, const void *val, size_t len) {
+  struct linger l;
+  if (level != SOL_SOCKET || name != SO_LINGER || len < sizeof l)
+    return -1;
+  memcpy(&l, val, sizeof l);
+  /* Linux takes a negative time as "for ever". */
+  return l.l_onoff && l.l_linger != 0;
+}
+
 int us__sys_wait(int fd, int events, int64_t timeout_ns) {
   struct pollfd p = {.fd = fd, .events = (short)events, .revents = 0};
   struct timespec ts;

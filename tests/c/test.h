@@ -75,5 +75,7 @@ int64_t slack_ms(void);
 #define LATE_MS(ms) ((ms) + slack_ms())
 /* The number of open descriptors of this process. */
 int open_fds(void);
+/* Whether fd is an open descriptor of the backend's. */
+int fd_open(int fd);
 
 #endif

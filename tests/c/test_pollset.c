@@ -372,14 +372,14 @@ static void closed_held_socket_is_nval_and_keeps_its_number(int flags) {
   ASSERT_EQ(wait_ms(ps, ev, 2, 0, 0), 0);
   int fd = b.fd;
   ASSERT_OK(us_socket_close(&b));
-  ASSERT(fcntl(fd, F_GETFD) >= 0);     /* still ours: the number stays */
+  ASSERT(fd_open(fd));                 /* still ours: the number stays */
   ASSERT_EQ(us_recv(&a, &c, 1, 0), 0); /* but the peer sees EOF now */
   ASSERT_EQ(wait_ms(ps, ev, 2, 1000, 0), 1);
   ASSERT_EQ(ev[0].events, US_POLLNVAL);
   ASSERT(ev[0].data == &b);
   ASSERT_EQ(wait_ms(ps, ev, 2, 0, 0), 1); /* until removed */
   ASSERT_OK(us_pollset_remove(ps, fd));
-  ASSERT(fcntl(fd, F_GETFD) < 0); /* the last release closed it */
+  ASSERT(!fd_open(fd)); /* the last release closed it */
   ASSERT_EQ(b.busy, 0);
   us_pollset_free(ps);
   us_socket_close(&a);
@@ -397,9 +397,9 @@ static void free_and_replacement_release_held_sockets(int flags) {
   ASSERT_EQ(a.busy, 0);
   int fd = b.fd;
   ASSERT_OK(us_socket_close(&b));
-  ASSERT(fcntl(fd, F_GETFD) >= 0);
+  ASSERT(fd_open(fd));
   us_pollset_free(ps);
-  ASSERT(fcntl(fd, F_GETFD) < 0);
+  ASSERT(!fd_open(fd));
   us_socket_close(&a);
 }
 BOTH(free_and_replacement_release_held_sockets)

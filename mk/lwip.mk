@@ -1,0 +1,50 @@
+# lwip.mk: the core on lwIP.
+#   make test-core-portable   the core (src/*.c) and the lwIP backend
+#                             (src/lwip/*.c) compiled for a Cortex-M with
+#                             newlib and lwIP's headers (part of make test)
+#   make test-lwip            the C tests on lwIP's stack in the test
+#                             process (build-lwip/, Debian's liblwip;
+#                             part of make test)
+# newlib has no sys/socket.h, netinet/in.h, netdb.h or poll.h: the core
+# compiles there only if every platform fact comes through the backend's
+# platform.h (here src/lwip/platform.h, on lwIP's headers and the
+# project's tests/cross/lwipopts.h). The objects' sizes are printed.
+CROSS_CC ?= arm-none-eabi-gcc
+CROSS_SIZE ?= arm-none-eabi-size
+CROSS_BUILD ?= build-cross
+LWIP_INCLUDE ?= /usr/include/lwip
+CROSS_CFLAGS = -mcpu=cortex-m4 -mthumb -Os -std=gnu11 -ffunction-sections \
+  -Wall -Wextra -Werror -DUS_BACKEND_LWIP -Iinclude -Isrc -Itests/cross \
+  -I$(LWIP_INCLUDE)
+# The core without the test-only fault injector and the TLS stream (its
+# engine is the port's).
+CROSS_CORE = $(filter-out src/fault.c src/tls.c,$(wildcard src/*.c))
+CROSS_LWIP = $(wildcard src/lwip/*.c)
+LWIP_BUILD ?= build-lwip
+
+EXTRA_TESTS += test-core-portable test-lwip
+CLEAN += $(CROSS_BUILD) $(LWIP_BUILD)
+.PHONY: test-core-portable test-lwip lwip
+
+test-core-portable: deps-test
+	@mkdir -p $(CROSS_BUILD)/core $(CROSS_BUILD)/lwip
+	@set -e; for f in $(CROSS_CORE); do \
+	  $(CROSS_CC) $(CROSS_CFLAGS) -MD -c $$f \
+	    -o $(CROSS_BUILD)/core/$$(basename $$f .c).o; \
+	done
+	@set -e; for f in $(CROSS_LWIP); do \
+	  $(CROSS_CC) $(CROSS_CFLAGS) -c $$f \
+	    -o $(CROSS_BUILD)/lwip/$$(basename $$f .c).o; \
+	done
+	@! cat $(CROSS_BUILD)/core/*.d | tr ' \\' '\n\n' | grep -v '^$(LWIP_INCLUDE)/' | \
+	  grep -E '/(sys/socket|sys/un|netinet/[a-z_]*|netdb|poll|arpa/inet|net/if)\.h$$'
+	$(CROSS_SIZE) -t $(CROSS_BUILD)/core/*.o
+	$(CROSS_SIZE) -t $(CROSS_BUILD)/lwip/*.o
+
+lwip: deps-test
+	cmake -S . -B $(LWIP_BUILD) -DCMAKE_BUILD_TYPE=Debug -DUS_BACKEND=lwip \
+	  -DUS_PYTHON=OFF -DUS_TLS=none >/dev/null
+	cmake --build $(LWIP_BUILD) -j2 --target us_tests
+
+test-lwip: lwip
+	$(LWIP_BUILD)/us_tests

@@ -1,0 +1,64 @@
+/* platform.h (lwIP): lwIP's socket constants under the names the core uses.
+ *
+ * lwIP's sockets API has its own values (MSG_PEEK is 0x01 and MSG_DONTWAIT
+ * 0x08 where Linux has 0x02 and 0x40, AF_INET6 is 10, the resolver's codes
+ * start at 200) unless its lwipopts.h takes the system's headers instead
+ * (LWIP_SOCKET_EXTERNAL_HEADERS, as Debian's build does): either way they
+ * come from lwIP's headers, which are the only network headers here.
+ */
+#ifndef US_PLATFORM_H
+#define US_PLATFORM_H
+
+#include <lwip/sockets.h>
+/* After sockets.h, which reads lwipopts.h. */
+#include <lwip/netdb.h>
+#if LWIP_SOCKET_EXTERNAL_HEADERS
+/* The stack speaks the system's socket ABI: its resolver's flags and codes
+ * too (lwIP's netdb.h has them only with LWIP_DNS). */
+#include <netdb.h>
+#elif !LWIP_DNS
+/* No resolver in the stack: numeric names only, with lwIP's values. */
+#define AI_PASSIVE 0x01
+#define AI_NUMERICHOST 0x04
+#define AI_NUMERICSERV 0x08
+#define EAI_NONAME 200
+#define EAI_SERVICE 201
+#define EAI_FAIL 202
+#endif
+
+#define US__AF_INET AF_INET
+#define US__AF_INET6 AF_INET6
+/* lwIP has no local sockets: a family no socket has. */
+#ifdef AF_UNIX
+#define US__AF_UNIX AF_UNIX
+#else
+#define US__AF_UNIX (-1)
+#endif
+
+#define US__SOCK_STREAM SOCK_STREAM
+#define US__SOCK_DGRAM SOCK_DGRAM
+#define US__SOCK_RAW SOCK_RAW
+
+#define US__IPPROTO_TCP IPPROTO_TCP
+#define US__IPPROTO_UDP IPPROTO_UDP
+
+#define US__MSG_PEEK MSG_PEEK
+#define US__MSG_DONTWAIT MSG_DONTWAIT
+#define US__MSG_TRUNC MSG_TRUNC
+/* lwIP raises no signal: the flag is accepted and means nothing. */
+#define US__MSG_NOSIGNAL MSG_NOSIGNAL
+
+#define US__SHUT_RDWR SHUT_RDWR
+
+/* Without LWIP_NETCONN_FULLDUPLEX, a shutdown from another thread frees
+ * the receive mailbox a blocked lwip_recv waits on: blocking calls wait
+ * in lwip_poll instead, which the shutdown's events wake. */
+#define US__KERNEL_WAKES 0
+
+#define US__AI_PASSIVE AI_PASSIVE
+#define US__AI_NUMERICHOST AI_NUMERICHOST
+#define US__AI_NUMERICSERV AI_NUMERICSERV
+#define US__EAI_NONAME EAI_NONAME
+#define US__EAI_SERVICE EAI_SERVICE
+
+#endif /* US_PLATFORM_H */
