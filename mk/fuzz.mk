@@ -7,13 +7,16 @@
 #   make fuzz-py       fuzz/py_calls.py under ASan+UBSan for PY_FUZZ_SECONDS
 #                      (make fuzz runs it for PY_FUZZ_LONG_SECONDS)
 FUZZ_BUILD ?= build-fuzz
-FUZZ_TARGETS ?= fuzz_addr fuzz_stream
+FUZZ_TARGETS ?= fuzz_addr fuzz_stream fuzz_tls
 # make fuzz runs each target long enough for 10 million runs at the rates
 # measured on a shared 2-core machine (fuzz/README.md): fuzz_addr does
 # ~100k runs/s, fuzz_stream, whose every run makes dozens of calls, ~4k.
-# FUZZ_SECONDS, when given, sets one length for every target.
+# fuzz_tls runs a whole TLS handshake each time (~300 runs/s): an hour
+# gives it a million. FUZZ_SECONDS, when given, sets one length for every
+# target.
 FUZZ_SECONDS_fuzz_addr ?= 300
 FUZZ_SECONDS_fuzz_stream ?= 3000
+FUZZ_SECONDS_fuzz_tls ?= 3600
 FUZZ_SHORT_SECONDS ?= 15
 
 # fuzz/py_calls.py: random calls with hostile arguments into the Python
@@ -42,7 +45,7 @@ define fuzz_run
 	@for tl in $(foreach t,$(FUZZ_TARGETS),$(t):$(or $(1),$(FUZZ_SECONDS_$(t)))); do \
 	  t=$${tl%%:*}; secs=$${tl#*:}; \
 	  mkdir -p $(2)/$$t; \
-	  case $$t in fuzz_stream) len=1024;; *) len=256;; esac; \
+	  case $$t in fuzz_stream|fuzz_tls) len=1024;; *) len=256;; esac; \
 	  log=$(FUZZ_BUILD)/$$t.log; \
 	  ASAN_OPTIONS=quarantine_size_mb=32 $(FUZZ_BUILD)/$$t -max_total_time=$$secs \
 	    -max_len=$$len -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
