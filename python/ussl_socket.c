@@ -458,9 +458,11 @@ static PyObject *ss_close(PyObject *self, PyObject *unused) {
     (void)us_tls_shutdown(t->tls);
     us_set_deadline(was);
   }
-  if (PyErr_Occurred())
-    PyErr_Clear();
+  /* A signal handler's exception (Ctrl-C while close_notify waited)
+   * still ends the call, once the socket is closed. */
   int r = us_socket_close(t->s);
+  if (PyErr_Occurred())
+    return NULL;
   if (r < 0 && r != -ECONNRESET && r != -EINTR && r != -EBADF)
     return uspy_raise(r);
   Py_RETURN_NONE;

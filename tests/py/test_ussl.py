@@ -692,3 +692,45 @@ def test_readline_takes_each_buffered_line_and_the_cut_ones(pki, no_leak):
         assert t.readline() == b"last"
         assert t.readline() == b""
     peer.outcome()
+
+
+def test_ctrl_c_while_close_waits_to_send_close_notify_is_raised(pki, no_leak):
+    """close() sends close_notify, waiting at most a second: here for a
+    writer in another thread, blocked because the peer reads nothing. A
+    Ctrl-C meanwhile is the caller's KeyboardInterrupt (never swallowed),
+    the socket is closed all the same, and the writer wakes."""
+    import signal
+
+    done = threading.Event()
+    peer, port = cpython_server(pki, "srv", lambda t: done.wait(10))
+    t = client_ctx(pki).wrap_socket(connected(port), server_hostname="localhost")
+    chunk = b"x" * 16384
+
+    def writes_until_blocked():
+        try:
+            for _ in range(100000):
+                t.write(chunk)
+        except OSError as e:
+            return e
+
+    writer = Thread(writes_until_blocked)
+    writer.start()
+    time.sleep(0.3)  # the send buffers fill: the writer is blocked
+    assert writer.is_alive()
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGALRM, lambda *a: os.kill(os.getpid(), signal.SIGINT))
+    signal.setitimer(signal.ITIMER_REAL, 0.2)
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            t.close()
+        assert time.monotonic() - t0 < late(0.2)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, old)
+    assert t.fileno() == -1
+    writer.join(10)
+    assert not writer.is_alive()
+    done.set()
+    peer.outcome()
