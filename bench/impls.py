@@ -211,8 +211,12 @@ class _LazyTLS(Impl):
         self._args = args  # "ca" or "cert+key"
 
     def cmd(self, workload, *args):
-        cert, key = tls_files()
-        files = [cert] if self._args == "ca" else [cert, key]
+        # Without openssl the variant is missing and never runs: its
+        # command is only described.
+        files = []
+        if shutil.which("openssl"):
+            cert, key = tls_files()
+            files = [cert] if self._args == "ca" else [cert, key]
         return self.prefix + files + [workload] + [str(a) for a in args]
 
 

@@ -23,7 +23,7 @@ case "${1:-test}" in
     liblwip-dev) ;;
   demo) need+=(curl) ;;
   bench) need+=(clang python3-matplotlib python3-uvloop valgrind strace
-    linux-perf) ;;
+    linux-perf openssl libmbedtls-dev) ;;
   fuzz) need+=(clang libclang-rt-14-dev) ;;
   *)
     echo "usage: $0 test|demo|bench|fuzz" >&2
