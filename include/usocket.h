@@ -420,7 +420,9 @@ typedef struct us_bufstream {
    * NULL for the socket itself, or a layer such as a TLS stream's. */
   const struct us__layer *layer;
   void *layer_ctx;
-  char *rbuf; /* rbuf[rpos..rend) is read ahead and not yet taken */
+  /* rbuf[rpos..rend) is read ahead and not yet taken; a TLS stream's
+   * rbuf is NULL until its first read (an idle session holds none). */
+  char *rbuf;
   size_t rpos, rend, rcap;
   char *wbuf; /* wbuf[0..wlen) waits to be written */
   size_t wlen, wcap;
