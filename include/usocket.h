@@ -126,6 +126,14 @@ typedef struct us_host {
   /* Lock held: nonzero if the calling thread is one whose handlers run
    * (CPython: the main thread). NULL: every thread is. */
   int (*handles_signals)(void);
+  /* Nonzero if the lock is exclusive, as CPython's GIL: every call into
+   * this library from any thread holds it (a thread gives it up only
+   * inside a call, through unlock), and the host never unwinds a call's
+   * frames. A non-blocking call, which keeps the lock throughout, then
+   * skips its guard against other threads' closes and against unwinding
+   * (a third of its own cost). 0 for a host that longjmps out of calls
+   * (MicroPython) or lets threads in without the lock. */
+  int exclusive;
 } us_host_t;
 
 /* Installs the host's hooks for every later call (NULL: plain C defaults,

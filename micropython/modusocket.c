@@ -42,8 +42,10 @@ static int mp_check_signals(void) {
  * MPUS_CALL lets the core give back what the call held. */
 static int mp_handles_signals(void) { return mp_thread_is_main_thread(); }
 
+/* Not exclusive: the unix port's SIGINT handler unwinds calls (see
+ * above), so every call keeps its record. */
 static const us_host_t micropython_host = {mp_unlock, mp_lock, mp_check_signals,
-                                           mp_handles_signals};
+                                           mp_handles_signals, 0};
 
 void mpus_install_host(void) { us_set_host(&micropython_host); }
 

@@ -22,8 +22,16 @@ PyAPI_FUNC(int) _PyOS_IsMainThread(void);
  * main interpreter): only its calls must be interrupted by them. */
 static int py_handles_signals(void) { return _PyOS_IsMainThread(); }
 
+/* The GIL excludes every other thread, and CPython never unwinds a C
+ * frame; a build without the GIL has no such lock. */
+#ifdef Py_GIL_DISABLED
+#define PY_EXCLUSIVE 0
+#else
+#define PY_EXCLUSIVE 1
+#endif
+
 static const us_host_t cpython_host = {py_unlock, py_lock, py_check_signals,
-                                       py_handles_signals};
+                                       py_handles_signals, PY_EXCLUSIVE};
 
 void uspy_install_host(void) { us_set_host(&cpython_host); }
 

@@ -26,7 +26,7 @@ int64_t us__deadline_of(int64_t timeout_ns) {
   return mine;
 }
 
-static const us_host_t plain_c_host = {NULL, NULL, NULL, NULL};
+static const us_host_t plain_c_host = {NULL, NULL, NULL, NULL, 0};
 const us_host_t *us__host = &plain_c_host;
 
 void us_set_host(const us_host_t *host) {
@@ -35,6 +35,7 @@ void us_set_host(const us_host_t *host) {
 
 static void host_unlock(us__op_t *op) {
   if (!op->unlocked && us__host->unlock) {
+    us__op_full(op);
     op->token = us__host->unlock();
     op->unlocked = 1;
   }
@@ -60,6 +61,17 @@ int us__op_begin(us__op_t *op, us_socket_t *s) {
     s->pending_err = 0;
     return err;
   }
+  /* Another thread's us_settimeout() may store it meanwhile: the call
+   * keeps the value it read here. */
+  op->timeout = __atomic_load_n(&s->timeout_ns, __ATOMIC_RELAXED);
+  op->guard = -1;
+  if (op->timeout == 0 && us__host->exclusive) {
+    /* Brief: s stays open (a close takes the host's lock), and nothing
+     * unwinds it. */
+    op->call = NULL;
+    op->lazy = 0;
+    return 0;
+  }
   us__call_enter(op);
   us__call_t *c = op->call;
   /* Recorded after the hold, not before: a host unwinding in between
@@ -72,12 +84,8 @@ int us__op_begin(us__op_t *op, us_socket_t *s) {
     us__socket_release(s, op->held_in); /* closed before it saw our hold */
     return -EBADF;
   }
-  /* Another thread's us_settimeout() may store it meanwhile: the call
-   * keeps the value it read here. */
-  op->timeout = __atomic_load_n(&s->timeout_ns, __ATOMIC_RELAXED);
   if (op->timeout > 0)
     op->deadline = us__sys_now() + op->timeout;
-  op->guard = -1;
   /* The lock is released by us__op_unlock(), right before the first
    * system call that may block, not here: room made in a sink first, or a
    * small send that fits at once, then costs no round trip of the lock
@@ -89,11 +97,23 @@ int us__op_begin(us__op_t *op, us_socket_t *s) {
   return 0;
 }
 
+void us__op_full(us__op_t *op) {
+  if (op->call)
+    return;
+  us__call_enter(op);
+  us__call_t *c = op->call;
+  c->held_in = op->held_in = us__socket_hold(op->s);
+  c->s = op->s;
+  c->held = op->held;
+}
+
 void us__op_unlock_now(us__op_t *op) { host_unlock(op); }
 
 void us__op_end(us__op_t *op) {
   if (op->held) /* first: a waiter need not wait for our host lock too */
     us__lock_drop(op->held);
+  if (!op->call)
+    return; /* brief: it kept the host's lock, and held nothing else */
   host_lock(op);
   us__call_leave();
   us__socket_release(op->s, op->held_in);
@@ -104,6 +124,7 @@ void us__op_end(us__op_t *op) {
 static int run_checks(us__op_t *op, int only_guarded) {
   if (!us__host->check_signals || (only_guarded && op->guard == 0))
     return 0;
+  us__op_full(op); /* a handler may close s */
   int was_unlocked = op->unlocked;
   host_lock(op);
   int r = !only_guarded || us__op_guarded(op) ? us__host->check_signals() : 0;
@@ -136,6 +157,7 @@ int us__op_guarded(us__op_t *op) {
 static int guarded_wait(us__op_t *op, int (*wait)(void *, int64_t), void *arg,
                         int64_t left_ns, int *host_err) {
   *host_err = 0;
+  us__op_full(op);
   if (op->guard != 0) { /* asking the host takes the lock */
     host_lock(op);
     if (us__op_guarded(op)) {
@@ -240,6 +262,7 @@ int us__op_grow(us__op_t *op, us_sink_t *sink, size_t need) {
     return 0;
   if (!sink->grow)
     return -ENOBUFS;
+  us__op_full(op);
   int was_unlocked = op->unlocked;
   host_lock(op);
   int r = sink->grow(sink, need);

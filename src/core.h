@@ -40,9 +40,12 @@ typedef struct us__op {
    * cannot slip by. */
   int lazy;
   int guard; /* its waits hold signals (see us__op_guarded); -1: not known */
-  us__lock_t *held;      /* the object's lock this call holds, or NULL */
-  uint32_t held_in;      /* what us__socket_hold returned for the call */
-  struct us__call *call; /* its record in the thread's (see us__calls) */
+  us__lock_t *held; /* the object's lock this call holds, or NULL */
+  uint32_t held_in; /* what us__socket_hold returned for the call */
+  /* Its record in the thread's (see us__calls). NULL for a brief call
+   * (see us__op_begin): it has neither a record nor a hold on s until
+   * us__op_full() gives it both. */
+  struct us__call *call;
 } us__op_t;
 
 /* What a call in progress holds, kept where a host that unwinds the call's
@@ -95,9 +98,23 @@ static inline void us__call_leave(void) {
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
-/* Starts a call on s (-EBADF if closed). On failure nothing is held. */
+/* Starts a call on s (-EBADF if closed). On failure nothing is held.
+ * Under an exclusive host (us_host_t.exclusive) a non-blocking call is
+ * brief: it never lets the host's lock go, so no other thread can close
+ * s or use it meanwhile, and the host never unwinds it; it skips its
+ * record and its hold on s, a third of its cost. Whatever would run host
+ * code or release the lock makes it full first (us__op_full). */
 int us__op_begin(us__op_t *op, us_socket_t *s);
 void us__op_end(us__op_t *op);
+/* Gives a brief call its record and its hold, as us__op_begin would have:
+ * before anything that lets the host's lock go or runs host code (a
+ * signal handler may close s; a grow callback may run anything). */
+void us__op_full(us__op_t *op);
+static inline us__call_t *us__op_call(us__op_t *op) {
+  if (!op->call)
+    us__op_full(op);
+  return op->call;
+}
 /* Right before a system call that may block: releases the host's lock if
  * the call may wait at all (idempotent). Inline: it runs on every send and
  * receive, and mostly finds nothing to do. */
@@ -307,8 +324,10 @@ static inline int us__op_begin_locked(us__op_t *op, us_socket_t *s,
   if (r < 0)
     return r;
   /* Recorded before it is taken: an abandon drops it only if this thread
-   * is its owner, and so never one it did not get. */
-  op->call->held = l;
+   * is its owner, and so never one it did not get. A brief call has no
+   * record (us__op_full records what it holds then). */
+  if (op->call)
+    op->call->held = l;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   if (us__lock_try(l) || (r = us__op_lock_wait(op, l, nowait)) == 0) {
     op->held = l;

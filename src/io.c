@@ -220,7 +220,7 @@ int us__send_all(us__op_t *op, const void *buf, size_t len, int flags,
    * lock, as us__op_guarded() needs; a call that let it go keeps going
    * uncapped, as it would not know.) */
   size_t cap = SIZE_MAX;
-  if (!op->unlocked && us__op_guarded(op))
+  if (len > US__SIGNAL_PIECE && !op->unlocked && us__op_guarded(op))
     cap = US__SIGNAL_PIECE;
   for (;;) {
     size_t left = len - *done;

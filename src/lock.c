@@ -154,7 +154,7 @@ static int lock_wait(us__op_t *op, us__lock_t *l, int nowait, int *slept) {
     /* Waits without the host's lock: the holder may need it to finish. */
     us__op_unlock(op);
     *slept = 1;
-    op->call->waiting = l;
+    us__op_call(op)->waiting = l;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     int r = us__sys_lock_wait(&l->word, waited, left);
     op->call->waiting = NULL;

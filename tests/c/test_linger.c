@@ -18,7 +18,8 @@ static void count_lock(void *token) {
   locks++;
 }
 
-static const us_host_t counting_host = {count_unlock, count_lock, NULL, NULL};
+static const us_host_t counting_host = {count_unlock, count_lock, NULL, NULL,
+                                        0};
 
 /* How many times closing s released the host's lock (and took it back). */
 static int unlocks_to_close(us_socket_t *s) {

@@ -433,7 +433,7 @@ static int count_check(void) {
   return check_result;
 }
 static const us_host_t counting_host = {count_unlock, count_lock, count_check,
-                                        NULL};
+                                        NULL, 0};
 
 static void on_alarm(int sig) { (void)sig; }
 

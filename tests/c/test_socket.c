@@ -242,7 +242,7 @@ static void plain_c_descriptor_follows_the_timeout(void) {
 
 static void *no_token(void) { return NULL; }
 static void no_lock(void *token) { (void)token; }
-static const us_host_t lock_host = {no_token, no_lock, NULL, NULL};
+static const us_host_t lock_host = {no_token, no_lock, NULL, NULL, 0};
 
 /* Under a host with a lock, every descriptor is non-blocking, whatever
  * the timeout; blocking calls still wait, and detach hands a blocking

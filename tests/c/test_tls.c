@@ -615,7 +615,7 @@ static int check_interrupt(void) { return interrupted ? -EINTR : 0; }
  * comes and its error ends the call, long before the deadline. */
 static void test_tls_signal_ends_handshake(void) {
   pki_make();
-  static const us_host_t host = {NULL, NULL, check_interrupt, NULL};
+  static const us_host_t host = {NULL, NULL, check_interrupt, NULL, 0};
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_alarm; /* no SA_RESTART: the wait sees EINTR */

@@ -26,7 +26,7 @@ static void read_all_and_expect(us_socket_t *s, size_t len) {
 static void read_eintr_storm_loses_nothing(void) {
   us_socket_t a, b;
   struct peer p = {0};
-  static const us_host_t host = {NULL, NULL, count_signal_checks, NULL};
+  static const us_host_t host = {NULL, NULL, count_signal_checks, NULL, 0};
   guard(20);
   us_set_host(&host);
   tcp_pair(&a, &b);
@@ -211,7 +211,7 @@ static int interrupt_by_host(void) {
 static void host_interrupt_after_bytes_keeps_them(void) {
   us_socket_t a, b;
   struct heap_sink h;
-  static const us_host_t host = {NULL, NULL, interrupt_by_host, NULL};
+  static const us_host_t host = {NULL, NULL, interrupt_by_host, NULL, 0};
   char want[3000];
   guard(20);
   tcp_pair(&a, &b);

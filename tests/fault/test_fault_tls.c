@@ -113,7 +113,7 @@ static void tls_eintr_storm_loses_nothing(void) {
   us_socket_t a, b;
   struct tls_peer p = {0};
   us_tls_ctx_t *ctx;
-  static const us_host_t host = {NULL, NULL, count_checks, NULL};
+  static const us_host_t host = {NULL, NULL, count_checks, NULL, 0};
   guard(30);
   us_set_host(&host);
   us_tls_t *t = client_with_peer(&a, &b, &p, &ctx);
@@ -158,7 +158,7 @@ static void tls_signal_error_keeps_session(void) {
   us_socket_t a, b;
   struct tls_peer p = {0};
   us_tls_ctx_t *ctx;
-  static const us_host_t host = {NULL, NULL, interrupt_at_fault, NULL};
+  static const us_host_t host = {NULL, NULL, interrupt_at_fault, NULL, 0};
   guard(30);
   us_tls_t *t = client_with_peer(&a, &b, &p, &ctx);
   ASSERT_OK(us_tls_handshake(t));

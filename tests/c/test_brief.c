@@ -1,0 +1,163 @@
+/* Non-blocking calls under an exclusive host (us_host_t.exclusive, as
+ * CPython's GIL) are brief: they skip their record and their hold on the
+ * socket. They must behave exactly as full calls, and become full before
+ * any host code runs that could close the socket under them. */
+#include "test.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+static int unlocks, locks;
+static void *count_unlock(void) {
+  unlocks++;
+  return &unlocks;
+}
+static void count_lock(void *token) {
+  ASSERT(token == &unlocks);
+  locks++;
+}
+
+static const us_host_t exclusive_host = {count_unlock, count_lock, NULL, NULL,
+                                         1};
+
+/* Waits (2 s at most) until n bytes are queued on s, then makes s
+ * non-blocking again. A peek may see only the first of two segments. */
+static void arrived(us_socket_t *s, ssize_t n) {
+  char buf[16];
+  int64_t end = now_ms() + 2000;
+  ASSERT_OK(us_settimeout(s, 2000 * 1000000LL));
+  while (us_recv(s, buf, (size_t)n, MSG_PEEK) < n && now_ms() < end)
+    ;
+  ASSERT_EQ(us_recv(s, buf, (size_t)n, MSG_PEEK), n);
+  ASSERT_OK(us_settimeout(s, 0));
+}
+
+/* Non-blocking calls keep the lock and move the bytes; a timed one under
+ * the same host still lets the lock go to wait, and takes it back. */
+static void nonblocking_calls_keep_the_lock(void) {
+  us_socket_t a, b;
+  char buf[64];
+  us_set_host(&exclusive_host);
+  tcp_pair(&a, &b);
+  ASSERT_OK(us_settimeout(&a, 0));
+  ASSERT_OK(us_settimeout(&b, 0));
+  unlocks = locks = 0;
+  ASSERT_EQ(us_write(&a, "one\ntwo\n", 8), 8);
+  arrived(&b, 8);
+  unlocks = locks = 0;
+  us_sink_t sink;
+  us_sink_fixed(&sink, buf, sizeof buf);
+  ASSERT_EQ(us_readline(&b, &sink, sizeof buf), 4);
+  ASSERT(memcmp(buf, "one\n", 4) == 0);
+  us_sink_fixed(&sink, buf, 4);
+  ASSERT_EQ(us_read(&b, &sink, 4), 4);
+  ASSERT(memcmp(buf, "two\n", 4) == 0);
+  ASSERT_EQ(us_send(&a, "xyz", 3, 0), 3);
+  ASSERT_EQ(unlocks, 0);
+  arrived(&b, 3);
+  unlocks = locks = 0;
+  ASSERT_EQ(us_recv(&b, buf, 3, 0), 3);
+  ASSERT(memcmp(buf, "xyz", 3) == 0);
+  ASSERT_EQ(us_recv(&b, buf, 1, 0), -EAGAIN);
+  ASSERT_EQ(us_calls_in_progress(), 0);
+  ASSERT_EQ(unlocks, 0);
+  ASSERT_EQ(locks, 0);
+  ASSERT_OK(us_settimeout(&b, 20 * 1000000));
+  ASSERT_EQ(us_recv(&b, buf, 1, 0), -ETIMEDOUT);
+  ASSERT(unlocks >= 1);
+  ASSERT_EQ(locks, unlocks);
+  us_socket_close(&a);
+  us_socket_close(&b);
+  ASSERT_EQ(us_recv(&b, buf, 1, 0), -EBADF);
+  us_set_host(NULL);
+}
+
+/* A host callback that closes the socket its call is using, as a Python
+ * signal handler or allocator hook may: the close must be put off until
+ * the call ends, or its number could be reused under the call. */
+static us_socket_t *victim;
+static int victim_fd, open_after_close, callbacks;
+
+static void close_victim(void) {
+  if (!victim || victim->fd < 0)
+    return;
+  callbacks++;
+  us_socket_close(victim);
+  open_after_close = fd_open(victim_fd);
+}
+
+static int closing_check(void) {
+  close_victim();
+  return 0;
+}
+
+static const us_host_t closing_host = {count_unlock, count_lock, closing_check,
+                                       NULL, 1};
+
+static void signal_handler_close_is_put_off(void) {
+  us_socket_t a, b;
+  us_set_host(&closing_host);
+  tcp_pair(&a, &b);
+  ASSERT_OK(us_settimeout(&a, 0));
+  /* More than the socket buffers hold: the first send is short, and the
+   * transfer runs the host's check before it tries again. */
+  size_t len = 64u << 20;
+  char *big = calloc(1, len);
+  ASSERT(big);
+  victim = &a;
+  victim_fd = a.fd;
+  open_after_close = 0;
+  callbacks = 0;
+  ssize_t n = us_write(&a, big, len);
+  ASSERT_EQ(callbacks, 1);
+  ASSERT(open_after_close);         /* put off while the call ran */
+  ASSERT(n > 0 && (size_t)n < len); /* what went before the close */
+  ASSERT(!fd_open(victim_fd));      /* then closed */
+  ASSERT_EQ(us_write(&a, big, 1), -EBADF);
+  victim = NULL;
+  free(big);
+  us_socket_close(&b);
+  us_set_host(NULL);
+}
+
+static int (*heap_grow)(us_sink_t *, size_t);
+
+static int closing_grow(us_sink_t *sink, size_t need) {
+  close_victim();
+  return heap_grow(sink, need);
+}
+
+static void grow_callback_close_is_put_off(void) {
+  us_socket_t a, b;
+  char c;
+  us_set_host(&exclusive_host);
+  tcp_pair(&a, &b);
+  ASSERT_EQ(us_send(&a, "x", 1, 0), 1);
+  /* Arrived (a blocking peek waits for it) before the non-blocking read. */
+  ASSERT_EQ(us_recv(&b, &c, 1, MSG_PEEK), 1);
+  ASSERT_OK(us_settimeout(&b, 0));
+  struct heap_sink hs;
+  heap_sink_init(&hs);
+  heap_grow = hs.sink.grow;
+  hs.sink.grow = closing_grow;
+  victim = &b;
+  victim_fd = b.fd;
+  open_after_close = 0;
+  callbacks = 0;
+  ssize_t n = us_read(&b, &hs.sink, 100);
+  ASSERT_EQ(callbacks, 1);
+  ASSERT(open_after_close);
+  ASSERT_EQ(n, -EBADF);
+  ASSERT(!fd_open(victim_fd));
+  victim = NULL;
+  free(hs.sink.data);
+  us_socket_close(&a);
+  us_set_host(NULL);
+}
+
+TEST_TABLE(brief_tests) = {
+    {"brief_nonblocking_calls_keep_the_lock", nonblocking_calls_keep_the_lock},
+    {"brief_signal_handler_close_is_put_off", signal_handler_close_is_put_off},
+    {"brief_grow_callback_close_is_put_off", grow_callback_close_is_put_off},
+    TEST_END};
