@@ -3,6 +3,7 @@
 # each one stops: every wait is bounded and a process that overstays is
 # killed by the PID this module started it with.
 import os
+import resource
 import select
 import socket
 import subprocess
@@ -22,6 +23,8 @@ class Output:
         self.seconds = seconds
         self.count = count
         self.metrics = metrics
+        # run_pair: the server's whole CPU time, user and system seconds
+        self.server_cpu = None
 
 
 def describe(cmd):
@@ -107,15 +110,21 @@ def run_one(cmd, env):
 def run_pair(server_cmd, server_env, client_cmd, client_env, timed):
     """Starts a server that announces its port, then a client given that
     port (client_cmd is a function of it); returns the Output of the
-    timed side, "server" or "client"."""
+    timed side, "server" or "client", with the server's CPU time."""
     server = Proc(server_cmd, server_env)
     client = None
     try:
         port = server.read_port()
         client = Proc(client_cmd(port), client_env)
         client.wait()
+        # Between the two reaps the children's times grow by the server's.
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         server.wait()
-        return (server if timed == "server" else client).output()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        out = (server if timed == "server" else client).output()
+        out.server_cpu = (after.ru_utime - before.ru_utime,
+                          after.ru_stime - before.ru_stime)
+        return out
     finally:
         server.close()  # a peer left waiting by a failed client stops here
         if client:

@@ -124,6 +124,7 @@ def analyse(workloads, raw, counts, meta):
                 ve["values"] = r["values"]
                 ve.update(summarize(r["values"]))
                 ve["extra"] = r.get("extra", {})
+                ve["extras"] = r.get("extras", [])
             entry["variants"].append(ve)
         by_key = {v["key"]: v for v in entry["variants"]}
         for a, b in w.ratios:
@@ -254,6 +255,15 @@ def tables(result):
                 _num(sc.get("per_op")) + ("" if full is None else
                                           " (%s)" % _num(full)),
                 c["per"]])
+    cpu_rows = []
+    for w in result["workloads"]:
+        for v in w["variants"]:
+            extras = [e for e in v.get("extras", []) if "user_us" in e]
+            if extras:
+                user = statistics.median(e["user_us"] for e in extras)
+                system = statistics.median(e["sys_us"] for e in extras)
+                cpu_rows.append([w["key"], v["label"], _num(user),
+                                 _num(system), _num(user + system)])
     meta = result["meta"]
     parts = [
         "Run %s on %s (%s), %d repetitions%s, interleaved; load average "
@@ -268,6 +278,12 @@ def tables(result):
         "", "Goals:", "",
         _table(["goal", "measured", "target", "status"], goal_rows),
     ]
+    if cpu_rows:
+        parts += ["", "Echo servers' CPU time per round trip, in "
+                  "microseconds (the whole process, start-up included; "
+                  "median of the repetitions):", "",
+                  _table(["workload", "server", "user", "system", "total"],
+                         cpu_rows)]
     if count_rows:
         parts += ["", "Counts per operation (callgrind: user-space "
                   "instructions; system calls: strace -c -f, in brackets "

@@ -105,6 +105,7 @@ def measure(workloads, reps):
                 if isinstance(value, tuple):
                     value, extra = value
                     slot["extra"] = extra
+                    slot.setdefault("extras", []).append(extra)
                 slot["values"].append(value)
             log("  rep %d/%d: %s" % (rep + 1, reps, "  ".join(
                 "%s=%s" % (v.key, report._num(got[v.key]["values"][-1] /
