@@ -1101,7 +1101,9 @@ def run_round(args, round_seed, tmp):
            "--threads", str(args.threads), "--calls", str(args.round_calls),
            "--seconds", str(args.round_seconds)]
     with open(errf, "wb") as err:
-        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
+        # In the round's directory: an address the fuzzer makes up ("127.0.0.1")
+        # is a path to an AF_UNIX socket, and its bind creates that file.
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, cwd=tmp)
         starved = []
         try:
             # The child's own watchdog ends it at round_seconds + 30.
