@@ -56,6 +56,18 @@ void heap_sink_init(struct heap_sink *h) {
   h->sink.grow = heap_grow;
 }
 
+int host_unlocks, host_locks;
+
+void *test_unlock(void) {
+  host_unlocks++;
+  return &host_unlocks;
+}
+
+void test_lock(void *token) {
+  ASSERT(token == &host_unlocks);
+  host_locks++;
+}
+
 int64_t now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -63,6 +63,12 @@ struct heap_sink {
 };
 void heap_sink_init(struct heap_sink *h);
 
+/* A host lock that counts: test_unlock() adds one to host_unlocks and
+ * returns a token that test_lock() checks, adding one to host_locks. */
+extern int host_unlocks, host_locks;
+void *test_unlock(void);
+void test_lock(void *token);
+
 /* Monotonic milliseconds. */
 int64_t now_ms(void);
 /* Time bounds. A deadline never fires early, so a lower bound is the

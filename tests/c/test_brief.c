@@ -8,18 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static int unlocks, locks;
-static void *count_unlock(void) {
-  unlocks++;
-  return &unlocks;
-}
-static void count_lock(void *token) {
-  ASSERT(token == &unlocks);
-  locks++;
-}
-
-static const us_host_t exclusive_host = {count_unlock, count_lock, NULL, NULL,
-                                         1};
+static const us_host_t exclusive_host = {test_unlock, test_lock, NULL, NULL, 1};
 
 /* Waits (2 s at most) until n bytes are queued on s, then makes s
  * non-blocking again. A peek may see only the first of two segments. */
@@ -42,10 +31,10 @@ static void nonblocking_calls_keep_the_lock(void) {
   tcp_pair(&a, &b);
   ASSERT_OK(us_settimeout(&a, 0));
   ASSERT_OK(us_settimeout(&b, 0));
-  unlocks = locks = 0;
+  host_unlocks = host_locks = 0;
   ASSERT_EQ(us_write(&a, "one\ntwo\n", 8), 8);
   arrived(&b, 8);
-  unlocks = locks = 0;
+  host_unlocks = host_locks = 0;
   us_sink_t sink;
   us_sink_fixed(&sink, buf, sizeof buf);
   ASSERT_EQ(us_readline(&b, &sink, sizeof buf), 4);
@@ -54,19 +43,19 @@ static void nonblocking_calls_keep_the_lock(void) {
   ASSERT_EQ(us_read(&b, &sink, 4), 4);
   ASSERT(memcmp(buf, "two\n", 4) == 0);
   ASSERT_EQ(us_send(&a, "xyz", 3, 0), 3);
-  ASSERT_EQ(unlocks, 0);
+  ASSERT_EQ(host_unlocks, 0);
   arrived(&b, 3);
-  unlocks = locks = 0;
+  host_unlocks = host_locks = 0;
   ASSERT_EQ(us_recv(&b, buf, 3, 0), 3);
   ASSERT(memcmp(buf, "xyz", 3) == 0);
   ASSERT_EQ(us_recv(&b, buf, 1, 0), -EAGAIN);
   ASSERT_EQ(us_calls_in_progress(), 0);
-  ASSERT_EQ(unlocks, 0);
-  ASSERT_EQ(locks, 0);
+  ASSERT_EQ(host_unlocks, 0);
+  ASSERT_EQ(host_locks, 0);
   ASSERT_OK(us_settimeout(&b, 20 * 1000000));
   ASSERT_EQ(us_recv(&b, buf, 1, 0), -ETIMEDOUT);
-  ASSERT(unlocks >= 1);
-  ASSERT_EQ(locks, unlocks);
+  ASSERT(host_unlocks >= 1);
+  ASSERT_EQ(host_locks, host_unlocks);
   us_socket_close(&a);
   us_socket_close(&b);
   ASSERT_EQ(us_recv(&b, buf, 1, 0), -EBADF);
@@ -92,7 +81,7 @@ static int closing_check(void) {
   return 0;
 }
 
-static const us_host_t closing_host = {count_unlock, count_lock, closing_check,
+static const us_host_t closing_host = {test_unlock, test_lock, closing_check,
                                        NULL, 1};
 
 static void signal_handler_close_is_put_off(void) {

@@ -6,29 +6,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int unlocks, locks;
-
-static void *count_unlock(void) {
-  unlocks++;
-  return &unlocks;
-}
-
-static void count_lock(void *token) {
-  ASSERT(token == &unlocks);
-  locks++;
-}
-
-static const us_host_t counting_host = {count_unlock, count_lock, NULL, NULL,
-                                        0};
+static const us_host_t counting_host = {test_unlock, test_lock, NULL, NULL, 0};
 
 /* How many times closing s released the host's lock (and took it back). */
 static int unlocks_to_close(us_socket_t *s) {
-  unlocks = locks = 0;
+  host_unlocks = host_locks = 0;
   us_set_host(&counting_host);
   ASSERT_OK(us_socket_close(s));
   us_set_host(NULL);
-  ASSERT_EQ(locks, unlocks);
-  return unlocks;
+  ASSERT_EQ(host_locks, host_unlocks);
+  return host_unlocks;
 }
 
 static void set_linger(us_socket_t *s, int on, int secs) {

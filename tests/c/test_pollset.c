@@ -406,18 +406,10 @@ BOTH(free_and_replacement_release_held_sockets)
 
 /* ---- the host's hooks and signals ---------------------------------- */
 
-static int unlocks, locks, checks, check_result;
+static int checks, check_result;
 static us_pollset_t *hook_set;
 static int hook_fd = -1;
 
-static void *count_unlock(void) {
-  unlocks++;
-  return &unlocks;
-}
-static void count_lock(void *token) {
-  ASSERT(token == &unlocks);
-  locks++;
-}
 /* Runs, lock held, after each EINTR: may change the set under way, and
  * must find it busy. */
 static int count_check(void) {
@@ -432,7 +424,7 @@ static int count_check(void) {
   }
   return check_result;
 }
-static const us_host_t counting_host = {count_unlock, count_lock, count_check,
+static const us_host_t counting_host = {test_unlock, test_lock, count_check,
                                         NULL, 0};
 
 static void on_alarm(int sig) { (void)sig; }
@@ -455,10 +447,10 @@ static void lock_is_released_only_to_wait(int flags) {
   us_set_host(&counting_host);
   ASSERT_OK(us_pollset_add(ps, sv[0], US_POLLIN, NULL));
   ASSERT_EQ(wait_ms(ps, ev, 2, 0, 0), 0);
-  ASSERT_EQ(unlocks, 0); /* a zero-time check keeps the lock */
+  ASSERT_EQ(host_unlocks, 0); /* a zero-time check keeps the lock */
   ASSERT_EQ(wait_ms(ps, ev, 2, 30, 0), 0);
-  ASSERT(unlocks >= 1);
-  ASSERT_EQ(unlocks, locks);
+  ASSERT(host_unlocks >= 1);
+  ASSERT_EQ(host_unlocks, host_locks);
   us_set_host(NULL);
   us_pollset_free(ps);
   close(sv[0]);
@@ -479,7 +471,7 @@ static void signals_keep_the_deadline(int flags) {
   int64_t dt = now_ms() - t0;
   ASSERT(dt >= 250 && dt < LATE_MS(250));
   ASSERT(checks >= 3); /* the handlers ran, and the wait went on */
-  ASSERT_EQ(unlocks, locks);
+  ASSERT_EQ(host_unlocks, host_locks);
   us_set_host(NULL);
   us_pollset_free(ps);
   close(sv[0]);
@@ -499,7 +491,7 @@ static void host_error_after_a_signal_ends_the_wait(int flags) {
   int64_t t0 = now_ms();
   ASSERT_EQ(wait_ms(ps, ev, 2, -1, 0), -EINTR);
   ASSERT(now_ms() - t0 < 1000);
-  ASSERT_EQ(unlocks, locks);
+  ASSERT_EQ(host_unlocks, host_locks);
   /* The set is usable again afterwards. */
   check_result = 0;
   ASSERT_EQ(wait_ms(ps, ev, 2, 0, 0), 0);
