@@ -694,6 +694,28 @@ def test_readline_takes_each_buffered_line_and_the_cut_ones(pki, no_leak):
     peer.outcome()
 
 
+def test_readline_after_close_fails_though_lines_are_buffered(pki, no_leak):
+    """Lines decrypted ahead are not handed out once the stream, or the
+    socket under it, is closed: readline raises EBADF."""
+    def lines(t):
+        t.sendall(b"one\ntwo\nthree\n")
+        hold.wait(10)
+
+    for close_what in ("stream", "socket"):
+        hold = threading.Event()
+        peer, port = cpython_server(pki, "srv", lines)
+        sock = connected(port)
+        t = client_ctx(pki).wrap_socket(sock, server_hostname="localhost")
+        assert t.readline() == b"one\n"
+        (t if close_what == "stream" else sock).close()
+        with pytest.raises(OSError) as e:
+            t.readline()
+        assert e.value.errno == errno.EBADF, close_what
+        t.close()
+        hold.set()
+        peer.outcome()
+
+
 def test_ctrl_c_while_close_waits_to_send_close_notify_is_raised(pki, no_leak):
     """close() sends close_notify, waiting at most a second: here for a
     writer in another thread, blocked because the peer reads nothing. A
