@@ -366,8 +366,9 @@ int us__tlse_ctx_ciphers(us__tlse_ctx_t *c, const char *list) {
 
 static int is_address(const char *host) {
   ASN1_OCTET_STRING *ip = a2i_IPADDRESS(host);
+  int found = ip != NULL;
   ASN1_OCTET_STRING_free(ip);
-  return ip != NULL;
+  return found;
 }
 
 /* Sends host as SNI, and has the handshake check it (when c does): a
