@@ -504,6 +504,11 @@ int us_tls_ctx_new(us_tls_ctx_t **ctx, int role);
 /* NULL is ok. */
 void us_tls_ctx_free(us_tls_ctx_t *ctx);
 int us_tls_ctx_verify(us_tls_ctx_t *ctx, int mode);
+/* Whether a client checks the host name given to us_tls_new() against the
+ * server's certificate (on by default). Off, the certificate is still
+ * verified as the verification mode says (trusted, in date), the host
+ * still sent as SNI, and a client that verifies may be given no host. */
+int us_tls_ctx_check_host(us_tls_ctx_t *ctx, int on);
 /* Trusts the CA certificates in a file or in memory (PEM, one or more, or
  * one DER), besides those already given. Unreadable file: its -errno;
  * not certificates: US_TLS_ERR_BAD_CERT. */
@@ -533,8 +538,9 @@ const char *us_tls_engine(void);
 /* A TLS stream over sock, which stays the caller's (its timeout rules
  * every call; us_tls_free never closes it). host: the server's name, sent
  * as SNI and verified against its certificate (an IP address is checked
- * as one); NULL for a server, or a client that verifies nothing (a client
- * that verifies without one: US_TLS_ERR_NO_HOST). Nothing is sent yet. */
+ * as one); NULL for a server, or a client that verifies nothing or checks
+ * no host name (a client that checks one without one: US_TLS_ERR_NO_HOST).
+ * Nothing is sent yet. */
 int us_tls_new(us_tls_t **t, us_tls_ctx_t *ctx, us_socket_t *sock,
                const char *host);
 /* Runs the handshake to its end within the socket's timeout; the first

@@ -16,6 +16,7 @@ typedef struct {
   int role;           /* US_TLS_CLIENT or US_TLS_SERVER */
   int verify_mode;    /* CERT_NONE, CERT_OPTIONAL, CERT_REQUIRED */
   int check_hostname; /* a client verifies the server's name */
+  int hostname_off;   /* check_hostname = False was set, not implied */
   int legacy;         /* made by the module's wrap_socket: its hints */
 } ussl_context;
 

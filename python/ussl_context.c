@@ -25,8 +25,9 @@ static const char *verify_hint(const ussl_context *c, int err) {
                        "server_hostname=, or cert_reqs=CERT_NONE to skip "
                        "verification"
                      : "pass the name the certificate is for as "
-                       "server_hostname=, or set verify_mode = CERT_NONE to "
-                       "skip verification";
+                       "server_hostname=, set check_hostname = False to "
+                       "verify the certificate but not its name, or "
+                       "verify_mode = CERT_NONE to skip verification";
   return c->legacy ? "pass cert_reqs=CERT_NONE to skip verification, or "
                      "cadata= the CA that signed the peer's certificate"
                    : "set verify_mode = CERT_NONE to skip verification, or "
@@ -82,6 +83,7 @@ static PyObject *ctx_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
   c->verify_mode =
       role == US_TLS_CLIENT ? US_TLS_VERIFY_REQUIRED : US_TLS_VERIFY_NONE;
   c->check_hostname = role == US_TLS_CLIENT;
+  c->hostname_off = 0;
   return (PyObject *)c;
 }
 
@@ -107,6 +109,17 @@ static int set_verify(ussl_context *c, int mode) {
   return 0;
 }
 
+/* The core's setting follows check_hostname. */
+static int set_check(ussl_context *c, int on) {
+  int r = us_tls_ctx_check_host(c->ctx, on);
+  if (r < 0) {
+    uspy_raise(r);
+    return -1;
+  }
+  c->check_hostname = on;
+  return 0;
+}
+
 static int set_verify_mode(PyObject *self, PyObject *v, void *unused) {
   (void)unused;
   ussl_context *c = CTX(self);
@@ -119,10 +132,15 @@ static int set_verify_mode(PyObject *self, PyObject *v, void *unused) {
              &mode) < 0 ||
       set_verify(c, mode) < 0)
     return -1;
-  /* MicroPython code turns verification off with this line alone: the
-   * host name is not checked either then. */
+  /* MicroPython code turns verification off with this line alone (where
+   * CPython wants check_hostname = False first): the host name is not
+   * checked either then. Turned on again, a client's verification checks
+   * the name again, as MicroPython's does, unless check_hostname = False
+   * was asked for. */
   if (mode == US_TLS_VERIFY_NONE)
-    c->check_hostname = 0;
+    return set_check(c, 0);
+  if (c->role == US_TLS_CLIENT && !c->hostname_off && !c->check_hostname)
+    return set_check(c, 1);
   return 0;
 }
 
@@ -142,13 +160,11 @@ static int set_check_hostname(PyObject *self, PyObject *v, void *unused) {
   if (on && c->verify_mode == US_TLS_VERIFY_NONE &&
       set_verify(c, US_TLS_VERIFY_REQUIRED) < 0)
     return -1; /* as CPython: checking a name needs verification */
-  if (!on && c->verify_mode != US_TLS_VERIFY_NONE && c->role == US_TLS_CLIENT) {
-    PyErr_SetString(PyExc_ValueError,
-                    "check_hostname = False needs verify_mode = CERT_NONE "
-                    "first: a verifying client always checks the host name");
+  /* Off, a client still verifies the certificate (trusted, in date) as
+   * verify_mode says, as CPython's does. */
+  if (set_check(c, on) < 0)
     return -1;
-  }
-  c->check_hostname = on;
+  c->hostname_off = !on;
   return 0;
 }
 

@@ -20,7 +20,8 @@ struct us_tls_ctx {
   us__tlse_ctx_t *e;
   int role;
   int has_cert;
-  unsigned refs; /* the owner's, plus one per stream */
+  int check_host; /* a client checks the host name (us_tls_ctx_check_host) */
+  unsigned refs;  /* the owner's, plus one per stream */
 };
 
 struct us_tls {
@@ -55,6 +56,7 @@ int us_tls_ctx_new(us_tls_ctx_t **ctx, int role) {
     return r;
   }
   c->role = role;
+  c->check_host = 1;
   c->refs = 1;
   *ctx = c;
   return 0;
@@ -73,6 +75,13 @@ int us_tls_ctx_verify(us_tls_ctx_t *ctx, int mode) {
   if (mode < US_TLS_VERIFY_NONE || mode > US_TLS_VERIFY_REQUIRED)
     return -EINVAL;
   return us__tlse_ctx_verify(ctx->e, mode);
+}
+
+int us_tls_ctx_check_host(us_tls_ctx_t *ctx, int on) {
+  int r = us__tlse_ctx_check_host(ctx->e, on != 0);
+  if (r == 0)
+    ctx->check_host = on != 0;
+  return r;
 }
 
 /* Reads a whole file into *data (malloc'd, the caller frees). */
@@ -278,7 +287,8 @@ int us_tls_new(us_tls_t **tp, us_tls_ctx_t *ctx, us_socket_t *sock,
   *tp = NULL;
   if (ctx->role == US_TLS_SERVER && !ctx->has_cert)
     return US_TLS_ERR_NO_CERT;
-  if (ctx->role == US_TLS_CLIENT && !host && us__tlse_ctx_verifies(ctx->e))
+  if (ctx->role == US_TLS_CLIENT && !host && ctx->check_host &&
+      us__tlse_ctx_verifies(ctx->e))
     return US_TLS_ERR_NO_HOST;
   us_tls_t *t = calloc(1, sizeof *t);
   if (!t)

@@ -34,6 +34,10 @@ extern const char us__tlse_name[];
 int us__tlse_ctx_new(us__tlse_ctx_t **c, int role);
 void us__tlse_ctx_free(us__tlse_ctx_t *c);
 int us__tlse_ctx_verify(us__tlse_ctx_t *c, int mode);
+/* Whether a client's streams check the host given to us__tlse_new against
+ * the peer's certificate (on at first); off, the host is still sent as
+ * SNI (a name, never an address) and the rest is verified as before. */
+int us__tlse_ctx_check_host(us__tlse_ctx_t *c, int on);
 /* Trusts the certificates in data (PEM, or one DER certificate); from
  * then on a client trusts the platform's store only if asked. */
 int us__tlse_ctx_ca(us__tlse_ctx_t *c, const void *data, size_t len);
@@ -45,7 +49,7 @@ int us__tlse_ctx_ciphers(us__tlse_ctx_t *c, const char *list);
 int us__tlse_ctx_verifies(const us__tlse_ctx_t *c);
 
 /* A connection of c for the core's stream t (passed back to the I/O
- * calls); host as us_tls_new. */
+ * calls); host as us_tls_new (NULL: no SNI, no name to check). */
 int us__tlse_new(us__tlse_t **e, us__tlse_ctx_t *c, us_tls_t *t,
                  const char *host);
 void us__tlse_free(us__tlse_t *e);

@@ -20,6 +20,7 @@ struct us__tlse_ctx {
   SSL_CTX *ssl;
   int role;
   int verify;
+  int check_host; /* a client checks the host name it is given */
   /* A client trusts the platform's store unless given CAs: loading it
    * parses every certificate of the bundle (about 240 million
    * instructions), so it waits for the first stream that needs it. */
@@ -181,6 +182,7 @@ int us__tlse_ctx_new(us__tlse_ctx_t **cp, int role) {
   if (!c)
     return -ENOMEM;
   c->role = role;
+  c->check_host = 1;
   c->store_due = role == US_TLS_CLIENT;
   c->lock = CRYPTO_THREAD_lock_new();
   c->ssl = SSL_CTX_new(role == US_TLS_SERVER ? TLS_server_method()
@@ -222,6 +224,11 @@ int us__tlse_ctx_verify(us__tlse_ctx_t *c, int mode) {
     flags |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
   SSL_CTX_set_verify(c->ssl, flags, NULL);
   c->verify = mode;
+  return 0;
+}
+
+int us__tlse_ctx_check_host(us__tlse_ctx_t *c, int on) {
+  c->check_host = on;
   return 0;
 }
 
@@ -357,6 +364,24 @@ int us__tlse_ctx_ciphers(us__tlse_ctx_t *c, const char *list) {
 
 /* ---- connections ------------------------------------------------------ */
 
+static int is_address(const char *host) {
+  ASN1_OCTET_STRING *ip = a2i_IPADDRESS(host);
+  int found = ip != NULL;
+  ASN1_OCTET_STRING_free(ip);
+  return found;
+}
+
+/* Sends host as SNI, and has the handshake check it (when c does): a
+ * certificate for another name then fails the verification. */
+static int set_host(us__tlse_t *e, const us__tlse_ctx_t *c, const char *host) {
+  X509_VERIFY_PARAM *vp = SSL_get0_param(e->ssl);
+  /* An address is checked as one, and is never sent as SNI. */
+  if (is_address(host))
+    return !c->check_host || X509_VERIFY_PARAM_set1_ip_asc(vp, host);
+  return SSL_set_tlsext_host_name(e->ssl, host) &&
+         (!c->check_host || X509_VERIFY_PARAM_set1_host(vp, host, 0));
+}
+
 int us__tlse_new(us__tlse_t **ep, us__tlse_ctx_t *c, us_tls_t *t,
                  const char *host) {
   *ep = NULL;
@@ -389,12 +414,7 @@ int us__tlse_new(us__tlse_t **ep, us__tlse_ctx_t *c, us_tls_t *t,
   } else {
     SSL_set_connect_state(e->ssl);
     if (host) {
-      X509_VERIFY_PARAM *vp = SSL_get0_param(e->ssl);
-      /* An address is checked as one, and is never sent as SNI. */
-      int ok = X509_VERIFY_PARAM_set1_ip_asc(vp, host);
-      if (!ok)
-        ok = SSL_set_tlsext_host_name(e->ssl, host) &&
-             X509_VERIFY_PARAM_set1_host(vp, host, 0);
+      int ok = set_host(e, c, host);
       ERR_clear_error();
       if (!ok) {
         us__tlse_free(e);

@@ -70,6 +70,7 @@ static void pki_make(void) {
            "openssl req -x509 $K -keyout self.key -out self.pem -days 30 "
            "-subj /CN=self\n"
            "openssl x509 -in srv.pem -outform DER -out srv.der\n"
+           "openssl x509 -in wrong.pem -outform DER -out wrong.der\n"
            "openssl pkey -in srv.key -outform DER -out srv.key.der\n"
            "openssl x509 -in ca.pem -outform DER -out ca.der\n",
            pki_dir);
@@ -675,6 +676,93 @@ static void test_tls_untrusted_expired_wrong_host(void) {
   pki_remove();
 }
 
+/* Whether the peer's certificate is the file `der` holds. */
+static int peer_cert_is(us_tls_t *t, const char *der) {
+  char got[4096], want[4096];
+  FILE *f = fopen(pki(der), "rb");
+  ASSERT(f != NULL);
+  size_t n = fread(want, 1, sizeof want, f);
+  fclose(f);
+  ASSERT(n > 0 && n < sizeof want);
+  return us_tls_peer_cert(t, got, sizeof got) == (ssize_t)n &&
+         memcmp(got, want, n) == 0;
+}
+
+/* The host name unchecked: a trusted certificate for another name (or
+ * address) is accepted, and a verifying client may give no name; an
+ * untrusted or expired one still fails. Checked again, the name must
+ * match. */
+static void test_tls_check_host_off(void) {
+  pki_make();
+  int server;
+  us_tls_ctx_t *cc = client_ctx(), *bare;
+  ASSERT_OK(us_tls_ctx_new(&bare, US_TLS_CLIENT)); /* the platform's CAs */
+  ASSERT_OK(us_tls_ctx_check_host(cc, 0));
+  ASSERT_OK(us_tls_ctx_check_host(bare, 0));
+  ASSERT_OK(client_meets("wrong", cc, "localhost", &server));
+  ASSERT_OK(server);
+  ASSERT_OK(client_meets("srv", cc, "other.example", &server));
+  ASSERT_OK(client_meets("srv", cc, "127.0.0.2", &server));
+  ASSERT_OK(client_meets("wrong", cc, NULL, &server));
+  ASSERT_EQ(client_meets("srv", bare, "localhost", &server),
+            US_TLS_ERR_UNTRUSTED);
+  ASSERT_EQ(client_meets("expired", cc, "other.example", &server),
+            US_TLS_ERR_EXPIRED);
+  ASSERT_OK(us_tls_ctx_verify(cc, US_TLS_VERIFY_OPTIONAL));
+  ASSERT_OK(client_meets("wrong", cc, "localhost", &server));
+  ASSERT_OK(us_tls_ctx_verify(cc, US_TLS_VERIFY_REQUIRED));
+  ASSERT_OK(us_tls_ctx_check_host(cc, 1));
+  ASSERT_EQ(client_meets("wrong", cc, "localhost", &server),
+            US_TLS_ERR_HOSTNAME);
+  ASSERT_EQ(client_meets("srv", cc, "127.0.0.2", &server), US_TLS_ERR_HOSTNAME);
+  us_socket_t a, b;
+  us_tls_t *t;
+  tcp_pair(&a, &b);
+  ASSERT_EQ(us_tls_new(&t, cc, &a, NULL), US_TLS_ERR_NO_HOST);
+  ASSERT_OK(us_socket_close(&a));
+  ASSERT_OK(us_socket_close(&b));
+  us_tls_ctx_free(cc);
+  us_tls_ctx_free(bare);
+  pki_remove();
+}
+
+/* With the name unchecked, the host still goes as SNI: a server that
+ * picks its certificate by SNI (openssl s_server's second one) shows the
+ * one for the name asked. */
+static void test_tls_check_host_off_sends_sni(void) {
+  pki_make();
+  uint16_t port = free_port();
+  char accept[32];
+  snprintf(accept, sizeof accept, "127.0.0.1:%u", port);
+  char *argv[] = {"openssl",     "s_server",
+                  "-accept",     accept,
+                  "-cert",       (char *)pki("srv.pem"),
+                  "-key",        (char *)pki("srv.key"),
+                  "-servername", "other.example",
+                  "-cert2",      (char *)pki("wrong.pem"),
+                  "-key2",       (char *)pki("wrong.key"),
+                  "-naccept",    "2",
+                  "-quiet",      NULL};
+  pid_t pid = spawn(argv, -1, -1);
+  us_tls_ctx_t *ctx = client_ctx();
+  ASSERT_OK(us_tls_ctx_check_host(ctx, 0));
+  const char *host[2] = {"other.example", "localhost"};
+  const char *want[2] = {"wrong.der", "srv.der"};
+  for (int i = 0; i < 2; i++) {
+    us_socket_t s;
+    us_tls_t *t;
+    connect_retry(&s, port);
+    ASSERT_OK(us_tls_new(&t, ctx, &s, host[i]));
+    ASSERT_OK(us_tls_handshake(t));
+    ASSERT(peer_cert_is(t, want[i]));
+    us_tls_free(t);
+    ASSERT_OK(us_socket_close(&s));
+  }
+  us_tls_ctx_free(ctx);
+  stop(pid);
+  pki_remove();
+}
+
 /* Bytes that are not TLS, to a client and to a server. */
 static void test_tls_garbage_is_protocol_error(void) {
   pki_make();
@@ -1205,6 +1293,8 @@ TEST_TABLE(tls_tests) = {
     {"tls_close_wakes_handshake", test_tls_close_wakes_handshake},
     {"tls_signal_ends_handshake", test_tls_signal_ends_handshake},
     {"tls_untrusted_expired_wrong_host", test_tls_untrusted_expired_wrong_host},
+    {"tls_check_host_off", test_tls_check_host_off},
+    {"tls_check_host_off_sends_sni", test_tls_check_host_off_sends_sni},
     {"tls_garbage_is_protocol_error", test_tls_garbage_is_protocol_error},
     {"tls_close_without_notify_is_error",
      test_tls_close_without_notify_is_error},

@@ -192,6 +192,51 @@ def test_cert_none_skips_verification(pki, no_leak):
     peer.outcome()
 
 
+def hello(t):
+    t.sendall(b"hello\n")
+
+
+def test_check_hostname_false_verifies_the_certificate_but_not_its_name(pki, no_leak):
+    """As CPython's: check_hostname = False with CERT_REQUIRED takes a
+    trusted certificate made for another name, even with no name given;
+    an untrusted or expired one still fails; check_hostname = True fails
+    on the name, saying how to turn the check off."""
+    ctx = client_ctx(pki)
+    ctx.check_hostname = False
+    assert ctx.verify_mode == ussl.CERT_REQUIRED
+    for host in ("localhost", None):
+        peer, port = cpython_server(pki, "wrong", hello)
+        with ctx.wrap_socket(connected(port), server_hostname=host) as t:
+            assert t.readline() == b"hello\n"
+            assert t.getpeercert()["subjectAltName"] == (("DNS", "other.example"),)
+        peer.outcome()
+    bare = ussl.SSLContext(ussl.PROTOCOL_TLS_CLIENT)  # the platform's CAs
+    bare.check_hostname = False
+    for c, cert, words in ((bare, "srv", "not trusted"), (ctx, "expired", "expired")):
+        peer, port = cpython_server(pki, cert, hello)
+        with connected(port) as s, pytest.raises(OSError, match=words):
+            c.wrap_socket(s, server_hostname="localhost")
+        peer.outcome()
+    ctx.check_hostname = True
+    peer, port = cpython_server(pki, "wrong", hello)
+    with connected(port) as s, pytest.raises(
+            OSError, match="another host name.*check_hostname = False"):
+        ctx.wrap_socket(s, server_hostname="localhost")
+    peer.outcome()
+
+
+def test_verify_mode_back_on_checks_the_name_again(pki, no_leak):
+    """MicroPython code turns verification off and on with verify_mode
+    alone: on again, the host name is checked again."""
+    ctx = client_ctx(pki)
+    ctx.verify_mode = ussl.CERT_NONE
+    ctx.verify_mode = ussl.CERT_REQUIRED
+    peer, port = cpython_server(pki, "wrong", hello)
+    with connected(port) as s, pytest.raises(OSError, match="another host name"):
+        ctx.wrap_socket(s, server_hostname="localhost")
+    peer.outcome()
+
+
 def test_verifying_client_without_a_name_is_told_to_give_one(pki, no_leak):
     ls, port = cpython_listener()
     with ls, connected(port) as s:
@@ -389,8 +434,16 @@ def test_context_defaults_and_settings(pki):
     c.verify_mode = ussl.CERT_NONE
     c.check_hostname = True  # as CPython: checking a name needs verifying
     assert c.verify_mode == ussl.CERT_REQUIRED
-    with pytest.raises(ValueError, match="verify_mode = CERT_NONE"):
-        c.check_hostname = False
+    c.check_hostname = False  # as CPython: the certificate still verified
+    assert c.verify_mode == ussl.CERT_REQUIRED and c.check_hostname is False
+    c.verify_mode = ussl.CERT_NONE
+    c.verify_mode = ussl.CERT_REQUIRED  # asked off: stays off
+    assert c.check_hostname is False
+    m = ussl.SSLContext(ussl.PROTOCOL_TLS_CLIENT)
+    m.verify_mode = ussl.CERT_NONE  # MicroPython's idiom: the name too
+    assert m.check_hostname is False
+    m.verify_mode = ussl.CERT_REQUIRED  # and back: the name checked again
+    assert m.check_hostname is True
     with pytest.raises(ValueError):
         ussl.SSLContext(5)
     with pytest.raises(TypeError):
@@ -692,6 +745,28 @@ def test_readline_takes_each_buffered_line_and_the_cut_ones(pki, no_leak):
         assert t.readline() == b"last"
         assert t.readline() == b""
     peer.outcome()
+
+
+def test_readline_after_close_fails_though_lines_are_buffered(pki, no_leak):
+    """Lines decrypted ahead are not handed out once the stream, or the
+    socket under it, is closed: readline raises EBADF."""
+    def lines(t):
+        t.sendall(b"one\ntwo\nthree\n")
+        hold.wait(10)
+
+    for close_what in ("stream", "socket"):
+        hold = threading.Event()
+        peer, port = cpython_server(pki, "srv", lines)
+        sock = connected(port)
+        t = client_ctx(pki).wrap_socket(sock, server_hostname="localhost")
+        assert t.readline() == b"one\n"
+        (t if close_what == "stream" else sock).close()
+        with pytest.raises(OSError) as e:
+            t.readline()
+        assert e.value.errno == errno.EBADF, close_what
+        t.close()
+        hold.set()
+        peer.outcome()
 
 
 def test_ctrl_c_while_close_waits_to_send_close_notify_is_raised(pki, no_leak):
