@@ -1103,7 +1103,13 @@ def run_round(args, round_seed, tmp):
     with open(errf, "wb") as err:
         # In the round's directory: an address the fuzzer makes up ("127.0.0.1")
         # is a path to an AF_UNIX socket, and its bind creates that file.
-        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, cwd=tmp)
+        # The module path is the caller's, made absolute for that.
+        env = dict(os.environ)
+        if env.get("PYTHONPATH"):
+            env["PYTHONPATH"] = os.pathsep.join(
+                os.path.abspath(d) for d in env["PYTHONPATH"].split(os.pathsep) if d)
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, cwd=tmp,
+                             env=env)
         starved = []
         try:
             # The child's own watchdog ends it at round_seconds + 30.
