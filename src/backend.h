@@ -11,11 +11,7 @@
 
 /* The backend's platform.h names its constants for the core (US__AF_INET,
  * US__MSG_PEEK...): the core's files include no network header. */
-#if defined(US_BACKEND_LWIP)
-#include "lwip/platform.h"
-#else
-#include "posix/platform.h"
-#endif
+#include "platform.h"
 #include "usocket.h"
 
 /* Readiness bits for us__sys_wait(); the values of POLLIN/POLLOUT. */

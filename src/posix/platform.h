@@ -11,6 +11,7 @@
 
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #define US__AF_INET AF_INET
@@ -40,5 +41,35 @@
 #define US__AI_NUMERICSERV AI_NUMERICSERV
 #define US__EAI_NONAME EAI_NONAME
 #define US__EAI_SERVICE EAI_SERVICE
+
+/* The rest only the bindings use: the values their socket modules offer
+ * (socket.SOL_SOCKET...). A name left undefined is one the platform does
+ * not have, and the module leaves out. */
+#define US__IPPROTO_IP IPPROTO_IP
+#define US__IPPROTO_IPV6 IPPROTO_IPV6
+
+/* listen()'s default backlog is at most the platform's cap. */
+#define US__SOMAXCONN SOMAXCONN
+
+#define US__SOL_SOCKET SOL_SOCKET
+#define US__SO_REUSEADDR SO_REUSEADDR
+#define US__SO_KEEPALIVE SO_KEEPALIVE
+#define US__SO_BROADCAST SO_BROADCAST
+#define US__SO_ERROR SO_ERROR
+#define US__SO_LINGER SO_LINGER
+#define US__SO_RCVBUF SO_RCVBUF
+#define US__SO_SNDBUF SO_SNDBUF
+#ifdef SO_REUSEPORT
+#define US__SO_REUSEPORT SO_REUSEPORT
+#endif
+#define US__TCP_NODELAY TCP_NODELAY
+#define US__IP_ADD_MEMBERSHIP IP_ADD_MEMBERSHIP
+#define US__IP_DROP_MEMBERSHIP IP_DROP_MEMBERSHIP
+#define US__IP_MULTICAST_TTL IP_MULTICAST_TTL
+
+#define US__MSG_DONTROUTE MSG_DONTROUTE
+#define US__SHUT_RD SHUT_RD
+#define US__SHUT_WR SHUT_WR
+#define US__AI_CANONNAME AI_CANONNAME
 
 #endif /* US_PLATFORM_H */
