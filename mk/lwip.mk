@@ -33,7 +33,9 @@ EXTRA_TESTS += test-core-portable test-lwip test-binding-portable
 CLEAN += $(CROSS_BUILD) $(LWIP_BUILD)
 .PHONY: test-core-portable test-lwip lwip test-binding-portable
 
+# Each run starts empty: the sizes are of today's files only.
 test-core-portable: deps-test
+	@rm -rf $(CROSS_BUILD)/core $(CROSS_BUILD)/lwip
 	@mkdir -p $(CROSS_BUILD)/core $(CROSS_BUILD)/lwip
 	@set -e; for f in $(CROSS_CORE); do \
 	  $(CROSS_CC) $(CROSS_CFLAGS) -MD -c $$f \
@@ -81,6 +83,7 @@ else
 	  MICROPYTHON_SRC=$(abspath $(MICROPYTHON_SRC)) \
 	  BUILD=$(abspath $(MICROPYTHON_GEN)) USOCKET_ROOT=$(CURDIR) \
 	  LWIP_INCLUDE=$(LWIP_INCLUDE) CROSS_COMPILE=$(CROSS_CC:gcc=)
+	@rm -rf $(CROSS_BUILD)/binding
 	@mkdir -p $(CROSS_BUILD)/binding
 	@set -e; for f in $(CROSS_BINDING); do \
 	  $(CROSS_CC) $(CROSS_MP_CFLAGS) -MD -c $$f \

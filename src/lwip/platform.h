@@ -50,6 +50,20 @@
 
 #define US__SHUT_RDWR SHUT_RDWR
 
+/* The poll set's portable backend (src/pollset_poll.c) fills the
+ * platform's own struct pollfd for lwip_poll. */
+typedef struct pollfd us__pollfd_t;
+#define US__POLLIN POLLIN
+#define US__POLLOUT POLLOUT
+#define US__POLLERR POLLERR
+#define US__POLLHUP POLLHUP
+#define US__POLLNVAL POLLNVAL
+
+/* The ancillary data's layout (src/cmsg.c) is the platform's own. */
+typedef struct cmsghdr us__cmsghdr_t;
+#define US__CMSG_LEN(len) CMSG_LEN(len)
+#define US__CMSG_SPACE(len) CMSG_SPACE(len)
+
 /* Without LWIP_NETCONN_FULLDUPLEX, a shutdown from another thread frees
  * the receive mailbox a blocked lwip_recv waits on: blocking calls wait
  * in lwip_poll instead, which the shutdown's events wake. */

@@ -12,6 +12,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #define US__AF_INET AF_INET
@@ -31,6 +32,20 @@
 #define US__MSG_NOSIGNAL MSG_NOSIGNAL
 
 #define US__SHUT_RDWR SHUT_RDWR
+
+/* The poll set's portable backend (src/pollset_poll.c) fills the
+ * platform's own struct pollfd for poll(2). */
+typedef struct pollfd us__pollfd_t;
+#define US__POLLIN POLLIN
+#define US__POLLOUT POLLOUT
+#define US__POLLERR POLLERR
+#define US__POLLHUP POLLHUP
+#define US__POLLNVAL POLLNVAL
+
+/* The ancillary data's layout (src/cmsg.c) is the platform's own. */
+typedef struct cmsghdr us__cmsghdr_t;
+#define US__CMSG_LEN(len) CMSG_LEN(len)
+#define US__CMSG_SPACE(len) CMSG_SPACE(len)
 
 /* A call blocked in the kernel returns when another thread shuts its
  * socket down: blocking sockets may block there. */
