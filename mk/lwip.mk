@@ -82,7 +82,8 @@ else
 	$(MAKE) -C tests/cross/mpport headers \
 	  MICROPYTHON_SRC=$(abspath $(MICROPYTHON_SRC)) \
 	  BUILD=$(abspath $(MICROPYTHON_GEN)) USOCKET_ROOT=$(CURDIR) \
-	  LWIP_INCLUDE=$(LWIP_INCLUDE) CROSS_COMPILE=$(CROSS_CC:gcc=)
+	  LWIP_INCLUDE=$(LWIP_INCLUDE) CROSS_COMPILE=$(CROSS_CC:gcc=) \
+	  PYTHON=$(PYTHON)
 	@rm -rf $(CROSS_BUILD)/binding
 	@mkdir -p $(CROSS_BUILD)/binding
 	@set -e; for f in $(CROSS_BINDING); do \
