@@ -2,11 +2,7 @@
  * hooks, errors, getaddrinfo, inet_ntop/inet_pton and the constants. */
 #include <errno.h>
 #include <math.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "py/mpthread.h"
 #include "py/nlr.h"
@@ -212,7 +208,7 @@ static mp_obj_t mod_inet_ntop(mp_obj_t af_in, mp_obj_t packed_in) {
   int af = mp_obj_get_int(af_in);
   mp_buffer_info_t b;
   mp_get_buffer_raise(packed_in, &b, MP_BUFFER_READ);
-  if ((af == AF_INET && b.len != 4) || (af == AF_INET6 && b.len != 16))
+  if ((af == US__AF_INET && b.len != 4) || (af == US__AF_INET6 && b.len != 16))
     mp_raise_ValueError(MP_ERROR_TEXT("invalid length of packed IP address"));
   char text[64];
   int n = mpus_check(us_inet_ntop(af, b.buf, text, sizeof text));
@@ -230,8 +226,10 @@ static MP_DEFINE_CONST_FUN_OBJ_2(mod_inet_pton_obj, mod_inet_pton);
 
 /* ---- the module --------------------------------------------------------- */
 
+/* The platform's value of each name, under the core's US__ name; one the
+ * platform lacks (US__ name undefined) is left out. */
 #define C(name)                                                                \
-  { MP_ROM_QSTR(MP_QSTR_##name), MP_ROM_INT(name) }
+  { MP_ROM_QSTR(MP_QSTR_##name), MP_ROM_INT(US__##name) }
 
 static const mp_rom_map_elem_t mod_globals_table[] = {
     {MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_socket)},
@@ -244,14 +242,12 @@ static const mp_rom_map_elem_t mod_globals_table[] = {
     {MP_ROM_QSTR(MP_QSTR_inet_pton), MP_ROM_PTR(&mod_inet_pton_obj)},
     C(AF_INET),
     C(AF_INET6),
-#ifdef AF_UNIX
+#if US__AF_UNIX != -1 /* -1: the platform has no local sockets */
     C(AF_UNIX),
 #endif
     C(SOCK_STREAM),
     C(SOCK_DGRAM),
-#ifdef SOCK_RAW
     C(SOCK_RAW),
-#endif
     C(IPPROTO_IP),
     C(IPPROTO_TCP),
     C(IPPROTO_UDP),
@@ -264,21 +260,31 @@ static const mp_rom_map_elem_t mod_globals_table[] = {
     C(SO_LINGER),
     C(SO_RCVBUF),
     C(SO_SNDBUF),
-#ifdef SO_REUSEPORT
+#ifdef US__SO_REUSEPORT
     C(SO_REUSEPORT),
 #endif
+#ifdef US__TCP_NODELAY
     C(TCP_NODELAY),
+#endif
+#ifdef US__IP_ADD_MEMBERSHIP
     C(IP_ADD_MEMBERSHIP),
     C(IP_DROP_MEMBERSHIP),
+#endif
+#ifdef US__IP_MULTICAST_TTL
     C(IP_MULTICAST_TTL),
+#endif
     C(MSG_PEEK),
     C(MSG_DONTWAIT),
+#ifdef US__MSG_DONTROUTE
     C(MSG_DONTROUTE),
+#endif
     C(SHUT_RD),
     C(SHUT_WR),
     C(SHUT_RDWR),
     C(AI_PASSIVE),
+#ifdef US__AI_CANONNAME
     C(AI_CANONNAME),
+#endif
     C(AI_NUMERICHOST),
     C(AI_NUMERICSERV),
 };

@@ -2,10 +2,11 @@
 #ifndef MPUSOCKET_H
 #define MPUSOCKET_H
 
-#include <sys/socket.h>
-
 #include "py/nlr.h"
 #include "py/obj.h"
+/* The platform's constants under the core's names (US__AF_INET...): the
+ * binding includes no network header, so it builds on lwIP as on POSIX. */
+#include "platform.h"
 #include "usocket.h"
 
 /* A socket object: the core's socket, nothing else. */
@@ -69,7 +70,7 @@ void mpus_addr_from_obj(mp_obj_t obj, int family, us_addr_t *addr);
 /* Sockets of families other than AF_INET and AF_INET6 (AF_UNIX...) take
  * and give raw addresses, as the unix port's socket module does. */
 static inline int mpus_is_raw(const us_socket_t *s) {
-  return s->family != AF_INET && s->family != AF_INET6;
+  return s->family != US__AF_INET && s->family != US__AF_INET6;
 }
 
 /* Converts an address argument for such a socket: raw struct sockaddr

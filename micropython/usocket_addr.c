@@ -1,9 +1,7 @@
 /* usocket_addr.c: the `sockaddr` type (an opaque address that behaves
  * like its tuple form) and the conversion of address arguments. */
 #include <errno.h>
-#include <netinet/in.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "py/objstr.h"
 #include "py/objtuple.h"
@@ -28,7 +26,7 @@ static mp_obj_t to_tuple(mp_obj_t self_in) {
                        MP_OBJ_NEW_SMALL_INT(self->addr.port),
                        mp_obj_new_int_from_uint(self->addr.flowinfo),
                        mp_obj_new_int_from_uint(self->addr.scope_id)};
-  return mp_obj_new_tuple(self->addr.family == AF_INET6 ? 4 : 2, items);
+  return mp_obj_new_tuple(self->addr.family == US__AF_INET6 ? 4 : 2, items);
 }
 
 static void sockaddr_print(const mp_print_t *print, mp_obj_t self_in,
@@ -42,7 +40,7 @@ static mp_obj_t sockaddr_unary_op(mp_unary_op_t op, mp_obj_t self_in) {
   case MP_UNARY_OP_BOOL:
     return mp_const_true;
   case MP_UNARY_OP_LEN:
-    return MP_OBJ_NEW_SMALL_INT(self->addr.family == AF_INET6 ? 4 : 2);
+    return MP_OBJ_NEW_SMALL_INT(self->addr.family == US__AF_INET6 ? 4 : 2);
   case MP_UNARY_OP_HASH:
     /* Equal to its tuple, so it must hash like it. */
     return mp_obj_tuple_unary_op(op, to_tuple(self_in));
@@ -95,18 +93,18 @@ static mp_obj_t sockaddr_make_new(const mp_obj_type_t *type, size_t n_args,
     mp_get_buffer_raise(args[0], &b, MP_BUFFER_READ);
     family = mpus_check(us_addr_from_raw(&a, b.buf, b.len, &off));
   }
-  if (family != AF_INET && family != AF_INET6) {
+  if (family != US__AF_INET && family != US__AF_INET6) {
     mp_obj_t items[2] = {
         MP_OBJ_NEW_SMALL_INT(family),
         mp_obj_new_bytes((const byte *)b.buf + off, b.len - off)};
     return mp_obj_new_tuple(2, items);
   }
   mp_obj_t items[5] = {MP_OBJ_NEW_SMALL_INT(family),
-                       mp_obj_new_bytes(a.ip, family == AF_INET ? 4 : 16),
+                       mp_obj_new_bytes(a.ip, family == US__AF_INET ? 4 : 16),
                        MP_OBJ_NEW_SMALL_INT(a.port),
                        mp_obj_new_int_from_uint(a.flowinfo),
                        mp_obj_new_int_from_uint(a.scope_id)};
-  return mp_obj_new_tuple(family == AF_INET ? 3 : 5, items);
+  return mp_obj_new_tuple(family == US__AF_INET ? 3 : 5, items);
 }
 
 MP_DEFINE_CONST_OBJ_TYPE(mpus_sockaddr_type, MP_QSTR_sockaddr,
@@ -141,7 +139,7 @@ void mpus_addr_from_obj(mp_obj_t obj, int family, us_addr_t *addr) {
       mp_get_buffer(obj, &raw, MP_BUFFER_READ)) {
     /* Raw struct sockaddr bytes, as the unix port takes them. */
     int r = mpus_check(us_addr_from_raw(addr, raw.buf, raw.len, NULL));
-    if (r != AF_INET && r != AF_INET6)
+    if (r != US__AF_INET && r != US__AF_INET6)
       mpus_raise(-EAFNOSUPPORT);
     return;
   }
@@ -149,8 +147,8 @@ void mpus_addr_from_obj(mp_obj_t obj, int family, us_addr_t *addr) {
   mp_obj_t *items;
   if (mp_obj_is_type(obj, &mp_type_tuple))
     mp_obj_tuple_get(obj, &n, &items);
-  if (n != 2 && !(family == AF_INET6 && n >= 2 && n <= 4))
-    mp_raise_TypeError(family == AF_INET6
+  if (n != 2 && !(family == US__AF_INET6 && n >= 2 && n <= 4))
+    mp_raise_TypeError(family == US__AF_INET6
                            ? MP_ERROR_TEXT("AF_INET6 address must be (host, "
                                            "port[, flowinfo[, scope_id]])")
                            : MP_ERROR_TEXT("AF_INET address must be (host, "
@@ -167,7 +165,7 @@ void mpus_addr_from_obj(mp_obj_t obj, int family, us_addr_t *addr) {
   if (flowinfo != 0) /* the contract: flow labels are not supported */
     mp_raise_ValueError(MP_ERROR_TEXT("flowinfo must be 0"));
   mpus_check(us_addr_resolve(addr, family, host, port));
-  if (addr->family == AF_INET6 && n > 3) /* else keep a zone in the text */
+  if (addr->family == US__AF_INET6 && n > 3) /* else keep a zone in the text */
     addr->scope_id = scope_id;
 }
 
@@ -175,7 +173,7 @@ void mpus_addr_from_obj(mp_obj_t obj, int family, us_addr_t *addr) {
 
 void mpus_rawaddr_from_obj(mp_obj_t obj, int family, us_rawaddr_t *addr) {
   mp_buffer_info_t b;
-  if (mp_obj_is_str(obj) && family == AF_UNIX) {
+  if (mp_obj_is_str(obj) && family == US__AF_UNIX) {
     /* CPython's form: the path itself. */
     size_t len;
     const char *path = mp_obj_str_get_data(obj, &len);
@@ -186,7 +184,7 @@ void mpus_rawaddr_from_obj(mp_obj_t obj, int family, us_rawaddr_t *addr) {
     return;
   }
   if (mp_obj_is_str(obj) || !mp_get_buffer(obj, &b, MP_BUFFER_READ))
-    mp_raise_TypeError(family == AF_UNIX
+    mp_raise_TypeError(family == US__AF_UNIX
                            ? MP_ERROR_TEXT("AF_UNIX address must be a str "
                                            "path or raw sockaddr bytes")
                            : MP_ERROR_TEXT("address must be raw sockaddr "

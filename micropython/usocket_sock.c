@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "py/runtime.h"
 #include "py/stream.h"
@@ -74,8 +73,8 @@ static size_t size_arg(size_t n_args, const mp_obj_t *args, size_t i) {
 static mp_obj_t sock_make_new(const mp_obj_type_t *type, size_t n_args,
                               size_t n_kw, const mp_obj_t *args) {
   mp_arg_check_num(n_args, n_kw, 0, 3, false);
-  int af = n_args > 0 ? mp_obj_get_int(args[0]) : AF_INET;
-  int st = n_args > 1 ? mp_obj_get_int(args[1]) : SOCK_STREAM;
+  int af = n_args > 0 ? mp_obj_get_int(args[0]) : US__AF_INET;
+  int st = n_args > 1 ? mp_obj_get_int(args[1]) : US__SOCK_STREAM;
   int proto = n_args > 2 ? mp_obj_get_int(args[2]) : 0;
   mpus_install_host();
   mpus_socket_obj_t *o = mp_obj_malloc_with_finaliser(mpus_socket_obj_t, type);
@@ -153,7 +152,8 @@ static mp_obj_t sock_bind(mp_obj_t self, mp_obj_t addr_in) {
 static MP_DEFINE_CONST_FUN_OBJ_2(sock_bind_obj, sock_bind);
 
 static mp_obj_t sock_listen(size_t n_args, const mp_obj_t *args) {
-  int backlog = SOMAXCONN < US_LISTEN_DEFAULT ? SOMAXCONN : US_LISTEN_DEFAULT;
+  int backlog =
+      US__SOMAXCONN < US_LISTEN_DEFAULT ? US__SOMAXCONN : US_LISTEN_DEFAULT;
   if (n_args > 1)
     backlog = mp_obj_get_int(args[1]);
   mpus_check(us_listen(SELF(args[0]), backlog));

@@ -11,11 +11,7 @@
 
 /* The backend's platform.h names its constants for the core (US__AF_INET,
  * US__MSG_PEEK...): the core's files include no network header. */
-#if defined(US_BACKEND_LWIP)
-#include "lwip/platform.h"
-#else
-#include "posix/platform.h"
-#endif
+#include "platform.h"
 #include "usocket.h"
 
 /* Readiness bits for us__sys_wait(); the values of POLLIN/POLLOUT. */
@@ -83,14 +79,8 @@ ssize_t us__sys_recvfrom(int fd, void *buf, size_t len, int flags,
  * success only; the descriptors it brings are close-on-exec. */
 ssize_t us__sys_sendmsg(int fd, const us_msg_t *msg, int flags);
 ssize_t us__sys_recvmsg(int fd, us_msg_t *msg, int flags);
-/* The ancillary data layout (see us_cmsg_len and the others). */
-size_t us__sys_cmsg_len(size_t len);
-size_t us__sys_cmsg_space(size_t len);
-int us__sys_cmsg_put(void *control, size_t cap, size_t *pos, int level,
-                     int type, const void *data, size_t len);
-int us__sys_cmsg_next(const void *control, size_t len, size_t *pos,
-                      us_cmsg_t *out);
-/* Closes the descriptors of the SCM_RIGHTS items among them. */
+/* Closes the descriptors of the SCM_RIGHTS items of control (read with
+ * us_cmsg_next: the layout is the platform's, see src/cmsg.c). */
 void us__sys_cmsg_close_fds(const void *control, size_t len);
 /* Bytes waiting to be read (FIONREAD). */
 ssize_t us__sys_pending(int fd);
@@ -115,6 +105,14 @@ int us__sys_wait(int fd, int events, int64_t timeout_ns);
 #define US__WAIT_MANY_MAX 16
 int us__sys_wait_many(const int *fds, const int *events, int *ready, int n,
                       int64_t timeout_ns);
+
+/* The poll set's portable wait (src/pollset_poll.c): one poll of fds[0..n)
+ * (the platform's struct pollfd, US__POLL* bits) of at most timeout_ns
+ * (< 0: no limit), signals as us__sys_wait. The count of ready entries, 0
+ * when the time passed, or a negative errno. */
+int us__sys_poll(us__pollfd_t *fds, size_t n, int64_t timeout_ns);
+/* 0 if fd is an open descriptor, else a negative errno (-EBADF). */
+int us__sys_check_open(int fd);
 
 /* Signals that must interrupt a wait, for the thread that runs the host's
  * handlers: us__sys_hold_signals() blocks every signal in the calling

@@ -220,20 +220,3 @@ ssize_t us_recvv(us_socket_t *s, const us_iov_t *iov, int n, int flags) {
   us_msg_t m = {iov, n, NULL, 0, NULL, 0};
   return us_recvmsg(s, &m, flags);
 }
-
-size_t us_cmsg_len(size_t len) { return us__sys_cmsg_len(len); }
-
-size_t us_cmsg_space(size_t len) { return us__sys_cmsg_space(len); }
-
-int us_cmsg_put(void *control, size_t cap, size_t *pos, int level, int type,
-                const void *data, size_t len) {
-  return us__sys_cmsg_put(control, cap, pos, level, type, data, len);
-}
-
-int us_cmsg_next(const void *control, size_t len, size_t *pos, us_cmsg_t *out) {
-  return us__sys_cmsg_next(control, len, pos, out);
-}
-
-void us_cmsg_close_fds(const void *control, size_t len) {
-  us__sys_cmsg_close_fds(control, len);
-}

@@ -1,5 +1,6 @@
 /* pollset_backend.h: the seam between a poll set's registry (pollset.c)
- * and one kernel readiness API (src/posix/pollset_*.c).
+ * and one kernel readiness API (src/pollset_poll.c on the backend's poll,
+ * src/posix/pollset_epoll.c).
  *
  * The registry owns what is registered, the masks, one-shot arming and the
  * objects' data; a backend only mirrors "watch fd for these events" into
@@ -40,7 +41,7 @@ typedef struct us__pollset_ops {
 
 /* poll(2): everywhere; costs O(registered) per wait. */
 extern const us__pollset_ops_t us__pollset_poll_ops;
-/* The platform's best (epoll on Linux, else poll(2)). */
+/* The platform's best (epoll on Linux, else poll); the backend says. */
 const us__pollset_ops_t *us__pollset_best_ops(void);
 
 /* A timeout in nanoseconds as poll(2)'s and epoll_wait's milliseconds:

@@ -1,5 +1,5 @@
-/* lwip/msg.c: sendmsg/recvmsg on lwIP and the ancillary data's layout
- * (lwIP brings none but IP_PKTINFO, and no descriptors). */
+/* lwip/msg.c: sendmsg/recvmsg on lwIP (its ancillary data is none but
+ * IP_PKTINFO, and no descriptors; the layout is src/cmsg.c's). */
 #include "lwip_sys.h"
 
 #include <stddef.h>
@@ -63,55 +63,6 @@ ssize_t us__sys_recvmsg(int fd, us_msg_t *msg, int flags) {
   msg->controllen = msg->controllen ? h.msg_controllen : 0;
   msg->flags = h.msg_flags;
   return n;
-}
-
-size_t us__sys_cmsg_len(size_t len) {
-  if (len > (size_t)INT32_MAX - CMSG_SPACE(0))
-    return 0;
-  return CMSG_LEN(len);
-}
-
-size_t us__sys_cmsg_space(size_t len) {
-  if (len > (size_t)INT32_MAX - CMSG_SPACE(0))
-    return 0;
-  return CMSG_SPACE(len);
-}
-
-int us__sys_cmsg_put(void *control, size_t cap, size_t *pos, int level,
-                     int type, const void *data, size_t len) {
-  size_t space = us__sys_cmsg_space(len);
-  if (space == 0 || *pos > cap || cap - *pos < space)
-    return -ENOSPC;
-  struct cmsghdr head;
-  memset(&head, 0, sizeof head);
-  head.cmsg_level = level;
-  head.cmsg_type = type;
-  head.cmsg_len = CMSG_LEN(len);
-  unsigned char *at = (unsigned char *)control + *pos;
-  memcpy(at, &head, sizeof head);
-  if (len)
-    memcpy(at + CMSG_LEN(0), data, len);
-  *pos += space;
-  return 0;
-}
-
-int us__sys_cmsg_next(const void *control, size_t len, size_t *pos,
-                      us_cmsg_t *out) {
-  struct cmsghdr head;
-  size_t at = *pos;
-  if (at >= len || len - at < sizeof head)
-    return 0;
-  memcpy(&head, (const unsigned char *)control + at, sizeof head);
-  if (head.cmsg_len < CMSG_LEN(0))
-    return 0;
-  size_t have = len - at, item = head.cmsg_len < have ? head.cmsg_len : have;
-  out->level = head.cmsg_level;
-  out->type = head.cmsg_type;
-  out->data = (const unsigned char *)control + at + CMSG_LEN(0);
-  out->len = item > CMSG_LEN(0) ? item - CMSG_LEN(0) : 0;
-  size_t step = CMSG_SPACE(head.cmsg_len - CMSG_LEN(0));
-  *pos = step < have ? at + step : len;
-  return 1;
 }
 
 void us__sys_cmsg_close_fds(const void *control, size_t len) {

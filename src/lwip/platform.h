@@ -50,6 +50,20 @@
 
 #define US__SHUT_RDWR SHUT_RDWR
 
+/* The poll set's portable backend (src/pollset_poll.c) fills the
+ * platform's own struct pollfd for lwip_poll. */
+typedef struct pollfd us__pollfd_t;
+#define US__POLLIN POLLIN
+#define US__POLLOUT POLLOUT
+#define US__POLLERR POLLERR
+#define US__POLLHUP POLLHUP
+#define US__POLLNVAL POLLNVAL
+
+/* The ancillary data's layout (src/cmsg.c) is the platform's own. */
+typedef struct cmsghdr us__cmsghdr_t;
+#define US__CMSG_LEN(len) CMSG_LEN(len)
+#define US__CMSG_SPACE(len) CMSG_SPACE(len)
+
 /* Without LWIP_NETCONN_FULLDUPLEX, a shutdown from another thread frees
  * the receive mailbox a blocked lwip_recv waits on: blocking calls wait
  * in lwip_poll instead, which the shutdown's events wake. */
@@ -60,5 +74,41 @@
 #define US__AI_NUMERICSERV AI_NUMERICSERV
 #define US__EAI_NONAME EAI_NONAME
 #define US__EAI_SERVICE EAI_SERVICE
+
+/* The rest only the bindings use: the values their socket modules offer.
+ * A name left undefined is one this lwIP lacks (its lwipopts.h left the
+ * feature out), and the module leaves it out too. */
+#define US__IPPROTO_IP IPPROTO_IP
+#define US__IPPROTO_IPV6 IPPROTO_IPV6
+
+/* lwIP keeps a backlog in a byte: its default is the most it takes. */
+#define US__SOMAXCONN TCP_DEFAULT_LISTEN_BACKLOG
+
+#define US__SOL_SOCKET SOL_SOCKET
+#define US__SO_REUSEADDR SO_REUSEADDR
+#define US__SO_KEEPALIVE SO_KEEPALIVE
+#define US__SO_BROADCAST SO_BROADCAST
+#define US__SO_ERROR SO_ERROR
+#define US__SO_LINGER SO_LINGER
+#define US__SO_RCVBUF SO_RCVBUF
+#define US__SO_SNDBUF SO_SNDBUF
+/* lwIP names SO_REUSEPORT but refuses it (ENOPROTOOPT): not offered. */
+#ifdef TCP_NODELAY
+#define US__TCP_NODELAY TCP_NODELAY
+#endif
+#ifdef IP_ADD_MEMBERSHIP /* LWIP_IGMP */
+#define US__IP_ADD_MEMBERSHIP IP_ADD_MEMBERSHIP
+#define US__IP_DROP_MEMBERSHIP IP_DROP_MEMBERSHIP
+#endif
+#ifdef IP_MULTICAST_TTL /* LWIP_MULTICAST_TX_OPTIONS */
+#define US__IP_MULTICAST_TTL IP_MULTICAST_TTL
+#endif
+
+/* lwIP has no MSG_DONTROUTE. */
+#define US__SHUT_RD SHUT_RD
+#define US__SHUT_WR SHUT_WR
+#ifdef AI_CANONNAME
+#define US__AI_CANONNAME AI_CANONNAME
+#endif
 
 #endif /* US_PLATFORM_H */

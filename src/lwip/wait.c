@@ -38,6 +38,20 @@ int us__sys_wait_many(const int *fds, const int *events, int *ready, int n,
   return r;
 }
 
+int us__sys_poll(us__pollfd_t *fds, size_t n, int64_t timeout_ns) {
+  int r = lwip_poll(fds, (nfds_t)n, us__poll_ms(timeout_ns));
+  return r < 0 ? us__lwip_errno() : r;
+}
+
+int us__sys_check_open(int fd) {
+  return lwip_fcntl(fd, F_GETFL, 0) < 0 ? (errno ? -errno : -EBADF) : 0;
+}
+
+/* lwIP has no other readiness API than its poll. */
+const us__pollset_ops_t *us__pollset_best_ops(void) {
+  return &us__pollset_poll_ops;
+}
+
 void us__sys_hold_signals(void) {}
 void us__sys_release_signals(void) {}
 void us__sys_reset_signals(void) {}

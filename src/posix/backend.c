@@ -316,6 +316,17 @@ int us__sys_wait_many(const int *fds, const int *events, int *ready, int n,
   return r;
 }
 
+int us__sys_poll(us__pollfd_t *fds, size_t n, int64_t timeout_ns) {
+  struct timespec ts;
+  int r = ppoll(fds, (nfds_t)n, us__posix_limit(timeout_ns, &ts),
+                us__posix_wait_mask());
+  return r < 0 ? neg_errno() : r;
+}
+
+int us__sys_check_open(int fd) {
+  return fcntl(fd, F_GETFD) < 0 ? (errno ? -errno : -EBADF) : 0;
+}
+
 int64_t us__sys_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -1,4 +1,5 @@
-/* posix/msg.c: sendmsg/recvmsg and the ancillary data's layout. */
+/* posix/msg.c: sendmsg/recvmsg, and closing the descriptors a message
+ * brought (the layout of its ancillary data is src/cmsg.c's). */
 #define _GNU_SOURCE
 #include "../backend.h"
 #include "fault_names.h" /* first: a fault build renames what follows */
@@ -67,60 +68,10 @@ ssize_t us__sys_recvmsg(int fd, us_msg_t *msg, int flags) {
   return n;
 }
 
-size_t us__sys_cmsg_len(size_t len) {
-  if (len > (size_t)INT32_MAX - CMSG_SPACE(0))
-    return 0;
-  return CMSG_LEN(len);
-}
-
-size_t us__sys_cmsg_space(size_t len) {
-  if (len > (size_t)INT32_MAX - CMSG_SPACE(0))
-    return 0;
-  return CMSG_SPACE(len);
-}
-
-int us__sys_cmsg_put(void *control, size_t cap, size_t *pos, int level,
-                     int type, const void *data, size_t len) {
-  size_t space = us__sys_cmsg_space(len);
-  if (space == 0 || *pos > cap || cap - *pos < space)
-    return -ENOSPC;
-  struct cmsghdr head;
-  memset(&head, 0, sizeof head);
-  head.cmsg_level = level;
-  head.cmsg_type = type;
-  head.cmsg_len = CMSG_LEN(len);
-  unsigned char *at = (unsigned char *)control + *pos;
-  memcpy(at, &head, sizeof head);
-  if (len)
-    memcpy(at + CMSG_LEN(0), data, len);
-  *pos += space;
-  return 0;
-}
-
-int us__sys_cmsg_next(const void *control, size_t len, size_t *pos,
-                      us_cmsg_t *out) {
-  struct cmsghdr head;
-  size_t at = *pos;
-  if (at >= len || len - at < sizeof head)
-    return 0;
-  /* Read through a copy: the caller's bytes need not be aligned. */
-  memcpy(&head, (const unsigned char *)control + at, sizeof head);
-  if (head.cmsg_len < CMSG_LEN(0))
-    return 0; /* malformed: nothing more can be trusted */
-  size_t have = len - at, item = head.cmsg_len < have ? head.cmsg_len : have;
-  out->level = head.cmsg_level;
-  out->type = head.cmsg_type;
-  out->data = (const unsigned char *)control + at + CMSG_LEN(0);
-  out->len = item > CMSG_LEN(0) ? item - CMSG_LEN(0) : 0;
-  size_t step = CMSG_SPACE(head.cmsg_len - CMSG_LEN(0));
-  *pos = step < have ? at + step : len;
-  return 1;
-}
-
 void us__sys_cmsg_close_fds(const void *control, size_t len) {
   size_t pos = 0;
   us_cmsg_t c;
-  while (us__sys_cmsg_next(control, len, &pos, &c) == 1) {
+  while (us_cmsg_next(control, len, &pos, &c) == 1) {
     if (c.level != SOL_SOCKET || c.type != SCM_RIGHTS)
       continue;
     for (size_t i = 0; i + sizeof(int) <= c.len; i += sizeof(int)) {

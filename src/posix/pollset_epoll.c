@@ -1,7 +1,7 @@
 /* posix/pollset_epoll.c: the poll set's Linux backend, epoll: a wait costs
  * what is ready, not what is registered. */
-#ifdef __linux__
 #include "../pollset_backend.h"
+#ifdef __linux__
 #include "signals.h"
 
 #include <errno.h>
@@ -204,6 +204,8 @@ static const us__pollset_ops_t epoll_ops = {
 const us__pollset_ops_t *us__pollset_best_ops(void) { return &epoll_ops; }
 
 #else
-/* ISO C wants something in every translation unit. */
-typedef int us__no_epoll_here;
+/* No epoll: poll(2) (src/pollset_poll.c) is the best there is. */
+const us__pollset_ops_t *us__pollset_best_ops(void) {
+  return &us__pollset_poll_ops;
+}
 #endif

@@ -1,36 +1,39 @@
-/* lwip/pollset_poll.c: the poll set on lwIP's lwip_poll. */
-#include "../pollset_backend.h"
+/* pollset_poll.c: the poll set's portable backend: the platform's poll
+ * (us__sys_poll: poll(2), lwip_poll) over an array of its struct pollfd,
+ * for every backend. */
+#include "backend.h"
+#include "pollset_backend.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "lwip_sys.h"
-
 typedef struct pimpl {
   /* The registry's mirror, slot for slot; a disarmed entry has fd -1,
-   * which poll(2) skips, reporting not even POLLHUP. */
-  struct pollfd *fds;
+   * which poll skips, reporting not even POLLHUP. */
+  us__pollfd_t *fds;
   size_t n, cap;
   /* What the wait under way polls: a copy taken with the lock held, so
    * that add/modify/remove from other threads never move it meanwhile. */
-  struct pollfd *snap;
+  us__pollfd_t *snap;
   size_t snap_n, snap_cap;
   size_t start; /* where the next wait starts reporting: no starvation */
 } pimpl_t;
 
 static short to_poll(int events) {
-  return (short)(((events & US_POLLIN) ? POLLIN : 0) |
-                 ((events & US_POLLOUT) ? POLLOUT : 0));
+  return (short)(((events & US_POLLIN) ? US__POLLIN : 0) |
+                 ((events & US_POLLOUT) ? US__POLLOUT : 0));
 }
 
 static int from_poll(short re) {
-  return ((re & POLLIN) ? US_POLLIN : 0) | ((re & POLLOUT) ? US_POLLOUT : 0) |
-         ((re & POLLERR) ? US_POLLERR : 0) | ((re & POLLHUP) ? US_POLLHUP : 0) |
-         ((re & POLLNVAL) ? US_POLLNVAL : 0);
+  return ((re & US__POLLIN) ? US_POLLIN : 0) |
+         ((re & US__POLLOUT) ? US_POLLOUT : 0) |
+         ((re & US__POLLERR) ? US_POLLERR : 0) |
+         ((re & US__POLLHUP) ? US_POLLHUP : 0) |
+         ((re & US__POLLNVAL) ? US_POLLNVAL : 0);
 }
 
-static void set(struct pollfd *p, int fd, int events) {
+static void set(us__pollfd_t *p, int fd, int events) {
   p->fd = events == US__POLL_OFF ? -1 : fd;
   p->events = events == US__POLL_OFF ? 0 : to_poll(events);
   p->revents = 0;
@@ -48,13 +51,13 @@ static void p_free(void *impl) {
   free(p);
 }
 
-static int grow(struct pollfd **a, size_t *cap, size_t need) {
+static int grow(us__pollfd_t **a, size_t *cap, size_t need) {
   if (need <= *cap)
     return 0;
   size_t c = *cap ? *cap : 16;
   while (c < need)
     c *= 2;
-  struct pollfd *b = realloc(*a, c * sizeof *b);
+  us__pollfd_t *b = realloc(*a, c * sizeof *b);
   if (!b)
     return -ENOMEM;
   *a = b;
@@ -62,12 +65,10 @@ static int grow(struct pollfd **a, size_t *cap, size_t need) {
   return 0;
 }
 
-/* lwip_poll would take a closed descriptor and report POLLNVAL; refusing
- * it when it is armed behaves as the POSIX backends do. */
+/* poll would take a closed descriptor and report POLLNVAL; refusing it
+ * when it is armed behaves as epoll does, so all backends agree. */
 static int check_open(int fd, int events) {
-  if (events != US__POLL_OFF && lwip_fcntl(fd, F_GETFL, 0) < 0)
-    return errno ? -errno : -EBADF;
-  return 0;
+  return events != US__POLL_OFF ? us__sys_check_open(fd) : 0;
 }
 
 static int p_add(void *impl, size_t slot, int fd, int events) {
@@ -117,16 +118,14 @@ static int p_prepare(void *impl, size_t max) {
 static int p_wait(void *impl, us_pollev_t *out, size_t max,
                   int64_t timeout_ns) {
   pimpl_t *p = impl;
-  int r = lwip_poll(p->snap, (nfds_t)p->snap_n, us__poll_ms(timeout_ns));
-  if (r < 0)
-    return errno ? -errno : -EIO;
-  if (r == 0)
-    return 0;
+  int r = us__sys_poll(p->snap, p->snap_n, timeout_ns);
+  if (r <= 0)
+    return r;
   /* Report from a rotating start, so that with more ready than max the
    * same first ones do not win every time. */
   size_t n = p->snap_n, k = 0, s = p->start < n ? p->start : 0;
   for (size_t j = 0; j < n && k < max; j++) {
-    const struct pollfd *q = &p->snap[(s + j) % n];
+    const us__pollfd_t *q = &p->snap[(s + j) % n];
     if (q->fd >= 0 && q->revents) {
       out[k].fd = q->fd;
       out[k].events = from_poll(q->revents);
@@ -139,7 +138,3 @@ static int p_wait(void *impl, us_pollev_t *out, size_t max,
 
 const us__pollset_ops_t us__pollset_poll_ops = {
     "poll", p_init, p_free, p_add, p_modify, p_remove, p_prepare, p_wait};
-
-const us__pollset_ops_t *us__pollset_best_ops(void) {
-  return &us__pollset_poll_ops;
-}

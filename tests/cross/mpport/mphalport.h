@@ -1,0 +1,1 @@
+/* mphalport.h: nothing: the cross build compiles, it never runs. */
