@@ -25,7 +25,7 @@ PY_FUZZ_SECONDS ?= 45
 PY_FUZZ_LONG_SECONDS ?= 1800
 PY_FUZZ_ASAN = LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
   ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  PYTHONMALLOC=malloc PYTHONPATH=$(abspath $(ASAN_BUILD))/python
+  PYTHONMALLOC=malloc PYTHONPATH=$(ASAN_BUILD)/python
 
 EXTRA_TESTS += fuzz-short test-fault fuzz-py
 CLEAN += $(FUZZ_BUILD)
