@@ -59,20 +59,28 @@ mkdir -p "$logs"
 root=$(mktemp -d "${TMPDIR:-/var/tmp}/usocket-fresh.XXXXXX")
 chmod 755 "$root" # it becomes /, which every user must be able to walk
 
-cleanup() {
-  local rc=$?
-  set +e
-  # Whatever the tests left running inside the root (nothing, normally)
-  # would hold its mounts busy: end those processes, found by their root.
+# Whatever a command left running inside the root (nothing, normally)
+# would hold its mounts busy, and its output open: end those processes,
+# found by their root.
+end_root_procs() {
+  local p
   for p in /proc/[0-9]*; do
     [ "$(readlink "$p/root" 2>/dev/null)" = "$root" ] &&
       kill -KILL "${p#/proc/}" 2>/dev/null
   done
+  return 0
+}
+
+cleanup() {
+  local rc=$?
+  set +e
+  end_root_procs
   # Deepest mounts first; a lazy unmount for any that stays busy.
   mounts_under() { findmnt -rn -o TARGET | grep -E "^$root(/|\$)"; }
   mounts_under | sort -r | while read -r m; do
     umount "$m" 2>/dev/null || umount -l "$m"
   done
+  rm -f "$root.out"
   if mounts_under >/dev/null; then
     say "still mounted under $root; not removing it"
   elif [ "${FRESH_KEEP:-}" = 1 ]; then
@@ -119,20 +127,41 @@ git clone -q --no-local "$top" "$root/root/usocket"
 git -C "$root/root/usocket" checkout -q "$commit"
 say "cloned $commit"
 
-in_root() {
-  chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
-    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    /bin/bash -c "cd /root/usocket && $1"
-}
-
+# The whole check ends within FRESH_LIMIT seconds (default 4800, inside
+# CI's 90 minutes): a command still running then is stopped, with a
+# message, rather than left to run into CI's own limit unexplained.
+limit=${FRESH_LIMIT:-4800}
 for s in "${steps[@]}"; do
   ts=$(stamp)
-  say "make $s"
-  in_root "make $s" 2>&1 | tee "$logs/make-$s.log" ||
-    {
-      say "make $s FAILED after $(($(stamp) - ts)) s"
-      exit 1
-    }
+  left=$((limit - (ts - t0)))
+  [ "$left" -gt 0 ] || {
+    say "no time left for make $s (FRESH_LIMIT=$limit s)"
+    exit 1
+  }
+  say "make $s (at most $left s)"
+  # The output goes to tee through a named pipe, not a shell pipeline:
+  # the command's own status comes back when it ends, even if something
+  # it started still holds the output open; that is then ended, and tee
+  # sees the end of its input.
+  fifo=$root.out
+  rm -f "$fifo"
+  mkfifo "$fifo"
+  tee "$logs/make-$s.log" <"$fifo" &
+  tee_pid=$!
+  rc=0
+  timeout -k 30 "$left" chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb \
+    LANG=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    /bin/bash -c "cd /root/usocket && make $s" >"$fifo" 2>&1 || rc=$?
+  end_root_procs
+  wait "$tee_pid" || true
+  rm -f "$fifo"
+  if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+    say "make $s STOPPED: still running after $left s"
+    exit 1
+  elif [ "$rc" -ne 0 ]; then
+    say "make $s FAILED (exit $rc) after $(($(stamp) - ts)) s"
+    exit 1
+  fi
   say "make $s: exit 0 in $(($(stamp) - ts)) s"
 done
 say "all passed in $(($(stamp) - t0)) s"

@@ -1,10 +1,16 @@
 /* main.c: runs every C test of the core, each in its own child so that
  * one crash names its test. Arguments filter by name: "word" keeps the
- * tests whose name contains it, "-word" drops them. */
+ * tests whose name contains it, "-word" drops them.
+ *
+ * A test gets at most US_TEST_LIMIT seconds (default 300); its child leads
+ * a process group of its own, and when it ends, so does anything it forked
+ * and left behind: a hung grandchild would otherwise hold the run's output
+ * open, and whatever reads it (make, tee) would wait for ever. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -116,8 +122,48 @@ static int selected(const char *name, int argc, char **argv) {
   return !any_keep || keep == 2;
 }
 
+static int64_t mono_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Waits for the test's child for at most limit_s seconds (SIGCHLD is
+ * blocked, so that sigtimedwait sees it), ends its process group either
+ * way, and returns its wait status. */
+static int wait_test(pid_t pid, int limit_s) {
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  int64_t end = mono_ms() + (int64_t)limit_s * 1000;
+  int status = 1; /* not an exit: a failure, unless a wait says otherwise */
+  for (;;) {
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid || (r < 0 && errno != EINTR))
+      break;
+    int64_t left = end - mono_ms();
+    if (left <= 0) {
+      printf("  no end after %d s: stopped\n", limit_s);
+      kill(-pid, SIGKILL);
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+      break;
+    }
+    struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000};
+    sigtimedwait(&chld, NULL, &ts);
+  }
+  kill(-pid, SIGKILL);
+  return status;
+}
+
 int main(int argc, char **argv) {
   int passed = 0, failed = 0, skipped = 0;
+  const char *limit_env = getenv("US_TEST_LIMIT");
+  int limit_s = limit_env && atoi(limit_env) > 0 ? atoi(limit_env) : 300;
+  sigset_t chld, old;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, &old);
   for (size_t t = 0; t < ntables; t++) {
     for (const struct test_case *c = tables[t]; c->name; c++) {
       if (!selected(c->name, argc, argv))
@@ -133,13 +179,14 @@ int main(int argc, char **argv) {
       pid_t pid = fork();
       ASSERT(pid >= 0);
       if (pid == 0) {
+        setpgid(0, 0);
+        sigprocmask(SIG_SETMASK, &old, NULL);
         test_child_setup();
         c->fn();
         _exit(0);
       }
-      int status;
-      while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+      setpgid(pid, pid); /* as the child does: whichever runs first */
+      int status = wait_test(pid, limit_s);
       int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
       printf("%s %s\n", ok ? "ok  " : "FAIL", c->name);
       ok ? passed++ : failed++;
