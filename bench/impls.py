@@ -252,9 +252,13 @@ def _tls(build, env):
         c_program=False)
     ours = add("tls-usocket", "usocket + ussl (CPython)",
                [py, TLS_CLIENT, "ussl"], "ca", c_program=False)
+    floor = add("tls-floor", "bound for any CPython client: CPU time of "
+                "the bytes' reads + a loop making the lines", [py, TLS_CLIENT, "floor"], "ca",
+                c_program=False)
     # ussl is python/ussl.py over the usocket extension, copied to the
     # build's python/ when the extension has a TLS engine.
     if not os.path.exists(os.path.join(build, "python", "ussl.py")):
-        ours.missing = ours.missing or \
-            "%s/python/ussl.py is not built (a build without TLS)" % build
+        for impl in (ours, floor):
+            impl.missing = impl.missing or \
+                "%s/python/ussl.py is not built (a build without TLS)" % build
     return out

@@ -352,7 +352,9 @@ def _tls_workloads(impls, size, paired):
                  variants("tls-pingpong", size["tls_pingpong"]), ratios),
         Workload("tls-readline", "TLS readline, %d lines of 40 bytes"
                  % size["tls_lines"], "M lines/s", 1e6, True,
-                 variants("tls-readline", size["tls_lines"]), ratios),
+                 variants("tls-readline", size["tls_lines"],
+                          TLS_VARIANTS + ["floor"]),
+                 ratios + [("floor", "plain")]),
         Workload("tls-memory", "memory per idle TLS session, %d open: "
                  "malloc's heap in use (OpenSSL's and Python's) and RSS"
                  % size["tls_sessions"], "bytes", 1, False,

@@ -110,3 +110,19 @@ def test_memory_reports_bytes_per_session(certs, name, cmd):
         # A session holds kilobytes (keys, certificate, buffers) and a
         # heap figure counts them all: more than 1 KiB, less than 1 MiB.
         assert metric and 1024 < float(metric[0][2]) < (1 << 20) or how == "rss", c.stdout
+
+
+@pytest.mark.skipif(not os.path.exists(os.path.join(PYDIR, "ussl.py")),
+                    reason="ussl is not built")
+def test_readline_bound_takes_every_line_and_counts_them(certs):
+    """The bound row of the readline workload reads all the peer's bytes
+    (fewer is an error) and reports the count it was asked for."""
+    (cert, key), _ = certs
+    cmd = [sys.executable, CLIENT, "floor"]
+    c = run(["lines", "5000"], cmd, ["readline", "PORT", "5000"], cert, key, cert)
+    assert c.returncode == 0, c.stderr
+    words = c.stdout.split()
+    assert words[0] == "result" and int(words[2]) == 5000 and float(words[1]) > 0
+    c = run(["lines", "4000"], cmd, ["readline", "PORT", "5000"], cert, key, cert)
+    assert c.returncode != 0 and "fewer lines" in c.stderr
+    assert "result" not in c.stdout
