@@ -11,6 +11,7 @@
 
 #include <lwip/sockets.h>
 /* After sockets.h, which reads lwipopts.h. */
+#include <lwip/def.h>
 #include <lwip/netdb.h>
 #if LWIP_SOCKET_EXTERNAL_HEADERS
 /* The stack speaks the system's socket ABI: its resolver's flags and codes
@@ -63,6 +64,38 @@ typedef struct pollfd us__pollfd_t;
 typedef struct cmsghdr us__cmsghdr_t;
 #define US__CMSG_LEN(len) CMSG_LEN(len)
 #define US__CMSG_SPACE(len) CMSG_SPACE(len)
+
+/* The addresses every backend converts the same way (src/sockaddr.c),
+ * in lwIP's layout (its sin_len byte first), the resolver's results and
+ * lwIP's byte order macros. */
+#define US__INET6 LWIP_IPV6
+typedef union {
+  struct sockaddr sa;
+  struct sockaddr_in in4;
+#if LWIP_IPV6
+  struct sockaddr_in6 in6;
+#endif
+} us__sa_t;
+#if LWIP_DNS || LWIP_SOCKET_EXTERNAL_HEADERS
+typedef struct addrinfo us__addrinfo_t;
+#else
+/* No resolver and no struct addrinfo: the shape of a result the walk
+ * reads, though none is ever made. */
+typedef struct us__addrinfo {
+  int ai_flags;
+  int ai_family;
+  int ai_socktype;
+  int ai_protocol;
+  socklen_t ai_addrlen;
+  struct sockaddr *ai_addr;
+  char *ai_canonname;
+  struct us__addrinfo *ai_next;
+} us__addrinfo_t;
+#endif
+#define US__HTONS(x) PP_HTONS(x)
+#define US__NTOHS(x) PP_NTOHS(x)
+#define US__HTONL(x) PP_HTONL(x)
+#define US__NTOHL(x) PP_NTOHL(x)
 
 /* Without LWIP_NETCONN_FULLDUPLEX, a shutdown from another thread frees
  * the receive mailbox a blocked lwip_recv waits on: blocking calls wait

@@ -47,6 +47,21 @@ typedef struct cmsghdr us__cmsghdr_t;
 #define US__CMSG_LEN(len) CMSG_LEN(len)
 #define US__CMSG_SPACE(len) CMSG_SPACE(len)
 
+/* The addresses every backend converts the same way (src/sockaddr.c):
+ * one storage for either family, without sockaddr_storage's 128 bytes on
+ * every call, the resolver's results, and the byte order. */
+#define US__INET6 1
+typedef union {
+  struct sockaddr sa;
+  struct sockaddr_in in4;
+  struct sockaddr_in6 in6;
+} us__sa_t;
+typedef struct addrinfo us__addrinfo_t;
+#define US__HTONS(x) htons(x)
+#define US__NTOHS(x) ntohs(x)
+#define US__HTONL(x) htonl(x)
+#define US__NTOHL(x) ntohl(x)
+
 /* A call blocked in the kernel returns when another thread shuts its
  * socket down: blocking sockets may block there. */
 #define US__KERNEL_WAKES 1

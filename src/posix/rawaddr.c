@@ -92,15 +92,6 @@ ssize_t us__sys_recvfrom_raw(int fd, void *buf, size_t len, int flags,
   return n;
 }
 
-int us__sys_rawaddr_family(const us_rawaddr_t *addr) {
-  sa_family_t family;
-  if (addr->len < offsetof(struct sockaddr, sa_data))
-    return 0;
-  memcpy(&family, addr->u.data + offsetof(struct sockaddr, sa_family),
-         sizeof family);
-  return family;
-}
-
 int us__sys_unix_encode(us_rawaddr_t *addr, const char *path, size_t len) {
   struct sockaddr_un un;
   size_t off = offsetof(struct sockaddr_un, sun_path);
