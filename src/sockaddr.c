@@ -28,15 +28,16 @@ socklen_t us__sa_from_addr(const us_addr_t *a, us__sa_t *sa) {
 
 void us__sa_to_addr(const struct sockaddr *sa, socklen_t len, us_addr_t *a) {
   memset(a, 0, sizeof *a);
-  if (sa->sa_family == US__AF_INET && len >= sizeof(struct sockaddr_in)) {
+  /* The length first: with none (no sender), the family is no byte. */
+  if (len >= sizeof(struct sockaddr_in) && sa->sa_family == US__AF_INET) {
     const struct sockaddr_in *in4 = (const struct sockaddr_in *)sa;
     a->family = US__AF_INET;
     a->port = US__NTOHS(in4->sin_port);
     memcpy(a->ip, &in4->sin_addr, 4);
   }
 #if US__INET6
-  else if (sa->sa_family == US__AF_INET6 &&
-           len >= sizeof(struct sockaddr_in6)) {
+  else if (len >= sizeof(struct sockaddr_in6) &&
+           sa->sa_family == US__AF_INET6) {
     const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
     a->family = US__AF_INET6;
     a->port = US__NTOHS(in6->sin6_port);
@@ -97,6 +98,15 @@ int us__sys_rawaddr_family(const us_rawaddr_t *addr) {
   memcpy(&family, addr->u.data + offsetof(struct sockaddr, sa_family),
          sizeof family);
   return family;
+}
+
+void us__sa_hints(us__addrinfo_t *hints, int family, int type, int proto,
+                  int flags) {
+  memset(hints, 0, sizeof *hints);
+  hints->ai_family = family;
+  hints->ai_socktype = type;
+  hints->ai_protocol = proto;
+  hints->ai_flags = flags;
 }
 
 int us__sys_resolve_each(void *res, us_addrinfo_cb cb, void *ctx) {

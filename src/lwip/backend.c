@@ -212,12 +212,8 @@ ssize_t us__sys_recvfrom(int fd, void *buf, size_t len, int flags,
       fd, lwip_recvfrom(fd, buf, len, flags, &sa.sa, &salen), len);
   if (n < 0)
     return n;
-  if (from) {
-    if (salen > 0)
-      us__sa_to_addr(&sa.sa, salen, from);
-    else
-      memset(from, 0, sizeof *from);
-  }
+  if (from)
+    us__sa_to_addr(&sa.sa, salen, from);
   return n;
 }
 

@@ -19,11 +19,7 @@
 int us__sys_resolve(const char *host, const char *port, int family, int type,
                     int proto, int flags, void **res) {
   struct addrinfo hints;
-  memset(&hints, 0, sizeof hints);
-  hints.ai_family = family;
-  hints.ai_socktype = type;
-  hints.ai_protocol = proto;
-  hints.ai_flags = flags;
+  us__sa_hints(&hints, family, type, proto, flags);
   *res = NULL;
   int r = lwip_getaddrinfo(host, port, &hints, (struct addrinfo **)res);
   if (r == 0)

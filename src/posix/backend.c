@@ -169,12 +169,8 @@ ssize_t us__sys_recvfrom(int fd, void *buf, size_t len, int flags,
   ssize_t n = recvfrom(fd, buf, len, flags, &sa.sa, &salen);
   if (n < 0)
     return neg_errno();
-  if (from) {
-    if (salen > 0)
-      us__sa_to_addr(&sa.sa, salen, from);
-    else
-      memset(from, 0, sizeof *from);
-  }
+  if (from)
+    us__sa_to_addr(&sa.sa, salen, from);
   return n;
 }
 
@@ -277,11 +273,7 @@ int us__sys_pton(int family, const char *text, void *packed) {
 int us__sys_resolve(const char *host, const char *port, int family, int type,
                     int proto, int flags, void **res) {
   struct addrinfo hints;
-  memset(&hints, 0, sizeof hints);
-  hints.ai_family = family;
-  hints.ai_socktype = type;
-  hints.ai_protocol = proto;
-  hints.ai_flags = flags;
+  us__sa_hints(&hints, family, type, proto, flags);
   *res = NULL;
   int r = getaddrinfo(host, port, &hints, (struct addrinfo **)res);
   if (r == 0)
