@@ -37,8 +37,8 @@ int us__sys_connect(int fd, const us_addr_t *addr);
  * later connect fails with EISCONN). */
 int us__sys_connect_result(int fd, const us_addr_t *addr);
 int us__sys_shutdown(int fd, int how);
-int us__sys_getsockname(int fd, us_addr_t *addr);
-int us__sys_getpeername(int fd, us_addr_t *addr);
+/* The socket's own name, or its peer's. */
+int us__sys_name(int fd, us_addr_t *addr, int peer);
 
 /* The calls above with raw addresses, which hold a platform struct
  * sockaddr (us_rawaddr_t): on return, len is the kernel's length. */
@@ -80,9 +80,6 @@ int us__sys_setsockopt(int fd, int level, int name, const void *val,
                        size_t len);
 /* Whether closing fd lingers (SO_LINGER on, with a time other than 0). */
 int us__sys_lingers(int fd);
-/* Whether a setsockopt of these arguments, once it succeeded, made the
- * socket linger (1) or not (0); -1 if it was no such option. */
-int us__sys_linger_option(int level, int name, const void *val, size_t len);
 int us__sys_getsockopt(int fd, int level, int name, void *val, size_t *len);
 
 /* Waits for events on fd for at most timeout_ns (< 0: forever). Returns

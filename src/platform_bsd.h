@@ -41,6 +41,10 @@ typedef struct cmsghdr us__cmsghdr_t;
 #define US__CMSG_LEN(len) CMSG_LEN(len)
 #define US__CMSG_SPACE(len) CMSG_SPACE(len)
 
+/* SO_LINGER's value, which src/socket.c reads to know whether a close
+ * will linger. */
+typedef struct linger us__linger_t;
+
 /* One storage for an address of either family (src/sockaddr.c), without
  * sockaddr_storage's 128 bytes on every call. */
 typedef union {

@@ -159,7 +159,7 @@ int us__sys_shutdown(int fd, int how) {
   return lwip_shutdown(fd, how) < 0 ? us__lwip_errno() : 0;
 }
 
-static int name_of(int fd, us_addr_t *addr, int peer) {
+int us__sys_name(int fd, us_addr_t *addr, int peer) {
   us__sa_t sa;
   socklen_t len = sizeof sa;
   int r = peer ? lwip_getpeername(fd, &sa.sa, &len)
@@ -168,14 +168,6 @@ static int name_of(int fd, us_addr_t *addr, int peer) {
     return us__lwip_errno();
   us__sa_to_addr(&sa.sa, len, addr);
   return 0;
-}
-
-int us__sys_getsockname(int fd, us_addr_t *addr) {
-  return name_of(fd, addr, 0);
-}
-
-int us__sys_getpeername(int fd, us_addr_t *addr) {
-  return name_of(fd, addr, 1);
 }
 
 ssize_t us__sys_send(int fd, const void *buf, size_t len, int flags) {
@@ -249,18 +241,5 @@ int us__sys_lingers(int fd) {
 #else
   (void)fd;
   return 0;
-#endif
-}
-
-int us__sys_linger_option(int level, int name, const void *val, size_t len) {
-#if LWIP_SO_LINGER
-  struct linger l;
-  if (level != SOL_SOCKET || name != SO_LINGER || len < sizeof l)
-    return -1;
-  memcpy(&l, val, sizeof l);
-  return l.l_onoff && l.l_linger != 0;
-#else
-  (void)level, (void)name, (void)val, (void)len;
-  return -1;
 #endif
 }

@@ -126,7 +126,7 @@ int us__sys_shutdown(int fd, int how) {
   return shutdown(fd, how) < 0 ? neg_errno() : 0;
 }
 
-static int name_of(int fd, us_addr_t *addr, int peer) {
+int us__sys_name(int fd, us_addr_t *addr, int peer) {
   us__sa_t sa;
   socklen_t len = sizeof sa;
   int r = peer ? getpeername(fd, &sa.sa, &len) : getsockname(fd, &sa.sa, &len);
@@ -134,14 +134,6 @@ static int name_of(int fd, us_addr_t *addr, int peer) {
     return neg_errno();
   us__sa_to_addr(&sa.sa, len, addr);
   return 0;
-}
-
-int us__sys_getsockname(int fd, us_addr_t *addr) {
-  return name_of(fd, addr, 0);
-}
-
-int us__sys_getpeername(int fd, us_addr_t *addr) {
-  return name_of(fd, addr, 1);
 }
 
 ssize_t us__sys_send(int fd, const void *buf, size_t len, int flags) {
@@ -200,15 +192,6 @@ int us__sys_lingers(int fd) {
   if (getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len) < 0)
     return 0;
   return len == sizeof l && l.l_onoff && l.l_linger != 0;
-}
-
-int us__sys_linger_option(int level, int name, const void *val, size_t len) {
-  struct linger l;
-  if (level != SOL_SOCKET || name != SO_LINGER || len < sizeof l)
-    return -1;
-  memcpy(&l, val, sizeof l);
-  /* Linux takes a negative time as "for ever". */
-  return l.l_onoff && l.l_linger != 0;
 }
 
 int us__sys_wait(int fd, int events, int64_t timeout_ns) {
