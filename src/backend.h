@@ -1,10 +1,11 @@
 /* backend.h: the seam between the portable core and one platform's sockets.
  *
- * Exactly one backend is compiled in (src/posix/ today). Every function is
- * a single, non-retrying system call: it returns a count, a descriptor or
- * 0 on success and a negative errno on failure, and never blocks longer
- * than the kernel call itself. Waiting, EINTR and deadlines belong to the
- * core (src/call.c), never to a backend.
+ * Exactly one backend is compiled in (src/posix/ or src/lwip/). Every
+ * function it gives is a single, non-retrying system call: it returns a
+ * count, a descriptor or 0 on success and a negative errno on failure,
+ * and never blocks longer than the kernel call itself. Waiting, EINTR and
+ * deadlines belong to the core (src/call.c), never to a backend. The last
+ * few functions make no system call: src/sockaddr.c has them for all.
  */
 #ifndef US_BACKEND_H
 #define US_BACKEND_H
@@ -36,8 +37,8 @@ int us__sys_connect(int fd, const us_addr_t *addr);
  * later connect fails with EISCONN). */
 int us__sys_connect_result(int fd, const us_addr_t *addr);
 int us__sys_shutdown(int fd, int how);
-int us__sys_getsockname(int fd, us_addr_t *addr);
-int us__sys_getpeername(int fd, us_addr_t *addr);
+/* The socket's own name, or its peer's. */
+int us__sys_name(int fd, us_addr_t *addr, int peer);
 
 /* The calls above with raw addresses, which hold a platform struct
  * sockaddr (us_rawaddr_t): on return, len is the kernel's length. */
@@ -51,21 +52,11 @@ ssize_t us__sys_sendto_raw(int fd, const void *buf, size_t len, int flags,
                            const us_rawaddr_t *to);
 ssize_t us__sys_recvfrom_raw(int fd, void *buf, size_t len, int flags,
                              us_rawaddr_t *from);
-/* A raw address's family, 0 for none. */
-int us__sys_rawaddr_family(const us_rawaddr_t *addr);
 /* AF_UNIX addresses (see us_rawaddr_unix and us_rawaddr_unix_path; the
  * caller has checked a file name for NULs). */
 int us__sys_unix_encode(us_rawaddr_t *addr, const char *path, size_t len);
 int us__sys_unix_decode(const us_rawaddr_t *addr, const char **path,
                         size_t *len);
-
-/* A platform struct sockaddr of len bytes: returns its family, and for
- * AF_INET/AF_INET6 fills *a (else zeroes it); *data_off (may be NULL) is
- * where the family's own bytes start. Too short: -EINVAL. */
-int us__sys_addr_decode(const void *raw, size_t len, us_addr_t *a,
-                        size_t *data_off);
-/* *a as a platform struct sockaddr in raw[0..cap); returns its length. */
-int us__sys_addr_encode(const us_addr_t *a, void *raw, size_t cap);
 
 /* flags are the platform's MSG_* bits; sends never raise SIGPIPE. */
 ssize_t us__sys_send(int fd, const void *buf, size_t len, int flags);
@@ -89,9 +80,6 @@ int us__sys_setsockopt(int fd, int level, int name, const void *val,
                        size_t len);
 /* Whether closing fd lingers (SO_LINGER on, with a time other than 0). */
 int us__sys_lingers(int fd);
-/* Whether a setsockopt of these arguments, once it succeeded, made the
- * socket linger (1) or not (0); -1 if it was no such option. */
-int us__sys_linger_option(int level, int name, const void *val, size_t len);
 int us__sys_getsockopt(int fd, int level, int name, void *val, size_t *len);
 
 /* Waits for events on fd for at most timeout_ns (< 0: forever). Returns
@@ -177,13 +165,26 @@ int us__sys_nameinfo_local(int flags);
  * abandoned as any lookup. */
 int us__sys_rlookup_start(const us__names_t *in, int flags, us__lookup_t **l);
 int us__sys_rlookup_end(us__lookup_t *l, us__names_t *out);
-/* Calls cb for each IPv4/IPv6 result; returns their count or cb's error. */
-int us__sys_resolve_each(void *res, us_addrinfo_cb cb, void *ctx);
 void us__sys_resolve_free(void *res);
 /* The index of a network interface by name (if_nametoindex), or
  * -ENODEV. */
 int us__sys_ifindex(const char *name);
 /* The message for a resolver code, given without its sign. */
 const char *us__sys_gai_strerror(int magnitude);
+
+/* What every backend does alike on its platform.h's types: one file for
+ * all (src/sockaddr.c), no system call. */
+/* A platform struct sockaddr of len bytes: returns its family, and for
+ * AF_INET/AF_INET6 fills *a (else zeroes it); *data_off (may be NULL) is
+ * where the family's own bytes start. Too short: -EINVAL. */
+int us__sys_addr_decode(const void *raw, size_t len, us_addr_t *a,
+                        size_t *data_off);
+/* *a as a platform struct sockaddr in raw[0..cap); returns its length. */
+int us__sys_addr_encode(const us_addr_t *a, void *raw, size_t cap);
+/* A raw address's family, 0 for none. */
+int us__sys_rawaddr_family(const us_rawaddr_t *addr);
+/* Calls cb for each IPv4/IPv6 result of us__sys_resolve; returns their
+ * count or cb's error. */
+int us__sys_resolve_each(void *res, us_addrinfo_cb cb, void *ctx);
 
 #endif /* US_BACKEND_H */

@@ -13,5 +13,7 @@
 #else
 #include "posix/platform.h"
 #endif
+/* What every backend spells alike, on the values of the one above. */
+#include "platform_bsd.h"
 
 #endif /* US_PLATFORM_SELECT_H */

@@ -256,11 +256,11 @@ int us_shutdown(us_socket_t *s, int how) {
 }
 
 int us_getsockname(const us_socket_t *s, us_addr_t *addr) {
-  return s->fd < 0 ? -EBADF : us__sys_getsockname(s->fd, addr);
+  return s->fd < 0 ? -EBADF : us__sys_name(s->fd, addr, 0);
 }
 
 int us_getpeername(const us_socket_t *s, us_addr_t *addr) {
-  return s->fd < 0 ? -EBADF : us__sys_getpeername(s->fd, addr);
+  return s->fd < 0 ? -EBADF : us__sys_name(s->fd, addr, 1);
 }
 
 int us_getsockname_raw(const us_socket_t *s, us_rawaddr_t *addr) {
@@ -273,10 +273,21 @@ int us_getpeername_raw(const us_socket_t *s, us_rawaddr_t *addr) {
   return s->fd < 0 ? -EBADF : us__sys_name_raw(s->fd, addr, 1);
 }
 
+/* Whether a setsockopt of these arguments, once it succeeded, made the
+ * socket linger (1) or not (0); -1 if it was no such option. */
+static int linger_option(int level, int name, const void *val, size_t len) {
+  us__linger_t l;
+  if (level != US__SOL_SOCKET || name != US__SO_LINGER || len < sizeof l)
+    return -1;
+  memcpy(&l, val, sizeof l);
+  /* Linux takes a negative time as "for ever". */
+  return l.l_onoff && l.l_linger != 0;
+}
+
 int us_setsockopt(us_socket_t *s, int level, int name, const void *val,
                   size_t len) {
   int r = s->fd < 0 ? -EBADF : us__sys_setsockopt(s->fd, level, name, val, len);
-  int lingers = r == 0 ? us__sys_linger_option(level, name, val, len) : -1;
+  int lingers = r == 0 ? linger_option(level, name, val, len) : -1;
   if (lingers >= 0)
     __atomic_store_n(&s->lingers, lingers, __ATOMIC_RELAXED);
   return r;

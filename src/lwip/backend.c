@@ -5,44 +5,6 @@
 #include <stdint.h>
 #include <string.h>
 
-socklen_t us__lwip_to_sa(const us_addr_t *a, us__lwip_sa_t *sa) {
-  memset(sa, 0, sizeof *sa);
-#if LWIP_IPV6
-  if (a->family == AF_INET6) {
-    sa->in6.sin6_family = AF_INET6;
-    sa->in6.sin6_port = PP_HTONS(a->port);
-    sa->in6.sin6_flowinfo = PP_HTONL(a->flowinfo);
-    sa->in6.sin6_scope_id = a->scope_id;
-    memcpy(&sa->in6.sin6_addr, a->ip, 16);
-    return sizeof sa->in6;
-  }
-#endif
-  sa->in4.sin_family = (sa_family_t)a->family;
-  sa->in4.sin_port = PP_HTONS(a->port);
-  memcpy(&sa->in4.sin_addr, a->ip, 4);
-  return sizeof sa->in4;
-}
-
-void us__lwip_from_sa(const struct sockaddr *sa, socklen_t len, us_addr_t *a) {
-  memset(a, 0, sizeof *a);
-  if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-    const struct sockaddr_in *in4 = (const struct sockaddr_in *)sa;
-    a->family = AF_INET;
-    a->port = PP_NTOHS(in4->sin_port);
-    memcpy(a->ip, &in4->sin_addr, 4);
-  }
-#if LWIP_IPV6
-  else if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
-    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-    a->family = AF_INET6;
-    a->port = PP_NTOHS(in6->sin6_port);
-    a->flowinfo = PP_NTOHL(in6->sin6_flowinfo);
-    a->scope_id = in6->sin6_scope_id;
-    memcpy(a->ip, &in6->sin6_addr, 16);
-  }
-#endif
-}
-
 short us__lwip_to_poll(int events) {
   return (short)(((events & US_POLLIN) ? POLLIN : 0) |
                  ((events & US_POLLOUT) ? POLLOUT : 0));
@@ -52,41 +14,6 @@ int us__lwip_from_poll(short re) {
   return ((re & POLLIN) ? US_POLLIN : 0) | ((re & POLLOUT) ? US_POLLOUT : 0) |
          ((re & POLLERR) ? US_POLLERR : 0) | ((re & POLLHUP) ? US_POLLHUP : 0) |
          ((re & POLLNVAL) ? US_POLLNVAL : 0);
-}
-
-int us__sys_addr_decode(const void *raw, size_t len, us_addr_t *a,
-                        size_t *data_off) {
-  us__lwip_sa_t sa; /* a copy: the caller's bytes need not be aligned */
-  struct sockaddr head;
-  memset(a, 0, sizeof *a);
-  if (len < offsetof(struct sockaddr, sa_data))
-    return -EINVAL;
-  memcpy(&head, raw, len < sizeof head ? len : sizeof head);
-  if (data_off)
-    *data_off = offsetof(struct sockaddr, sa_data);
-  size_t need = head.sa_family == AF_INET ? sizeof sa.in4 : 0;
-#if LWIP_IPV6
-  if (head.sa_family == AF_INET6)
-    need = sizeof sa.in6;
-#endif
-  if (need) {
-    if (len < need)
-      return -EINVAL;
-    memcpy(&sa, raw, need);
-    us__lwip_from_sa(&sa.sa, (socklen_t)need, a);
-  }
-  return head.sa_family;
-}
-
-int us__sys_addr_encode(const us_addr_t *a, void *raw, size_t cap) {
-  us__lwip_sa_t sa;
-  if (a->family != AF_INET && a->family != AF_INET6)
-    return -EAFNOSUPPORT;
-  socklen_t len = us__lwip_to_sa(a, &sa);
-  if (cap < len)
-    return -ENOSPC;
-  memcpy(raw, &sa, len);
-  return (int)len;
 }
 
 /* A stream whose peer's FIN was read: lwIP reports the end once, then
@@ -166,7 +93,7 @@ int us__sys_set_nonblocking(int fd, int on) {
 }
 
 int us__sys_sockinfo(int fd, int *family, int *type, int *proto) {
-  us__lwip_sa_t sa;
+  us__sa_t sa;
   socklen_t len = sizeof sa;
   if (lwip_getsockname(fd, &sa.sa, &len) < 0)
     return us__lwip_errno();
@@ -179,8 +106,8 @@ int us__sys_sockinfo(int fd, int *family, int *type, int *proto) {
 }
 
 int us__sys_bind(int fd, const us_addr_t *addr) {
-  us__lwip_sa_t sa;
-  socklen_t len = us__lwip_to_sa(addr, &sa);
+  us__sa_t sa;
+  socklen_t len = us__sa_from_addr(addr, &sa);
   return lwip_bind(fd, &sa.sa, len) < 0 ? us__lwip_errno() : 0;
 }
 
@@ -189,7 +116,7 @@ int us__sys_listen(int fd, int backlog) {
 }
 
 int us__sys_accept(int fd, us_addr_t *peer, int nonblocking) {
-  us__lwip_sa_t sa;
+  us__sa_t sa;
   socklen_t len = sizeof sa;
   int c = lwip_accept(fd, &sa.sa, &len);
   if (c < 0)
@@ -202,7 +129,7 @@ int us__sys_accept(int fd, us_addr_t *peer, int nonblocking) {
     return e;
   }
   if (peer)
-    us__lwip_from_sa(&sa.sa, len, peer);
+    us__sa_to_addr(&sa.sa, len, peer);
   return c;
 }
 
@@ -212,8 +139,8 @@ int us__lwip_connect_error(int e) {
 }
 
 int us__sys_connect(int fd, const us_addr_t *addr) {
-  us__lwip_sa_t sa;
-  socklen_t len = us__lwip_to_sa(addr, &sa);
+  us__sa_t sa;
+  socklen_t len = us__sa_from_addr(addr, &sa);
   return lwip_connect(fd, &sa.sa, len) < 0
              ? us__lwip_connect_error(us__lwip_errno())
              : 0;
@@ -232,23 +159,15 @@ int us__sys_shutdown(int fd, int how) {
   return lwip_shutdown(fd, how) < 0 ? us__lwip_errno() : 0;
 }
 
-static int name_of(int fd, us_addr_t *addr, int peer) {
-  us__lwip_sa_t sa;
+int us__sys_name(int fd, us_addr_t *addr, int peer) {
+  us__sa_t sa;
   socklen_t len = sizeof sa;
   int r = peer ? lwip_getpeername(fd, &sa.sa, &len)
                : lwip_getsockname(fd, &sa.sa, &len);
   if (r < 0)
     return us__lwip_errno();
-  us__lwip_from_sa(&sa.sa, len, addr);
+  us__sa_to_addr(&sa.sa, len, addr);
   return 0;
-}
-
-int us__sys_getsockname(int fd, us_addr_t *addr) {
-  return name_of(fd, addr, 0);
-}
-
-int us__sys_getpeername(int fd, us_addr_t *addr) {
-  return name_of(fd, addr, 1);
 }
 
 ssize_t us__sys_send(int fd, const void *buf, size_t len, int flags) {
@@ -271,26 +190,22 @@ ssize_t us__sys_recv(int fd, void *buf, size_t len, int flags) {
 
 ssize_t us__sys_sendto(int fd, const void *buf, size_t len, int flags,
                        const us_addr_t *to) {
-  us__lwip_sa_t sa;
-  socklen_t salen = us__lwip_to_sa(to, &sa);
+  us__sa_t sa;
+  socklen_t salen = us__sa_from_addr(to, &sa);
   ssize_t n = lwip_sendto(fd, buf, len, flags, &sa.sa, salen);
   return n < 0 ? us__lwip_errno() : n;
 }
 
 ssize_t us__sys_recvfrom(int fd, void *buf, size_t len, int flags,
                          us_addr_t *from) {
-  us__lwip_sa_t sa;
+  us__sa_t sa;
   socklen_t salen = sizeof sa;
   ssize_t n = us__lwip_recv_result(
       fd, lwip_recvfrom(fd, buf, len, flags, &sa.sa, &salen), len);
   if (n < 0)
     return n;
-  if (from) {
-    if (salen > 0)
-      us__lwip_from_sa(&sa.sa, salen, from);
-    else
-      memset(from, 0, sizeof *from);
-  }
+  if (from)
+    us__sa_to_addr(&sa.sa, salen, from);
   return n;
 }
 
@@ -326,18 +241,5 @@ int us__sys_lingers(int fd) {
 #else
   (void)fd;
   return 0;
-#endif
-}
-
-int us__sys_linger_option(int level, int name, const void *val, size_t len) {
-#if LWIP_SO_LINGER
-  struct linger l;
-  if (level != SOL_SOCKET || name != SO_LINGER || len < sizeof l)
-    return -1;
-  memcpy(&l, val, sizeof l);
-  return l.l_onoff && l.l_linger != 0;
-#else
-  (void)level, (void)name, (void)val, (void)len;
-  return -1;
 #endif
 }

@@ -1,9 +1,9 @@
-/* lwip_sys.h: what the lwIP backend's files share: lwIP's sockets API and
- * the conversions between the core's addresses and lwIP's. */
+/* lwip_sys.h: what the lwIP backend's files share: lwIP's sockets API, the
+ * core's addresses as lwIP's (src/sockaddr.h), and their calls' helpers. */
 #ifndef US_LWIP_SYS_H
 #define US_LWIP_SYS_H
 
-#include "../backend.h"
+#include "../sockaddr.h"
 
 #include <errno.h>
 #include <lwip/def.h>
@@ -16,16 +16,6 @@
  * are the host's. */
 static inline int us__lwip_errno(void) { return errno ? -errno : -EIO; }
 
-typedef union {
-  struct sockaddr sa;
-  struct sockaddr_in in4;
-#if LWIP_IPV6
-  struct sockaddr_in6 in6;
-#endif
-} us__lwip_sa_t;
-
-socklen_t us__lwip_to_sa(const us_addr_t *a, us__lwip_sa_t *sa);
-void us__lwip_from_sa(const struct sockaddr *sa, socklen_t len, us_addr_t *a);
 /* A connect's error as POSIX names it. */
 int us__lwip_connect_error(int e);
 /* A receive's count, or its error as POSIX would report it (the end of a

@@ -53,7 +53,7 @@ ssize_t us__sys_recvmsg(int fd, us_msg_t *msg, int flags) {
   to_msghdr(msg, &h, iov);
   if (msg->addr) {
     h.msg_name = msg->addr->u.data;
-    h.msg_namelen = sizeof(us__lwip_sa_t);
+    h.msg_namelen = sizeof(us__sa_t);
   }
   ssize_t n = lwip_recvmsg(fd, &h, flags);
   if (n < 0)

@@ -19,36 +19,13 @@
 int us__sys_resolve(const char *host, const char *port, int family, int type,
                     int proto, int flags, void **res) {
   struct addrinfo hints;
-  memset(&hints, 0, sizeof hints);
-  hints.ai_family = family;
-  hints.ai_socktype = type;
-  hints.ai_protocol = proto;
-  hints.ai_flags = flags;
+  us__sa_hints(&hints, family, type, proto, flags);
   *res = NULL;
   int r = lwip_getaddrinfo(host, port, &hints, (struct addrinfo **)res);
   if (r == 0)
     return 0;
   *res = NULL;
   return US_GAI_ERROR(r);
-}
-
-int us__sys_resolve_each(void *res, us_addrinfo_cb cb, void *ctx) {
-  int count = 0;
-  for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-    if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
-      continue;
-    us_addrinfo_t out;
-    out.family = ai->ai_family;
-    out.type = ai->ai_socktype;
-    out.proto = ai->ai_protocol;
-    out.canonname = ai->ai_canonname ? ai->ai_canonname : "";
-    us__lwip_from_sa(ai->ai_addr, ai->ai_addrlen, &out.addr);
-    int c = cb(ctx, &out);
-    if (c < 0)
-      return c;
-    count++;
-  }
-  return count;
 }
 
 void us__sys_resolve_free(void *res) {
@@ -61,11 +38,6 @@ int us__sys_resolve(const char *host, const char *port, int family, int type,
   (void)host, (void)port, (void)family, (void)type, (void)proto, (void)flags;
   *res = NULL;
   return US_GAI_ERROR(EAI_NONAME);
-}
-
-int us__sys_resolve_each(void *res, us_addrinfo_cb cb, void *ctx) {
-  (void)res, (void)cb, (void)ctx;
-  return 0;
 }
 
 void us__sys_resolve_free(void *res) { (void)res; }

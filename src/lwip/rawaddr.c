@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <string.h>
 
-_Static_assert(sizeof(us__lwip_sa_t) <= US_RAWADDR_MAX,
+_Static_assert(sizeof(us__sa_t) <= US_RAWADDR_MAX,
                "us_rawaddr_t holds any address lwIP has");
 
 static const struct sockaddr *sa_of(const us_rawaddr_t *a) {
@@ -17,8 +17,8 @@ static struct sockaddr *sa_out(us_rawaddr_t *a) {
 }
 
 static socklen_t room(const us_rawaddr_t *a) {
-  return sizeof a->u.data < sizeof(us__lwip_sa_t) ? sizeof a->u.data
-                                                  : sizeof(us__lwip_sa_t);
+  return sizeof a->u.data < sizeof(us__sa_t) ? sizeof a->u.data
+                                             : sizeof(us__sa_t);
 }
 
 int us__sys_bind_raw(int fd, const us_rawaddr_t *addr) {
@@ -78,15 +78,6 @@ ssize_t us__sys_recvfrom_raw(int fd, void *buf, size_t len, int flags,
     return us__lwip_errno();
   from->len = salen < room(from) ? salen : room(from);
   return n;
-}
-
-int us__sys_rawaddr_family(const us_rawaddr_t *addr) {
-  sa_family_t family;
-  if (addr->len < offsetof(struct sockaddr, sa_data))
-    return 0;
-  memcpy(&family, addr->u.data + offsetof(struct sockaddr, sa_family),
-         sizeof family);
-  return family;
 }
 
 int us__sys_unix_encode(us_rawaddr_t *addr, const char *path, size_t len) {

@@ -1,6 +1,6 @@
 /* posix/backend.c: the core's system calls on POSIX systems (Linux, BSD). */
 #define _GNU_SOURCE
-#include "../backend.h"
+#include "../sockaddr.h"
 #include "fault_names.h" /* first: a fault build renames what follows */
 #include "signals.h"
 
@@ -22,79 +22,7 @@
 #define MSG_NOSIGNAL 0 /* SO_NOSIGPIPE is set on every socket instead */
 #endif
 
-/* One storage big enough for either family, without sockaddr_storage's
- * 128 bytes on every call. */
-typedef union {
-  struct sockaddr sa;
-  struct sockaddr_in in4;
-  struct sockaddr_in6 in6;
-} us__sa_t;
-
 static int neg_errno(void) { return errno ? -errno : -EIO; }
-
-static socklen_t to_sa(const us_addr_t *a, us__sa_t *sa) {
-  memset(sa, 0, sizeof *sa);
-  if (a->family == AF_INET6) {
-    sa->in6.sin6_family = AF_INET6;
-    sa->in6.sin6_port = htons(a->port);
-    sa->in6.sin6_flowinfo = htonl(a->flowinfo);
-    sa->in6.sin6_scope_id = a->scope_id;
-    memcpy(&sa->in6.sin6_addr, a->ip, 16);
-    return sizeof sa->in6;
-  }
-  sa->in4.sin_family = a->family;
-  sa->in4.sin_port = htons(a->port);
-  memcpy(&sa->in4.sin_addr, a->ip, 4);
-  return sizeof sa->in4;
-}
-
-static void from_sa(const struct sockaddr *sa, socklen_t len, us_addr_t *a) {
-  memset(a, 0, sizeof *a);
-  if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-    const struct sockaddr_in *in4 = (const struct sockaddr_in *)sa;
-    a->family = AF_INET;
-    a->port = ntohs(in4->sin_port);
-    memcpy(a->ip, &in4->sin_addr, 4);
-  } else if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
-    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-    a->family = AF_INET6;
-    a->port = ntohs(in6->sin6_port);
-    a->flowinfo = ntohl(in6->sin6_flowinfo);
-    a->scope_id = in6->sin6_scope_id;
-    memcpy(a->ip, &in6->sin6_addr, 16);
-  }
-}
-
-int us__sys_addr_decode(const void *raw, size_t len, us_addr_t *a,
-                        size_t *data_off) {
-  us__sa_t sa; /* a copy: the caller's bytes need not be aligned */
-  struct sockaddr head;
-  memset(a, 0, sizeof *a);
-  if (len < offsetof(struct sockaddr, sa_data))
-    return -EINVAL;
-  memcpy(&head, raw, len < sizeof head ? len : sizeof head);
-  if (data_off)
-    *data_off = offsetof(struct sockaddr, sa_data);
-  if (head.sa_family == AF_INET || head.sa_family == AF_INET6) {
-    size_t need = head.sa_family == AF_INET ? sizeof sa.in4 : sizeof sa.in6;
-    if (len < need)
-      return -EINVAL;
-    memcpy(&sa, raw, need);
-    from_sa(&sa.sa, (socklen_t)need, a);
-  }
-  return head.sa_family;
-}
-
-int us__sys_addr_encode(const us_addr_t *a, void *raw, size_t cap) {
-  us__sa_t sa;
-  if (a->family != AF_INET && a->family != AF_INET6)
-    return -EAFNOSUPPORT;
-  socklen_t len = to_sa(a, &sa);
-  if (cap < len)
-    return -ENOSPC;
-  memcpy(raw, &sa, len);
-  return (int)len;
-}
 
 int us__sys_socket(int family, int type, int proto, int nonblocking) {
   int flags = SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0);
@@ -151,7 +79,7 @@ int us__sys_sockinfo(int fd, int *family, int *type, int *proto) {
 
 int us__sys_bind(int fd, const us_addr_t *addr) {
   us__sa_t sa;
-  socklen_t len = to_sa(addr, &sa);
+  socklen_t len = us__sa_from_addr(addr, &sa);
   return bind(fd, &sa.sa, len) < 0 ? neg_errno() : 0;
 }
 
@@ -167,13 +95,13 @@ int us__sys_accept(int fd, us_addr_t *peer, int nonblocking) {
   if (c < 0)
     return neg_errno();
   if (peer)
-    from_sa(&sa.sa, len, peer);
+    us__sa_to_addr(&sa.sa, len, peer);
   return c;
 }
 
 int us__sys_connect(int fd, const us_addr_t *addr) {
   us__sa_t sa;
-  socklen_t len = to_sa(addr, &sa);
+  socklen_t len = us__sa_from_addr(addr, &sa);
   return connect(fd, &sa.sa, len) < 0 ? neg_errno() : 0;
 }
 
@@ -198,22 +126,14 @@ int us__sys_shutdown(int fd, int how) {
   return shutdown(fd, how) < 0 ? neg_errno() : 0;
 }
 
-static int name_of(int fd, us_addr_t *addr, int peer) {
+int us__sys_name(int fd, us_addr_t *addr, int peer) {
   us__sa_t sa;
   socklen_t len = sizeof sa;
   int r = peer ? getpeername(fd, &sa.sa, &len) : getsockname(fd, &sa.sa, &len);
   if (r < 0)
     return neg_errno();
-  from_sa(&sa.sa, len, addr);
+  us__sa_to_addr(&sa.sa, len, addr);
   return 0;
-}
-
-int us__sys_getsockname(int fd, us_addr_t *addr) {
-  return name_of(fd, addr, 0);
-}
-
-int us__sys_getpeername(int fd, us_addr_t *addr) {
-  return name_of(fd, addr, 1);
 }
 
 ssize_t us__sys_send(int fd, const void *buf, size_t len, int flags) {
@@ -229,7 +149,7 @@ ssize_t us__sys_recv(int fd, void *buf, size_t len, int flags) {
 ssize_t us__sys_sendto(int fd, const void *buf, size_t len, int flags,
                        const us_addr_t *to) {
   us__sa_t sa;
-  socklen_t salen = to_sa(to, &sa);
+  socklen_t salen = us__sa_from_addr(to, &sa);
   ssize_t n = sendto(fd, buf, len, flags | MSG_NOSIGNAL, &sa.sa, salen);
   return n < 0 ? neg_errno() : n;
 }
@@ -241,12 +161,8 @@ ssize_t us__sys_recvfrom(int fd, void *buf, size_t len, int flags,
   ssize_t n = recvfrom(fd, buf, len, flags, &sa.sa, &salen);
   if (n < 0)
     return neg_errno();
-  if (from) {
-    if (salen > 0)
-      from_sa(&sa.sa, salen, from);
-    else
-      memset(from, 0, sizeof *from);
-  }
+  if (from)
+    us__sa_to_addr(&sa.sa, salen, from);
   return n;
 }
 
@@ -276,15 +192,6 @@ int us__sys_lingers(int fd) {
   if (getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len) < 0)
     return 0;
   return len == sizeof l && l.l_onoff && l.l_linger != 0;
-}
-
-int us__sys_linger_option(int level, int name, const void *val, size_t len) {
-  struct linger l;
-  if (level != SOL_SOCKET || name != SO_LINGER || len < sizeof l)
-    return -1;
-  memcpy(&l, val, sizeof l);
-  /* Linux takes a negative time as "for ever". */
-  return l.l_onoff && l.l_linger != 0;
 }
 
 int us__sys_wait(int fd, int events, int64_t timeout_ns) {
@@ -349,36 +256,13 @@ int us__sys_pton(int family, const char *text, void *packed) {
 int us__sys_resolve(const char *host, const char *port, int family, int type,
                     int proto, int flags, void **res) {
   struct addrinfo hints;
-  memset(&hints, 0, sizeof hints);
-  hints.ai_family = family;
-  hints.ai_socktype = type;
-  hints.ai_protocol = proto;
-  hints.ai_flags = flags;
+  us__sa_hints(&hints, family, type, proto, flags);
   *res = NULL;
   int r = getaddrinfo(host, port, &hints, (struct addrinfo **)res);
   if (r == 0)
     return 0;
   *res = NULL;
   return r == EAI_SYSTEM ? neg_errno() : US_GAI_ERROR(r);
-}
-
-int us__sys_resolve_each(void *res, us_addrinfo_cb cb, void *ctx) {
-  int count = 0;
-  for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-    if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
-      continue;
-    us_addrinfo_t out;
-    out.family = ai->ai_family;
-    out.type = ai->ai_socktype;
-    out.proto = ai->ai_protocol;
-    out.canonname = ai->ai_canonname ? ai->ai_canonname : "";
-    from_sa(ai->ai_addr, ai->ai_addrlen, &out.addr);
-    int c = cb(ctx, &out);
-    if (c < 0)
-      return c;
-    count++;
-  }
-  return count;
 }
 
 int us__sys_nameinfo(us__names_t *n, int flags) {

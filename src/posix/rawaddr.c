@@ -53,12 +53,8 @@ int us__sys_connect_result_raw(int fd, const us_rawaddr_t *addr) {
   int r = us__sys_connect_raw(fd, addr);
   return r == -EISCONN ? 0 : r;
 #else
-  (void)addr;
-  int err = 0;
-  socklen_t len = sizeof err;
-  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-    return neg_errno();
-  return -err;
+  (void)addr; /* SO_ERROR: the address plays no part */
+  return us__sys_connect_result(fd, NULL);
 #endif
 }
 
@@ -90,15 +86,6 @@ ssize_t us__sys_recvfrom_raw(int fd, void *buf, size_t len, int flags,
   /* No sender (an unbound AF_UNIX peer): the kernel gives length 0. */
   from->len = salen < sizeof from->u.data ? salen : sizeof from->u.data;
   return n;
-}
-
-int us__sys_rawaddr_family(const us_rawaddr_t *addr) {
-  sa_family_t family;
-  if (addr->len < offsetof(struct sockaddr, sa_data))
-    return 0;
-  memcpy(&family, addr->u.data + offsetof(struct sockaddr, sa_family),
-         sizeof family);
-  return family;
 }
 
 int us__sys_unix_encode(us_rawaddr_t *addr, const char *path, size_t len) {
