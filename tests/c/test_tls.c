@@ -101,16 +101,6 @@ static void cert_file(us_tls_ctx_t *c, const char *name) {
   ASSERT_OK(us_tls_ctx_cert_file(c, pki(cert), pki(key)));
 }
 
-/* Reads the test's file `name` (a DER certificate) into buf; its size. */
-static size_t read_der(const char *name, char *buf, size_t cap) {
-  FILE *f = fopen(pki(name), "rb");
-  ASSERT(f != NULL);
-  size_t n = fread(buf, 1, cap, f);
-  fclose(f);
-  ASSERT(n > 0 && n < cap);
-  return n;
-}
-
 static us_tls_ctx_t *server_ctx(const char *name) {
   us_tls_ctx_t *c;
   ASSERT_OK(us_tls_ctx_new(&c, US_TLS_SERVER));
@@ -724,7 +714,7 @@ static void test_tls_untrusted_expired_wrong_host(void) {
 /* Whether the peer's certificate is the file `der` holds. */
 static int peer_cert_is(us_tls_t *t, const char *der) {
   char got[4096], want[4096];
-  size_t n = read_der(der, want, sizeof want);
+  size_t n = read_file(pki(der), want, sizeof want);
   return us_tls_peer_cert(t, got, sizeof got) == (ssize_t)n &&
          memcmp(got, want, n) == 0;
 }
@@ -918,7 +908,7 @@ static void test_tls_der_and_data(void) {
   ASSERT_OK(us_tls_ctx_cert_file(sc, pki("srv.der"), pki("srv.key.der")));
   ASSERT_OK(us_tls_ctx_new(&cc, US_TLS_CLIENT));
   char der[4096];
-  size_t n = read_der("ca.der", der, sizeof der);
+  size_t n = read_file(pki("ca.der"), der, sizeof der);
   ASSERT_OK(us_tls_ctx_ca_data(cc, der, n));
   struct session s = {0};
   session_open(&s, sc, "der\n", 1, cc, "localhost");
@@ -1077,7 +1067,7 @@ static void test_tls_session_facts(void) {
   ASSERT(name == NULL && bits == -1);
   ASSERT_OK(us_tls_handshake(t));
   char der[4096], want[4096];
-  size_t n = read_der("srv.der", want, sizeof want);
+  size_t n = read_file(pki("srv.der"), want, sizeof want);
   ASSERT_EQ(us_tls_peer_cert(t, NULL, 0), (ssize_t)n);
   ASSERT_EQ(us_tls_peer_cert(t, der, sizeof der), (ssize_t)n);
   ASSERT(memcmp(der, want, n) == 0);
