@@ -12,20 +12,12 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "check.h"
 #include "fault.h"
-
-#define CHECK(c)                                                               \
-  do {                                                                         \
-    if (!(c)) {                                                                \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);    \
-      abort();                                                                 \
-    }                                                                          \
-  } while (0)
 
 #define TEXT_MAX 46 /* INET6_ADDRSTRLEN: the most us_addr_format needs */
 #define RESOLVER_FAILS US_GAI_ERROR(EAI_NONAME)

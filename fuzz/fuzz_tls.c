@@ -14,17 +14,15 @@
  *
  * Input: flags, timeout, call count n, two bytes of where to flip a
  * ciphertext byte and one of which bit; the script; then 2n bytes of calls
- * at the end. The fake kernel is the fault-injection build's
- * us__fault_kernel(): our client's sends go to the server's read BIO, and
- * what the server writes is what the client's receives get.
+ * at the end. The scripted peer (fake_peer.c) stands in for the kernel:
+ * our client's sends go to the server's read BIO, and what the server
+ * writes is what the client's receives get.
  */
 #include <errno.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/ec.h>
@@ -34,57 +32,31 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "fault.h"
+#include "fake_peer.h"
 
-#define CHECK(c)                                                               \
-  do {                                                                         \
-    if (!(c)) {                                                                \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);    \
-      abort();                                                                 \
-    }                                                                          \
-  } while (0)
-
-#define MS ((int64_t)1000000)
-#define MAX_TOKENS 4096
 #define MAX_RECORDS 1024
 #define RECORD_MAX ((size_t)16384)
-/* The time a signal takes to handle: an EINTR costs it. */
-#define SIGNAL_NS (MS / 2)
-#define MAX_DATA ((size_t)1 << 18)
 /* Room for the handshake and every record's header, padding and tag. */
 #define WIRE_MAX (MAX_DATA + MAX_RECORDS * 64 + 65536)
 
-enum kind { T_PIECE, T_EINTR, T_EAGAIN, T_STALL };
-enum mode { M_BLOCK, M_NONBLOCK, M_TIMED };
 enum end { E_NOTIFY, E_CLOSE, E_RESET };
 
-struct token {
-  enum kind kind;
-  size_t len; /* T_PIECE: how many more bytes of the wire may arrive */
-  int64_t ns; /* T_STALL: how long nothing arrives */
-};
-
-static struct token toks[MAX_TOKENS]; /* apart: too big to clear per run */
-static uint8_t letters[26 + RECORD_MAX];
 static SSL_CTX *server_ctx;
 static us_tls_ctx_t *client_ctx;
 
-/* One input's state. The server sends all[0..all_len) in records; its
- * bytes, handshake first, are wire[0..wire_len), of which the client has
- * received wire[0..consumed) and may receive up to `limit`. The API has
- * returned all[0..delivered). */
+/* What the peer leaves to this target. The server sends the peer's
+ * all[0..all_len) in records; its bytes, handshake first, are
+ * wire[0..wire_len) (the peer's bytes), of which the client has received
+ * wire[0..consumed) and may receive up to `limit`. */
 static struct {
-  int ntok, head;
-  uint8_t *all, *wire;
-  size_t all_len, wire_len, limit, consumed, delivered;
+  uint8_t *wire;
+  size_t wire_len, limit;
   size_t rec_len[MAX_RECORDS];  /* plaintext per record, as scripted */
   size_t rec_pt[MAX_RECORDS];   /* all[] offset where each record ends */
   size_t rec_wire[MAX_RECORDS]; /* wire[] offset where each record ends */
   int nrec;
   size_t send_most; /* the most bytes one send of the client's takes */
-  int64_t clock, stalled;
   enum end end;
-  enum mode mode;
   int tls12;
   SSL *srv;
   BIO *srv_in, *srv_out;
@@ -92,38 +64,33 @@ static struct {
   size_t hs_end;      /* where the handshake's bytes end */
   int corrupt;        /* a byte of wire[corrupt_pos] is flipped */
   size_t corrupt_pos; /* ... somewhere after the handshake */
-  int reset_sent;     /* the reset was returned by recv */
-  int stopped;        /* this call met EOF, an error or EAGAIN */
   int end_now;        /* this call's recv met the end or the reset */
   int ended;          /* a call returned the stream's last word: */
   ssize_t final;      /* 0 or the error, which every later call repeats */
   int owed;           /* the end met behind bytes: the next call says it */
 } k;
 
-static const struct token *head(void) {
-  return k.head < k.ntok ? &toks[k.head] : NULL;
-}
-
 static size_t avail(void) {
   size_t lim = k.limit < k.wire_len ? k.limit : k.wire_len;
-  return lim - k.consumed;
+  return lim - peer.consumed;
 }
 
 /* More of the wire may arrive when the client has taken what was there:
  * the pieces a receive sees follow the script, and once the script's
  * pieces are used up, everything arrives. */
-static void arrive(void) {
+static size_t arrive(void) {
   while (avail() == 0 && k.limit < k.wire_len) {
-    const struct token *t = head();
+    const struct token *t = peer_head();
     if (!t) {
       k.limit = SIZE_MAX;
-    } else if (t->kind == T_PIECE) {
+    } else if (t->kind == T_DATA) {
       k.limit += t->len;
-      k.head++;
+      peer.head++;
     } else {
       break;
     }
   }
+  return avail();
 }
 
 /* Moves what the server wrote onto the wire. */
@@ -141,7 +108,7 @@ static void serve(void) {
   size_t off = 0;
   for (int i = 0; i < k.nrec; i++) {
     size_t went = 0;
-    CHECK(SSL_write_ex(k.srv, k.all + off, k.rec_len[i], &went) == 1);
+    CHECK(SSL_write_ex(k.srv, peer.all + off, k.rec_len[i], &went) == 1);
     CHECK(went == k.rec_len[i]);
     off += went;
     drain();
@@ -186,95 +153,23 @@ static ssize_t peer_send(int fd, const void *buf, size_t len, int flags) {
   return (ssize_t)n;
 }
 
-static ssize_t peer_recv(int fd, void *buf, size_t len, int flags) {
-  (void)fd;
-  for (;;) {
-    const struct token *t = head();
-    if (t && t->kind == T_EINTR) {
-      k.head++;
-      k.clock += SIGNAL_NS;
-      return -EINTR;
-    }
-    if (t && t->kind == T_EAGAIN) {
-      k.head++;
-      k.stopped |= k.mode != M_TIMED; /* a timed call waits instead */
-      return -EAGAIN;
-    }
-    arrive();
-    size_t n = avail();
-    if (n > 0) {
-      n = len < n ? len : n;
-      memcpy(buf, k.wire + k.consumed, n);
-      if (!(flags & MSG_PEEK))
-        k.consumed += n;
-      return (ssize_t)n;
-    }
-    t = head();
-    if (t && t->kind == T_STALL) {
-      if (k.mode != M_BLOCK) {
-        k.stopped |= k.mode == M_NONBLOCK;
-        return -EAGAIN;
-      }
-      k.clock += t->ns - k.stalled; /* a blocking receive sleeps it out */
-      k.stalled = 0;
-      k.head++;
-      continue;
-    }
-    if (!k.srv_done) {
-      /* The server waits for the client: nothing comes until it sends.
-       * A client that then waits is caught in peer_wait. */
-      k.stopped |= k.mode == M_NONBLOCK;
-      return -EAGAIN;
-    }
-    if (t) { /* a piece with nothing left to bring */
-      k.head++;
-      continue;
-    }
-    k.end_now = 1;
-    if (k.end == E_RESET && !k.reset_sent) {
-      k.reset_sent = 1;
-      k.stopped = 1;
-      return -ECONNRESET;
-    }
-    k.stopped |= len > 0;
-    return 0;
+static ssize_t recv_idle(size_t len) {
+  if (!k.srv_done) {
+    /* The server waits for the client: nothing comes until it sends.
+     * A client that then waits is caught in wait_idle. */
+    peer.stopped |= peer.mode == M_NONBLOCK;
+    return -EAGAIN;
   }
+  if (peer_head()) { /* a piece with nothing left to bring */
+    peer.head++;
+    return PEER_AGAIN;
+  }
+  k.end_now = 1;
+  return peer_end(len);
 }
 
-static ssize_t peer_pending(int fd) {
-  (void)fd;
-  arrive();
-  return (ssize_t)avail();
-}
-
-static int peer_wait(int fd, int events, int64_t timeout_ns) {
-  (void)fd;
-  const struct token *t = head();
-  if (t && t->kind == T_EINTR) {
-    k.head++;
-    k.clock +=
-        timeout_ns >= 0 && timeout_ns < SIGNAL_NS ? timeout_ns : SIGNAL_NS;
-    return -EINTR;
-  }
-  if (!(events & US__IN))
-    return events & US__OUT;
-  arrive();
-  if (avail() > 0)
-    return US__IN;
-  t = head();
-  if (t && t->kind == T_STALL) {
-    int64_t left = t->ns - k.stalled;
-    if (timeout_ns >= 0 && timeout_ns < left) {
-      k.clock += timeout_ns;
-      k.stalled += timeout_ns;
-      k.stopped = 1;
-      return 0;
-    }
-    k.clock += left;
-    k.stalled = 0;
-    k.head++;
-    return US__IN;
-  }
+static int wait_idle(int64_t timeout_ns) {
+  const struct token *t = peer_head();
   if (t && t->kind == T_EAGAIN)
     return US__IN; /* a spurious wake-up: the receive meets the EAGAIN */
   if (!k.srv_done) {
@@ -286,50 +181,25 @@ static int peer_wait(int fd, int events, int64_t timeout_ns) {
   return US__IN; /* the end */
 }
 
-static int64_t peer_now(void) { return k.clock; }
-
-static const us__fault_kernel_t peer = {.recv = peer_recv,
-                                        .send = peer_send,
-                                        .pending = peer_pending,
-                                        .wait = peer_wait,
-                                        .now = peer_now};
-
-/* The caller waiting (in select, say) until the head stall is over. */
-static void tick(void) {
-  const struct token *t = head();
-  if (t && t->kind == T_STALL) {
-    k.clock += t->ns - k.stalled;
-    k.stalled = 0;
-    k.head++;
-  }
-}
+static const struct peer_hooks hooks = {.arrive = arrive,
+                                        .recv_idle = recv_idle,
+                                        .wait_idle = wait_idle,
+                                        .send = peer_send};
 
 /* Adds a record of n bytes of the server's, from `from` or made up with a
  * newline every `every` bytes (0: none). */
 static void add_record(const uint8_t *from, size_t n, unsigned every) {
-  if (n == 0 || k.nrec == MAX_RECORDS || k.all_len + n > MAX_DATA)
-    return;
-  uint8_t *to = k.all + k.all_len;
-  if (from) {
-    memcpy(to, from, n);
-  } else {
-    /* Copied and strided, not made byte by byte: the fuzzer traces
-     * every comparison in this file. */
-    memcpy(to, letters + k.all_len % 26, n);
-    for (size_t j = every - 1; every > 1 && j < n; j += every)
-      to[j] = '\n';
-  }
-  k.rec_len[k.nrec++] = n;
-  k.all_len += n;
+  if (k.nrec < MAX_RECORDS && peer_add_data(from, n, every) == 0)
+    k.rec_len[k.nrec++] = n;
 }
 
 /* Reads the script from in[0..len): the server's records and, between
  * them, how the wire arrives. */
 static void parse_script(const uint8_t *in, size_t len) {
   size_t i = 0;
-  while (i < len && k.ntok < MAX_TOKENS) {
+  while (i < len && peer.ntok < MAX_TOKENS) {
     uint8_t b = in[i++];
-    struct token t = {T_PIECE, 0, 0};
+    struct token t = {T_DATA, 0, 0};
     if (b < 0x60) { /* a record of 1..96 bytes, given */
       size_t n = (size_t)b + 1;
       if (n > len - i)
@@ -356,28 +226,14 @@ static void parse_script(const uint8_t *in, size_t len) {
       t.kind = T_STALL;
       t.ns = ms * ms * MS;
     }
-    toks[k.ntok++] = t;
+    toks[peer.ntok++] = t;
   }
 }
 
 /* A growing sink whose growth must follow the data: at most a few times
  * what the call already got, plus a record or two and the eager size. */
 static int grow(us_sink_t *sink, size_t need) {
-  size_t allowed = 3 * sink->len + 65536 + 2 * RECORD_MAX + 256;
-  CHECK(need <= allowed);
-  char *p = realloc(sink->data, need);
-  CHECK(p != NULL);
-  sink->data = p;
-  sink->cap = need;
-  return 0;
-}
-
-static size_t pick_max(uint8_t arg) {
-  static const size_t table[16] = {1,       2,    3,     7,     8,
-                                   100,     127,  128,   129,   255,
-                                   1000,    4096, 16384, 16385, (size_t)1 << 31,
-                                   SIZE_MAX};
-  return arg < 0x80 ? table[arg & 15] : (size_t)(arg - 0x7f) * 3;
+  return peer_grow(sink, need, 3 * sink->len + 65536 + 2 * RECORD_MAX + 256);
 }
 
 struct run {
@@ -385,7 +241,6 @@ struct run {
   us_tls_t *t;
   us_bufstream_t *b; /* the stream's buffered face */
   us_sink_t heap;
-  int64_t timeout;
 };
 
 /* Decrypted bytes read ahead in the stream, not yet returned. */
@@ -398,7 +253,7 @@ static size_t held(const struct run *run) {
 static size_t decryptable(void) {
   size_t n = 0;
   for (int i = 0; i < k.nrec && k.srv_done; i++) {
-    if (k.rec_wire[i] > k.consumed ||
+    if (k.rec_wire[i] > peer.consumed ||
         (k.corrupt && k.rec_wire[i] > k.corrupt_pos))
       break;
     n = k.rec_pt[i];
@@ -406,7 +261,9 @@ static size_t decryptable(void) {
   return n;
 }
 
-static int corrupt_met(void) { return k.corrupt && k.consumed > k.corrupt_pos; }
+static int corrupt_met(void) {
+  return k.corrupt && peer.consumed > k.corrupt_pos;
+}
 
 static int is_tls_error(ssize_t r) {
   return r <= US_TLS_BASE - 1 && r >= US_TLS_ERR_LAST;
@@ -414,11 +271,10 @@ static int is_tls_error(ssize_t r) {
 
 /* Whether a call that returned less than it could had a reason to: the
  * peer's end, a reset or EAGAIN, the deadline, or the tampered record. */
-static int had_reason(const struct run *run, int64_t t0) {
+static int had_reason(int64_t t0) {
   /* close_notify ends the stream with no word from the kernel. */
-  int notified = k.end == E_NOTIFY && k.srv_done && k.consumed == k.wire_len;
-  return k.stopped || corrupt_met() || notified || k.ended || k.owed ||
-         (k.mode == M_TIMED && k.clock - t0 >= run->timeout);
+  int notified = k.end == E_NOTIFY && k.srv_done && peer.consumed == k.wire_len;
+  return peer_had_reason(t0) || corrupt_met() || notified || k.ended || k.owed;
 }
 
 /* The stream's last word, r (0 or an error): whether it is the right one. */
@@ -430,26 +286,23 @@ static void check_end(ssize_t r) {
     CHECK(is_tls_error(r) || (r == -ECONNRESET && k.end == E_RESET));
     return;
   }
-  CHECK(k.delivered == k.all_len);
+  CHECK(peer.delivered == peer.all_len);
   if (k.end == E_NOTIFY)
     CHECK(r == 0);
   else if (k.end == E_CLOSE)
     CHECK(r == US_TLS_ERR_TRUNCATED);
   else
-    CHECK(r == -ECONNRESET && k.reset_sent);
+    CHECK(r == -ECONNRESET && peer.reset_sent);
 }
 
 /* Checks one call's result r, got at data[0..r), and takes it. */
 static void check_call(struct run *run, ssize_t r, const char *data, size_t max,
                        int64_t t0) {
-  if (k.mode == M_TIMED) {
-    /* The deadline holds, give or take one signal handler's run. */
-    CHECK(k.clock - t0 <= run->timeout + SIGNAL_NS);
-    CHECK(r != -ETIMEDOUT || k.clock - t0 >= run->timeout);
-  } else {
+  if (peer.mode == M_TIMED)
+    peer_check_deadline(r, t0);
+  else
     CHECK(r != -ETIMEDOUT);
-  }
-  CHECK(r != -EAGAIN || (k.mode == M_NONBLOCK && k.stopped));
+  CHECK(r != -EAGAIN || (peer.mode == M_NONBLOCK && peer.stopped));
   if (k.ended || k.owed) {
     CHECK(r == (k.ended ? k.final : r)); /* the last word, said again */
     CHECK(r <= 0 && r != -EAGAIN && r != -ETIMEDOUT);
@@ -465,34 +318,13 @@ static void check_call(struct run *run, ssize_t r, const char *data, size_t max,
     return;
   }
   CHECK((size_t)r <= max);
-  CHECK(memcmp(data, k.all + k.delivered, (size_t)r) == 0);
-  k.delivered += (size_t)r;
-  CHECK(k.delivered <= decryptable());
+  CHECK(memcmp(data, peer.all + peer.delivered, (size_t)r) == 0);
+  peer.delivered += (size_t)r;
+  CHECK(peer.delivered <= decryptable());
   /* The end met behind these bytes, with nothing left to return. */
-  if (k.end_now && held(run) == 0 && k.delivered == k.all_len && !k.corrupt)
+  if (k.end_now && held(run) == 0 && peer.delivered == peer.all_len &&
+      !k.corrupt)
     k.owed = 1;
-}
-
-static void set_mode(struct run *run, enum mode mode) {
-  k.mode = mode;
-  run->s.timeout_ns = US_TIMEOUT_NONBLOCK;
-  if (mode == M_BLOCK)
-    run->s.timeout_ns = US_TIMEOUT_BLOCK;
-  else if (mode == M_TIMED)
-    run->s.timeout_ns = run->timeout;
-}
-
-/* A line ends with its only '\n', unless max, a full sink or a reason
- * to stop cut it short. */
-static void check_line(const struct run *run, ssize_t r, const us_sink_t *sink,
-                       size_t max, int64_t t0) {
-  if (r <= 0)
-    return;
-  const char *d = sink->data;
-  CHECK(memchr(d, '\n', (size_t)r - 1) == NULL);
-  if (d[r - 1] != '\n' && (size_t)r < max &&
-      (sink->grow || sink->len < sink->cap))
-    CHECK(had_reason(run, t0));
 }
 
 /* What the stream says it holds, and what poll says of it. */
@@ -501,38 +333,21 @@ static void look(struct run *run) {
   CHECK(n >= h);
   /* The read buffer comes with the first refill: NULL until then. */
   CHECK(h == 0 ||
-        memcmp(run->b->rbuf + run->b->rpos, k.all + k.delivered, h) == 0);
-  CHECK(k.delivered + h <= decryptable());
+        memcmp(run->b->rbuf + run->b->rpos, peer.all + peer.delivered, h) == 0);
+  CHECK(peer.delivered + h <= decryptable());
   if (n > 0 && !k.ended) {
     int r = us_tls_poll(run->t, US_POLLIN);
     CHECK(r >= 0 && (r & US_POLLIN));
   }
 }
 
-/* The fast path: a whole line (or max bytes) already read ahead, or
- * nothing, and then nothing is taken. */
-static void takeline(struct run *run, size_t max) {
-  const char *line;
-  size_t len;
-  if (!us_bufstream_takeline(run->b, &line, &len, max)) {
-    size_t h = held(run);
-    CHECK(h < max && (h == 0 || !memchr(run->b->rbuf + run->b->rpos, '\n', h)));
-    return;
-  }
-  CHECK(len > 0 && len <= max && !memchr(line, '\n', len - 1));
-  CHECK(line[len - 1] == '\n' || len == max);
-  CHECK(!memcmp(line, k.all + k.delivered, len));
-  us_bufstream_takeline_done(run->b);
-  k.delivered += len;
-}
-
 /* Runs one call: op and arg come from the input's tail. */
 static void call(struct run *run, uint8_t op, uint8_t arg) {
-  size_t cap = (size_t)arg + 1, max = pick_max(arg);
+  size_t cap = (size_t)arg + 1, max = peer_pick_max(arg, RECORD_MAX);
   us_sink_t sink, *use = &run->heap;
   ssize_t r = 0;
-  int64_t t0 = k.clock;
-  k.stopped = k.end_now = 0;
+  int64_t t0 = peer.clock;
+  peer.stopped = k.end_now = 0;
   run->heap.len = 0;
   char *fixed = malloc(cap); /* exactly cap: ASan sees any overrun */
   CHECK(fixed != NULL);
@@ -544,12 +359,12 @@ static void call(struct run *run, uint8_t op, uint8_t arg) {
   case 1:
     r = us_tls_read(run->t, use, max);
     if (r >= 0 && (size_t)r < max && (use->grow || use->len < use->cap))
-      CHECK(had_reason(run, t0)); /* no short read without a reason */
+      CHECK(had_reason(t0)); /* no short read without a reason */
     break;
   case 2:
   case 3:
     r = us_tls_readline(run->t, use, max);
-    check_line(run, r, use, max, t0);
+    peer_check_line(r, use, max, t0, had_reason);
     break;
   case 4:
     r = us_tls_recv(run->t, fixed, max = cap);
@@ -557,24 +372,24 @@ static void call(struct run *run, uint8_t op, uint8_t arg) {
     break;
   case 5:
     r = us_bufstream_readline(run->b, use, max);
-    check_line(run, r, use, max, t0);
+    peer_check_line(r, use, max, t0, had_reason);
     break;
   case 6:
     if (op & 0x10)
       look(run);
     else
-      set_mode(run, (enum mode)(arg % 3));
+      peer_set_mode(&run->s, (enum mode)(arg % 3));
     free(fixed);
     return;
   case 7:
-    takeline(run, max);
+    peer_takeline(run->b, max);
     free(fixed);
     return;
   }
   check_call(run, r, use->data, max, t0);
   free(fixed);
   if (r == -EAGAIN || r == -ETIMEDOUT)
-    tick();
+    peer_tick();
 }
 
 /* A self-signed certificate for localhost (EC P-256), made once: the
@@ -624,23 +439,13 @@ static void make_cert(void) {
   EVP_PKEY_free(key);
 }
 
-static us_socket_t template_socket;
-
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc;
   (void)argv;
-  int sv[2];
-  /* A real socket only to get a fully set-up us_socket_t; the fake
-   * kernel answers every call the stream makes on it. */
-  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-  CHECK(us_socket_from_fd(&template_socket, sv[0]) == 0);
-  for (size_t i = 0; i < sizeof letters; i++)
-    letters[i] = (uint8_t)('a' + i % 26);
-  k.all = malloc(MAX_DATA);
   k.wire = malloc(WIRE_MAX);
-  CHECK(k.all != NULL && k.wire != NULL);
+  CHECK(k.wire != NULL);
   make_cert();
-  us__fault_kernel(&peer);
+  peer_init(&hooks, k.wire);
   return 0;
 }
 
@@ -650,27 +455,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size) {
   static const size_t send_most[4] = {SIZE_MAX, 1, 5, 100};
   if (size < HEADER)
     return 0;
-  uint8_t *all = k.all, *wire = k.wire;
+  struct input input;
+  struct run run = {.heap.grow = grow};
+  uint8_t *wire = k.wire;
   memset(&k, 0, sizeof k);
-  k.all = all;
   k.wire = wire;
-  k.clock = 1000 * MS;
+  peer_begin(&input, &run.s, in, size, HEADER);
   k.tls12 = (in[0] >> 2) & 1;
   k.end = (enum end)((in[0] >> 3) & 3);
   if (k.end > E_RESET)
     k.end = E_NOTIFY;
+  peer.end_reset = k.end == E_RESET;
   k.corrupt = (in[0] & 0x20) ? 1 << (in[5] & 7) : 0;
   k.corrupt_pos = (size_t)in[3] | (size_t)in[4] << 8;
   k.send_most = send_most[in[0] >> 6];
-
-  struct run run = {.s = template_socket};
-  run.heap.grow = grow;
-  run.timeout = ((int64_t)in[1] + 1) * MS;
-  size_t ncalls = in[2];
-  if (ncalls * 2 > size - HEADER)
-    ncalls = (size - HEADER) / 2;
-  set_mode(&run, (in[0] & 3) == 3 ? M_TIMED : (enum mode)(in[0] & 3));
-  parse_script(in + HEADER, size - HEADER - 2 * ncalls);
+  parse_script(input.script, input.script_len);
 
   k.srv = SSL_new(server_ctx);
   k.srv_in = BIO_new(BIO_s_mem());
@@ -683,8 +482,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size) {
 
   CHECK(us_tls_new(&run.t, client_ctx, &run.s, "localhost") == 0);
   run.b = us_tls_bufstream(run.t);
-  for (size_t i = 0; i < ncalls; i++)
-    call(&run, in[size - 1 - 2 * i], in[size - 2 - 2 * i]);
+  for (size_t i = 0; i < input.ncalls; i++)
+    call(&run, input_op(&input, i), input_arg(&input, i));
   /* Then read to the end: everything must come out, then the last word,
    * and then that word again. */
   for (int i = 0; !k.ended; i++) {
@@ -697,7 +496,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size) {
     size_t before = 0;
     for (int i = 0; i < k.nrec && k.rec_wire[i] <= k.corrupt_pos; i++)
       before = k.rec_pt[i];
-    CHECK(k.delivered == before);
+    CHECK(peer.delivered == before);
   }
   free(run.heap.data);
   us_tls_free(run.t);

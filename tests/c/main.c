@@ -62,6 +62,15 @@ void heap_sink_init(struct heap_sink *h) {
   h->sink.grow = heap_grow;
 }
 
+size_t read_file(const char *path, char *buf, size_t cap) {
+  FILE *f = fopen(path, "rb");
+  ASSERT(f != NULL);
+  size_t n = fread(buf, 1, cap, f);
+  fclose(f);
+  ASSERT(n > 0 && n < cap);
+  return n;
+}
+
 int host_unlocks, host_locks;
 
 void *test_unlock(void) {

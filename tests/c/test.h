@@ -62,6 +62,9 @@ struct heap_sink {
   size_t largest;
 };
 void heap_sink_init(struct heap_sink *h);
+/* Reads the file at path into buf, which holds it with room to spare (so
+ * it was read whole); returns its size, which is not 0. */
+size_t read_file(const char *path, char *buf, size_t cap);
 
 /* A host lock that counts: test_unlock() adds one to host_unlocks and
  * returns a token that test_lock() checks, adding one to host_locks. */

@@ -93,13 +93,18 @@ static void pki_remove(void) {
   ASSERT_OK(LEAKS());
 }
 
-static us_tls_ctx_t *server_ctx(const char *name) {
-  us_tls_ctx_t *c;
+/* Gives c the certificate `name` and its key (name.pem, name.key). */
+static void cert_file(us_tls_ctx_t *c, const char *name) {
   char cert[64], key[64];
   snprintf(cert, sizeof cert, "%s.pem", name);
   snprintf(key, sizeof key, "%s.key", name);
-  ASSERT_OK(us_tls_ctx_new(&c, US_TLS_SERVER));
   ASSERT_OK(us_tls_ctx_cert_file(c, pki(cert), pki(key)));
+}
+
+static us_tls_ctx_t *server_ctx(const char *name) {
+  us_tls_ctx_t *c;
+  ASSERT_OK(us_tls_ctx_new(&c, US_TLS_SERVER));
+  cert_file(c, name);
   return c;
 }
 
@@ -108,6 +113,22 @@ static us_tls_ctx_t *client_ctx(void) {
   ASSERT_OK(us_tls_ctx_new(&c, US_TLS_CLIENT));
   ASSERT_OK(us_tls_ctx_ca_file(c, pki("ca.pem")));
   return c;
+}
+
+/* The certificates, and the two contexts most tests use: our server's,
+ * with srv's certificate, and a client's that trusts our CA. */
+static void pki_begin(us_tls_ctx_t **sc, us_tls_ctx_t **cc) {
+  pki_make();
+  *sc = server_ctx("srv");
+  *cc = client_ctx();
+}
+
+/* Frees two contexts, then removes the certificates (with pki_remove's
+ * checks). */
+static void pki_end(us_tls_ctx_t *a, us_tls_ctx_t *b) {
+  us_tls_ctx_free(a);
+  us_tls_ctx_free(b);
+  pki_remove();
 }
 
 /* ---- processes ------------------------------------------------------ */
@@ -148,6 +169,23 @@ static uint16_t free_port(void) {
   tcp_listener(&s, &a);
   ASSERT_OK(us_socket_close(&s));
   return a.port;
+}
+
+/* Starts openssl s_server on a free port of 127.0.0.1, which it returns
+ * in *port, with srv's certificate and the options in extra (ending with
+ * NULL; at most 12 are taken). The names extra holds from pki() stay
+ * good: this takes only two more of its four buffers. */
+static pid_t s_server_start(uint16_t *port, char *const extra[]) {
+  char accept[32];
+  *port = free_port();
+  snprintf(accept, sizeof accept, "127.0.0.1:%u", *port);
+  char *argv[21] = {"openssl", "s_server",
+                    "-accept", accept,
+                    "-cert",   (char *)pki("srv.pem"),
+                    "-key",    (char *)pki("srv.key")};
+  for (int i = 0, n = 8; extra[i] && n < 20; i++)
+    argv[n++] = extra[i];
+  return spawn(argv, -1, -1);
 }
 
 /* Connects to 127.0.0.1:port, trying for up to 10 s while a peer process
@@ -243,40 +281,92 @@ static void pair_with(us_socket_t *c, struct peer *p) {
   ASSERT_OK(us_settimeout(c, 10 * SEC));
 }
 
+/* A client of ours (stream t on socket c, sink h for its reads) and our
+ * server p in a thread, on the two ends of a loopback pair. */
+struct session {
+  struct peer p;
+  us_socket_t c;
+  us_tls_t *t;
+  struct heap_sink h;
+};
+
+/* Starts our server with sc: it writes reply (if not NULL) after the
+ * handshake, then close_notify if notify; s->p's other fields are set
+ * before. The client, with cc, expects the name host. */
+static void session_open(struct session *s, us_tls_ctx_t *sc, const char *reply,
+                         int notify, us_tls_ctx_t *cc, const char *host) {
+  pair_with(&s->c, &s->p);
+  peer_start(&s->p, sc, reply, notify);
+  ASSERT_OK(us_tls_new(&s->t, cc, &s->c, host));
+  heap_sink_init(&s->h);
+}
+
+/* Waits for the server to end, then frees the client. */
+static void session_close(struct session *s) {
+  pthread_join(s->p.thread, NULL);
+  free(s->h.sink.data);
+  us_tls_free(s->t);
+  ASSERT_OK(us_socket_close(&s->c));
+}
+
 /* The handshake of a client of ours to our server using cert `name`:
  * returns the client's result, and the server's in *server. */
 static int client_meets(const char *name, us_tls_ctx_t *cc, const char *host,
                         int *server) {
-  struct peer p = {0};
-  us_socket_t c;
-  us_tls_t *t;
+  struct session s = {0};
   us_tls_ctx_t *sc = server_ctx(name);
-  pair_with(&c, &p);
-  peer_start(&p, sc, NULL, 0);
-  ASSERT_OK(us_tls_new(&t, cc, &c, host));
-  int r = us_tls_handshake(t);
-  us_tls_free(t);
-  ASSERT_OK(us_socket_close(&c));
-  pthread_join(p.thread, NULL);
-  *server = p.result;
+  session_open(&s, sc, NULL, 0, cc, host);
+  int r = us_tls_handshake(s.t);
+  /* Closed before the server is waited for: a server still in its
+   * handshake meets the end at once. */
+  us_tls_free(s.t);
+  ASSERT_OK(us_socket_close(&s.c));
+  pthread_join(s.p.thread, NULL);
+  *server = s.p.result;
   us_tls_ctx_free(sc);
   return r;
+}
+
+/* A client stream t on c, connected (if connect) to lsn, on which nobody
+ * accepts: the kernel completes the connect, no handshake ever gets an
+ * answer. */
+struct silent {
+  us_socket_t lsn, c;
+  us_addr_t a;
+  us_tls_ctx_t *cc;
+  us_tls_t *t;
+};
+
+#define KEEP_TIMEOUT INT64_MIN
+
+/* timeout_ns: c's timeout, or KEEP_TIMEOUT for the default. */
+static void silent_open(struct silent *s, int connect, int64_t timeout_ns) {
+  tcp_listener(&s->lsn, &s->a);
+  ASSERT_OK(us_socket_open(&s->c, AF_INET, SOCK_STREAM, 0));
+  if (connect)
+    ASSERT_OK(us_connect(&s->c, &s->a));
+  if (timeout_ns != KEEP_TIMEOUT)
+    ASSERT_OK(us_settimeout(&s->c, timeout_ns));
+  s->cc = client_ctx();
+  ASSERT_OK(us_tls_new(&s->t, s->cc, &s->c, "localhost"));
+}
+
+/* Frees it all; c_closed: the test closed c itself. */
+static void silent_close(struct silent *s, int c_closed) {
+  us_tls_free(s->t);
+  us_tls_ctx_free(s->cc);
+  if (!c_closed)
+    ASSERT_OK(us_socket_close(&s->c));
+  ASSERT_OK(us_socket_close(&s->lsn));
 }
 
 /* ---- tests ----------------------------------------------------------- */
 
 static void test_tls_client_to_openssl_s_server(void) {
   pki_make();
-  uint16_t port = free_port();
-  char accept[32];
-  snprintf(accept, sizeof accept, "127.0.0.1:%u", port);
-  char *argv[] = {"openssl", "s_server",
-                  "-accept", accept,
-                  "-cert",   (char *)pki("srv.pem"),
-                  "-key",    (char *)pki("srv.key"),
-                  "-rev",    "-quiet",
-                  NULL};
-  pid_t pid = spawn(argv, -1, -1);
+  uint16_t port;
+  char *extra[] = {"-rev", "-quiet", NULL};
+  pid_t pid = s_server_start(&port, extra);
   us_socket_t s;
   connect_retry(&s, port);
   us_tls_ctx_t *ctx = client_ctx();
@@ -385,7 +475,8 @@ static void test_tls_server_to_curl(void) {
 /* Lines over TLS: short ones several to a record, one longer than the
  * stream's buffer, and the rest at the end without a newline. */
 static void test_tls_readline_to_our_server(void) {
-  pki_make();
+  us_tls_ctx_t *sc, *cc;
+  pki_begin(&sc, &cc);
   size_t big = 100000;
   char *text = malloc(big + 64);
   strcpy(text, "a\nbb\nccc\n");
@@ -393,78 +484,58 @@ static void test_tls_readline_to_our_server(void) {
   memset(text + n, 'x', big);
   n += big;
   strcpy(text + n, "\nlast");
-  struct peer p = {0};
-  us_socket_t c;
-  us_tls_ctx_t *sc = server_ctx("srv"), *cc = client_ctx();
-  pair_with(&c, &p);
-  peer_start(&p, sc, text, 1);
-  us_tls_t *t;
-  ASSERT_OK(us_tls_new(&t, cc, &c, "127.0.0.1"));
-  struct heap_sink h;
-  heap_sink_init(&h);
-  ASSERT_EQ(us_tls_readline(t, &h.sink, SIZE_MAX), 2);
-  ASSERT_EQ(us_tls_readline(t, &h.sink, SIZE_MAX), 3);
-  ASSERT(memcmp(h.sink.data, "a\nbb\n", 5) == 0);
+  struct session s = {0};
+  session_open(&s, sc, text, 1, cc, "127.0.0.1");
+  us_tls_t *t = s.t;
+  us_sink_t *sink = &s.h.sink;
+  ASSERT_EQ(us_tls_readline(t, sink, SIZE_MAX), 2);
+  ASSERT_EQ(us_tls_readline(t, sink, SIZE_MAX), 3);
+  ASSERT(memcmp(sink->data, "a\nbb\n", 5) == 0);
   /* The third line's bytes came in the record already read: the stream
    * has them although the socket may not. */
   ASSERT(us_tls_pending(t) > 0);
   ASSERT(us_tls_poll(t, US_POLLIN) & US_POLLIN);
-  ASSERT_EQ(us_tls_readline(t, &h.sink, 2), 2); /* max bytes of a line */
-  ASSERT_EQ(us_tls_readline(t, &h.sink, SIZE_MAX), 2);
-  h.sink.len = 0;
-  ASSERT_EQ(us_tls_readline(t, &h.sink, SIZE_MAX), (ssize_t)big + 1);
-  ASSERT_EQ(h.sink.data[big], '\n');
-  ASSERT_EQ(h.sink.data[0], 'x');
-  h.sink.len = 0;
-  ASSERT_EQ(us_tls_readline(t, &h.sink, SIZE_MAX), 4);
-  ASSERT(memcmp(h.sink.data, "last", 4) == 0);
-  ASSERT_EQ(us_tls_readline(t, &h.sink, SIZE_MAX), 0); /* close_notify */
-  pthread_join(p.thread, NULL);
-  ASSERT_OK(p.result);
-  free(h.sink.data);
+  ASSERT_EQ(us_tls_readline(t, sink, 2), 2); /* max bytes of a line */
+  ASSERT_EQ(us_tls_readline(t, sink, SIZE_MAX), 2);
+  sink->len = 0;
+  ASSERT_EQ(us_tls_readline(t, sink, SIZE_MAX), (ssize_t)big + 1);
+  ASSERT_EQ(sink->data[big], '\n');
+  ASSERT_EQ(sink->data[0], 'x');
+  sink->len = 0;
+  ASSERT_EQ(us_tls_readline(t, sink, SIZE_MAX), 4);
+  ASSERT(memcmp(sink->data, "last", 4) == 0);
+  ASSERT_EQ(us_tls_readline(t, sink, SIZE_MAX), 0); /* close_notify */
+  session_close(&s);
+  ASSERT_OK(s.p.result);
   free(text);
-  us_tls_free(t);
-  us_tls_ctx_free(sc);
-  us_tls_ctx_free(cc);
-  ASSERT_OK(us_socket_close(&c));
-  pki_remove();
+  pki_end(sc, cc);
 }
 
 /* read with no short reads, recv with what is there, and the buffered
  * stream's fast path, over one connection. */
 static void test_tls_read_recv_bufstream(void) {
-  pki_make();
-  struct peer p = {0};
-  us_socket_t c;
-  us_tls_ctx_t *sc = server_ctx("srv"), *cc = client_ctx();
-  pair_with(&c, &p);
-  peer_start(&p, sc, "0123456789line\nrest", 1);
-  us_tls_t *t;
-  ASSERT_OK(us_tls_new(&t, cc, &c, "localhost"));
+  us_tls_ctx_t *sc, *cc;
+  pki_begin(&sc, &cc);
+  struct session s = {0};
+  session_open(&s, sc, "0123456789line\nrest", 1, cc, "localhost");
+  us_sink_t *sink = &s.h.sink;
   char buf[8];
-  ASSERT_EQ(us_tls_recv(t, buf, 4), 4);
+  ASSERT_EQ(us_tls_recv(s.t, buf, 4), 4);
   ASSERT(memcmp(buf, "0123", 4) == 0);
-  struct heap_sink h;
-  heap_sink_init(&h);
-  ASSERT_EQ(us_tls_read(t, &h.sink, 6), 6);
-  ASSERT(memcmp(h.sink.data, "456789", 6) == 0);
+  ASSERT_EQ(us_tls_read(s.t, sink, 6), 6);
+  ASSERT(memcmp(sink->data, "456789", 6) == 0);
   const char *line;
   size_t len;
-  us_bufstream_t *b = us_tls_bufstream(t);
+  us_bufstream_t *b = us_tls_bufstream(s.t);
   ASSERT_EQ(us_bufstream_takeline(b, &line, &len, SIZE_MAX), 1);
   ASSERT_EQ(len, 5);
   ASSERT(memcmp(line, "line\n", 5) == 0);
   us_bufstream_takeline_done(b);
-  h.sink.len = 0;
-  ASSERT_EQ(us_tls_read(t, &h.sink, SIZE_MAX), 4); /* to the end */
-  ASSERT(memcmp(h.sink.data, "rest", 4) == 0);
-  pthread_join(p.thread, NULL);
-  free(h.sink.data);
-  us_tls_free(t);
-  us_tls_ctx_free(sc);
-  us_tls_ctx_free(cc);
-  ASSERT_OK(us_socket_close(&c));
-  pki_remove();
+  sink->len = 0;
+  ASSERT_EQ(us_tls_read(s.t, sink, SIZE_MAX), 4); /* to the end */
+  ASSERT(memcmp(sink->data, "rest", 4) == 0);
+  session_close(&s);
+  pki_end(sc, cc);
 }
 
 struct reader {
@@ -481,76 +552,62 @@ static void *read_a_line(void *arg) {
   return NULL;
 }
 
+/* Completes t's handshake, then reads a line of it in thread *th. */
+static void reader_start(struct reader *r, us_tls_t *t, pthread_t *th) {
+  r->t = t;
+  ASSERT_OK(us_tls_handshake(t));
+  ASSERT_OK(pthread_create(th, NULL, read_a_line, r));
+}
+
 /* A reader blocked in one thread leaves the stream to a writer in
  * another: the write goes out and brings the reader its answer. */
 static void test_tls_reader_and_writer_threads(void) {
-  pki_make();
-  struct peer p = {0};
-  us_socket_t c;
-  us_tls_ctx_t *sc = server_ctx("srv"), *cc = client_ctx();
-  pair_with(&c, &p);
-  p.echo = 1;
-  peer_start(&p, sc, NULL, 1);
+  us_tls_ctx_t *sc, *cc;
+  pki_begin(&sc, &cc);
+  struct session s = {0};
+  s.p.echo = 1;
+  session_open(&s, sc, NULL, 1, cc, "localhost");
   struct reader r = {NULL, 0, {0}};
-  ASSERT_OK(us_tls_new(&r.t, cc, &c, "localhost"));
-  ASSERT_OK(us_tls_handshake(r.t));
   pthread_t th;
-  ASSERT_OK(pthread_create(&th, NULL, read_a_line, &r));
+  reader_start(&r, s.t, &th);
   usleep(100000); /* the reader waits for the socket by now */
   ASSERT_EQ(us_tls_write(r.t, "ping\n", 5), 5);
   pthread_join(th, NULL);
   ASSERT_EQ(r.n, 5);
   ASSERT(memcmp(r.line, "ping\n", 5) == 0);
-  pthread_join(p.thread, NULL);
-  us_tls_free(r.t);
-  us_tls_ctx_free(sc);
-  us_tls_ctx_free(cc);
-  ASSERT_OK(us_socket_close(&c));
-  pki_remove();
+  session_close(&s);
+  pki_end(sc, cc);
 }
 
 /* A close from another thread wakes a read blocked on a silent peer. */
 static void test_tls_close_wakes_read(void) {
-  pki_make();
-  struct peer p = {0};
-  us_socket_t c;
-  us_tls_ctx_t *sc = server_ctx("srv"), *cc = client_ctx();
-  pair_with(&c, &p);
-  p.hold_ms = 1500;
-  peer_start(&p, sc, NULL, 0);
+  us_tls_ctx_t *sc, *cc;
+  pki_begin(&sc, &cc);
+  struct session s = {0};
+  s.p.hold_ms = 1500;
+  session_open(&s, sc, NULL, 0, cc, "localhost");
   struct reader r = {NULL, 0, {0}};
-  ASSERT_OK(us_tls_new(&r.t, cc, &c, "localhost"));
-  ASSERT_OK(us_tls_handshake(r.t));
   pthread_t th;
-  ASSERT_OK(pthread_create(&th, NULL, read_a_line, &r));
+  reader_start(&r, s.t, &th);
   usleep(200000);
   int64_t t0 = now_ms();
-  ASSERT_OK(us_socket_close(&c));
+  ASSERT_OK(us_socket_close(&s.c));
   pthread_join(th, NULL);
   ASSERT(now_ms() - t0 <= LATE_MS(0));
   ASSERT_EQ(r.n, -EBADF);
-  pthread_join(p.thread, NULL);
+  pthread_join(s.p.thread, NULL);
   us_tls_free(r.t);
-  us_tls_ctx_free(sc);
-  us_tls_ctx_free(cc);
-  pki_remove();
+  pki_end(sc, cc);
 }
 
 /* A server that accepts and never answers: the handshake ends at the
  * socket's deadline, not before, and not much after. */
 static void test_tls_handshake_deadline(void) {
   pki_make();
-  us_socket_t lsn, c;
-  us_addr_t a;
-  tcp_listener(&lsn, &a);
-  ASSERT_OK(us_socket_open(&c, AF_INET, SOCK_STREAM, 0));
-  ASSERT_OK(us_connect(&c, &a));
-  ASSERT_OK(us_settimeout(&c, 300 * 1000000));
-  us_tls_ctx_t *cc = client_ctx();
-  us_tls_t *t;
-  ASSERT_OK(us_tls_new(&t, cc, &c, "localhost"));
+  struct silent s;
+  silent_open(&s, 1, 300 * 1000000);
   int64_t t0 = now_ms();
-  ASSERT_EQ(us_tls_handshake(t), -ETIMEDOUT);
+  ASSERT_EQ(us_tls_handshake(s.t), -ETIMEDOUT);
   int64_t took = now_ms() - t0;
   ASSERT(took >= 300);
   ASSERT(took <= LATE_MS(300));
@@ -558,13 +615,10 @@ static void test_tls_handshake_deadline(void) {
   struct heap_sink h;
   heap_sink_init(&h);
   t0 = now_ms();
-  ASSERT_EQ(us_tls_readline(t, &h.sink, SIZE_MAX), -ETIMEDOUT);
+  ASSERT_EQ(us_tls_readline(s.t, &h.sink, SIZE_MAX), -ETIMEDOUT);
   ASSERT(now_ms() - t0 <= LATE_MS(300));
   free(h.sink.data);
-  us_tls_free(t);
-  us_tls_ctx_free(cc);
-  ASSERT_OK(us_socket_close(&c));
-  ASSERT_OK(us_socket_close(&lsn));
+  silent_close(&s, 0);
   pki_remove();
 }
 
@@ -583,25 +637,18 @@ static void *handshake_blocked(void *arg) {
  * server at once. */
 static void test_tls_close_wakes_handshake(void) {
   pki_make();
-  us_socket_t lsn, c;
-  us_addr_t a;
-  tcp_listener(&lsn, &a);
-  ASSERT_OK(us_socket_open(&c, AF_INET, SOCK_STREAM, 0));
-  ASSERT_OK(us_connect(&c, &a));
-  us_tls_ctx_t *cc = client_ctx();
-  struct blocked b = {NULL, 1};
-  ASSERT_OK(us_tls_new(&b.t, cc, &c, "localhost"));
+  struct silent s;
+  silent_open(&s, 1, KEEP_TIMEOUT);
+  struct blocked b = {s.t, 1};
   pthread_t th;
   ASSERT_OK(pthread_create(&th, NULL, handshake_blocked, &b));
   usleep(200000);
   int64_t t0 = now_ms();
-  ASSERT_OK(us_socket_close(&c));
+  ASSERT_OK(us_socket_close(&s.c));
   pthread_join(th, NULL);
   ASSERT(now_ms() - t0 <= LATE_MS(0));
   ASSERT_EQ(b.result, -EBADF);
-  us_tls_free(b.t);
-  us_tls_ctx_free(cc);
-  ASSERT_OK(us_socket_close(&lsn));
+  silent_close(&s, 1);
   pki_remove();
 }
 
@@ -622,25 +669,15 @@ static void test_tls_signal_ends_handshake(void) {
   sa.sa_handler = on_alarm; /* no SA_RESTART: the wait sees EINTR */
   ASSERT_OK(sigaction(SIGALRM, &sa, NULL));
   us_set_host(&host);
-  us_socket_t lsn, c;
-  us_addr_t a;
-  tcp_listener(&lsn, &a);
-  ASSERT_OK(us_socket_open(&c, AF_INET, SOCK_STREAM, 0));
-  ASSERT_OK(us_connect(&c, &a));
-  ASSERT_OK(us_settimeout(&c, 10 * SEC));
-  us_tls_ctx_t *cc = client_ctx();
-  us_tls_t *t;
-  ASSERT_OK(us_tls_new(&t, cc, &c, "localhost"));
+  struct silent s;
+  silent_open(&s, 1, 10 * SEC);
   ualarm(200000, 0);
   int64_t t0 = now_ms();
-  ASSERT_EQ(us_tls_handshake(t), -EINTR);
+  ASSERT_EQ(us_tls_handshake(s.t), -EINTR);
   ASSERT(now_ms() - t0 <= LATE_MS(200));
   ASSERT(interrupted);
   us_set_host(NULL);
-  us_tls_free(t);
-  us_tls_ctx_free(cc);
-  ASSERT_OK(us_socket_close(&c));
-  ASSERT_OK(us_socket_close(&lsn));
+  silent_close(&s, 0);
   pki_remove();
 }
 
@@ -671,19 +708,13 @@ static void test_tls_untrusted_expired_wrong_host(void) {
   ASSERT(strstr(us_strerror(US_TLS_ERR_UNTRUSTED), "not trusted") != NULL);
   ASSERT(strstr(us_strerror(US_TLS_ERR_HOSTNAME), "host") != NULL);
   ASSERT(strstr(us_strerror(US_TLS_ERR_EXPIRED), "expired") != NULL);
-  us_tls_ctx_free(cc);
-  us_tls_ctx_free(bare);
-  pki_remove();
+  pki_end(cc, bare);
 }
 
 /* Whether the peer's certificate is the file `der` holds. */
 static int peer_cert_is(us_tls_t *t, const char *der) {
   char got[4096], want[4096];
-  FILE *f = fopen(pki(der), "rb");
-  ASSERT(f != NULL);
-  size_t n = fread(want, 1, sizeof want, f);
-  fclose(f);
-  ASSERT(n > 0 && n < sizeof want);
+  size_t n = read_file(pki(der), want, sizeof want);
   return us_tls_peer_cert(t, got, sizeof got) == (ssize_t)n &&
          memcmp(got, want, n) == 0;
 }
@@ -721,9 +752,7 @@ static void test_tls_check_host_off(void) {
   ASSERT_EQ(us_tls_new(&t, cc, &a, NULL), US_TLS_ERR_NO_HOST);
   ASSERT_OK(us_socket_close(&a));
   ASSERT_OK(us_socket_close(&b));
-  us_tls_ctx_free(cc);
-  us_tls_ctx_free(bare);
-  pki_remove();
+  pki_end(cc, bare);
 }
 
 /* With the name unchecked, the host still goes as SNI: a server that
@@ -731,19 +760,13 @@ static void test_tls_check_host_off(void) {
  * one for the name asked. */
 static void test_tls_check_host_off_sends_sni(void) {
   pki_make();
-  uint16_t port = free_port();
-  char accept[32];
-  snprintf(accept, sizeof accept, "127.0.0.1:%u", port);
-  char *argv[] = {"openssl",     "s_server",
-                  "-accept",     accept,
-                  "-cert",       (char *)pki("srv.pem"),
-                  "-key",        (char *)pki("srv.key"),
-                  "-servername", "other.example",
-                  "-cert2",      (char *)pki("wrong.pem"),
-                  "-key2",       (char *)pki("wrong.key"),
-                  "-naccept",    "2",
-                  "-quiet",      NULL};
-  pid_t pid = spawn(argv, -1, -1);
+  uint16_t port;
+  char *extra[] = {"-servername", "other.example",
+                   "-cert2",      (char *)pki("wrong.pem"),
+                   "-key2",       (char *)pki("wrong.key"),
+                   "-naccept",    "2",
+                   "-quiet",      NULL};
+  pid_t pid = s_server_start(&port, extra);
   us_tls_ctx_t *ctx = client_ctx();
   ASSERT_OK(us_tls_ctx_check_host(ctx, 0));
   const char *host[2] = {"other.example", "localhost"};
@@ -765,11 +788,11 @@ static void test_tls_check_host_off_sends_sni(void) {
 
 /* Bytes that are not TLS, to a client and to a server. */
 static void test_tls_garbage_is_protocol_error(void) {
-  pki_make();
+  us_tls_ctx_t *sc, *cc;
+  pki_begin(&sc, &cc);
   static const char junk[] = "HTTP/1.1 400 Bad Request\r\n\r\n";
   us_socket_t a, b;
   us_tls_t *t;
-  us_tls_ctx_t *cc = client_ctx(), *sc = server_ctx("srv");
   tcp_pair(&a, &b);
   ASSERT_OK(us_settimeout(&a, 10 * SEC));
   ASSERT_EQ(us_write(&b, junk, sizeof junk - 1), (ssize_t)sizeof junk - 1);
@@ -788,73 +811,52 @@ static void test_tls_garbage_is_protocol_error(void) {
   us_tls_free(t);
   ASSERT_OK(us_socket_close(&a));
   ASSERT_OK(us_socket_close(&b));
-  us_tls_ctx_free(cc);
-  us_tls_ctx_free(sc);
-  pki_remove();
+  pki_end(sc, cc);
 }
 
 /* A peer that closes without close_notify: the bytes before it arrive,
  * then an error, never a quiet end of file. With close_notify: EOF. */
 static void test_tls_close_without_notify_is_error(void) {
-  pki_make();
-  us_tls_ctx_t *sc = server_ctx("srv"), *cc = client_ctx();
+  us_tls_ctx_t *sc, *cc;
+  pki_begin(&sc, &cc);
   for (int notify = 0; notify <= 1; notify++) {
-    struct peer p = {0};
-    us_socket_t c;
-    us_tls_t *t;
-    pair_with(&c, &p);
-    peer_start(&p, sc, "partial", notify);
-    ASSERT_OK(us_tls_new(&t, cc, &c, "localhost"));
-    struct heap_sink h;
-    heap_sink_init(&h);
-    ASSERT_EQ(us_tls_read(t, &h.sink, 100), 7);
-    ASSERT(memcmp(h.sink.data, "partial", 7) == 0);
-    h.sink.len = 0;
+    struct session s = {0};
+    session_open(&s, sc, "partial", notify, cc, "localhost");
+    us_sink_t *sink = &s.h.sink;
+    ASSERT_EQ(us_tls_read(s.t, sink, 100), 7);
+    ASSERT(memcmp(sink->data, "partial", 7) == 0);
+    sink->len = 0;
     if (notify) {
-      ASSERT_EQ(us_tls_read(t, &h.sink, 100), 0);
+      ASSERT_EQ(us_tls_read(s.t, sink, 100), 0);
     } else {
-      ASSERT_EQ(us_tls_read(t, &h.sink, 100), US_TLS_ERR_TRUNCATED);
-      ASSERT_EQ(us_tls_readline(t, &h.sink, 100), US_TLS_ERR_TRUNCATED);
+      ASSERT_EQ(us_tls_read(s.t, sink, 100), US_TLS_ERR_TRUNCATED);
+      ASSERT_EQ(us_tls_readline(s.t, sink, 100), US_TLS_ERR_TRUNCATED);
     }
-    pthread_join(p.thread, NULL);
-    free(h.sink.data);
-    us_tls_free(t);
-    ASSERT_OK(us_socket_close(&c));
+    session_close(&s);
   }
-  us_tls_ctx_free(sc);
-  us_tls_ctx_free(cc);
-  pki_remove();
+  pki_end(sc, cc);
 }
 
 /* What a reading client meets after "ok" when the server then sends
  * raw bytes and closes without close_notify. */
 static int read_after_raw(us_tls_ctx_t *sc, us_tls_ctx_t *cc, const char *raw,
                           size_t raw_len) {
-  struct peer p = {0};
-  us_socket_t c;
-  us_tls_t *t;
-  pair_with(&c, &p);
-  p.raw = raw;
-  p.raw_len = raw_len;
-  peer_start(&p, sc, "ok", 0);
-  ASSERT_OK(us_tls_new(&t, cc, &c, "localhost"));
-  struct heap_sink h;
-  heap_sink_init(&h);
-  ASSERT_EQ(us_tls_read(t, &h.sink, 2), 2);
-  h.sink.len = 0;
-  ssize_t r = us_tls_read(t, &h.sink, 100);
-  pthread_join(p.thread, NULL);
-  free(h.sink.data);
-  us_tls_free(t);
-  ASSERT_OK(us_socket_close(&c));
+  struct session s = {0};
+  s.p.raw = raw;
+  s.p.raw_len = raw_len;
+  session_open(&s, sc, "ok", 0, cc, "localhost");
+  ASSERT_EQ(us_tls_read(s.t, &s.h.sink, 2), 2);
+  s.h.sink.len = 0;
+  ssize_t r = us_tls_read(s.t, &s.h.sink, 100);
+  session_close(&s);
   return (int)r;
 }
 
 /* A peer that closes in the middle of a record, and one that announces
  * a record larger than TLS allows. */
 static void test_tls_cut_and_huge_records(void) {
-  pki_make();
-  us_tls_ctx_t *sc = server_ctx("srv"), *cc = client_ctx();
+  us_tls_ctx_t *sc, *cc;
+  pki_begin(&sc, &cc);
   /* Application data, 64 bytes announced, 10 sent. */
   static const char cut[] = "\x17\x03\x03\x00\x40"
                             "0123456789";
@@ -863,52 +865,39 @@ static void test_tls_cut_and_huge_records(void) {
   static const char huge[] = "\x17\x03\x03\xff\xff"
                              "0123456789";
   ASSERT_EQ(read_after_raw(sc, cc, huge, sizeof huge - 1), US_TLS_ERR_PROTOCOL);
-  us_tls_ctx_free(sc);
-  us_tls_ctx_free(cc);
-  pki_remove();
+  pki_end(sc, cc);
 }
 
 /* Non-blocking: the handshake and a read say -EAGAIN and what they wait
  * for, and finish once that is ready. */
 static void test_tls_nonblocking(void) {
-  pki_make();
-  struct peer p = {0};
-  us_socket_t c;
-  us_tls_ctx_t *sc = server_ctx("srv"), *cc = client_ctx();
-  pair_with(&c, &p);
+  us_tls_ctx_t *sc, *cc;
+  pki_begin(&sc, &cc);
+  struct session s = {0};
   /* The server answers late: the client's first step must wait. */
-  p.delay_ms = 100;
-  peer_start(&p, sc, "late\n", 0);
-  ASSERT_OK(us_settimeout(&c, 0));
-  us_tls_t *t;
-  ASSERT_OK(us_tls_new(&t, cc, &c, "localhost"));
+  s.p.delay_ms = 100;
+  session_open(&s, sc, "late\n", 0, cc, "localhost");
+  ASSERT_OK(us_settimeout(&s.c, 0));
   int r, rounds = 0;
-  while ((r = us_tls_handshake(t)) == -EAGAIN) {
-    struct pollfd pfd = {c.fd, (short)us_tls_wants(t), 0};
+  while ((r = us_tls_handshake(s.t)) == -EAGAIN) {
+    struct pollfd pfd = {s.c.fd, (short)us_tls_wants(s.t), 0};
     ASSERT(poll(&pfd, 1, 10000) == 1);
     ASSERT(++rounds < 100);
   }
   ASSERT_OK(r);
   ASSERT(rounds > 0);
-  struct heap_sink h;
-  heap_sink_init(&h);
   ssize_t n;
   rounds = 0;
-  while ((n = us_tls_readline(t, &h.sink, SIZE_MAX)) == -EAGAIN) {
-    ASSERT_EQ(us_tls_wants(t), US_POLLIN);
-    struct pollfd pfd = {c.fd, POLLIN, 0};
+  while ((n = us_tls_readline(s.t, &s.h.sink, SIZE_MAX)) == -EAGAIN) {
+    ASSERT_EQ(us_tls_wants(s.t), US_POLLIN);
+    struct pollfd pfd = {s.c.fd, POLLIN, 0};
     ASSERT(poll(&pfd, 1, 10000) == 1);
     ASSERT(++rounds < 100);
   }
   ASSERT_EQ(n, 5);
-  ASSERT(memcmp(h.sink.data, "late\n", 5) == 0);
-  pthread_join(p.thread, NULL);
-  free(h.sink.data);
-  us_tls_free(t);
-  us_tls_ctx_free(sc);
-  us_tls_ctx_free(cc);
-  ASSERT_OK(us_socket_close(&c));
-  pki_remove();
+  ASSERT(memcmp(s.h.sink.data, "late\n", 5) == 0);
+  session_close(&s);
+  pki_end(sc, cc);
 }
 
 /* Certificates and keys in DER, and a CA given as bytes. */
@@ -919,67 +908,41 @@ static void test_tls_der_and_data(void) {
   ASSERT_OK(us_tls_ctx_cert_file(sc, pki("srv.der"), pki("srv.key.der")));
   ASSERT_OK(us_tls_ctx_new(&cc, US_TLS_CLIENT));
   char der[4096];
-  FILE *f = fopen(pki("ca.der"), "rb");
-  ASSERT(f != NULL);
-  size_t n = fread(der, 1, sizeof der, f);
-  fclose(f);
-  ASSERT(n > 0 && n < sizeof der);
+  size_t n = read_file(pki("ca.der"), der, sizeof der);
   ASSERT_OK(us_tls_ctx_ca_data(cc, der, n));
-  struct peer p = {0};
-  us_socket_t c;
-  us_tls_t *t;
-  pair_with(&c, &p);
-  peer_start(&p, sc, "der\n", 1);
-  ASSERT_OK(us_tls_new(&t, cc, &c, "localhost"));
-  struct heap_sink h;
-  heap_sink_init(&h);
-  ASSERT_EQ(us_tls_readline(t, &h.sink, SIZE_MAX), 4);
-  pthread_join(p.thread, NULL);
-  ASSERT_OK(p.result);
-  free(h.sink.data);
-  us_tls_free(t);
-  ASSERT_OK(us_socket_close(&c));
-  us_tls_ctx_free(sc);
-  us_tls_ctx_free(cc);
-  pki_remove();
+  struct session s = {0};
+  session_open(&s, sc, "der\n", 1, cc, "localhost");
+  ASSERT_EQ(us_tls_readline(s.t, &s.h.sink, SIZE_MAX), 4);
+  session_close(&s);
+  ASSERT_OK(s.p.result);
+  pki_end(sc, cc);
 }
 
 /* A server that requires a client certificate: refused without one,
  * accepted with one its CA signed. */
 static void test_tls_client_certificate(void) {
-  pki_make();
-  us_tls_ctx_t *sc = server_ctx("srv"), *cc = client_ctx();
+  us_tls_ctx_t *sc, *cc;
+  pki_begin(&sc, &cc);
   ASSERT_OK(us_tls_ctx_verify(sc, US_TLS_VERIFY_REQUIRED));
   ASSERT_OK(us_tls_ctx_ca_file(sc, pki("ca.pem")));
   for (int with_cert = 0; with_cert <= 1; with_cert++) {
     if (with_cert)
-      ASSERT_OK(us_tls_ctx_cert_file(cc, pki("srv.pem"), pki("srv.key")));
-    struct peer p = {0};
-    us_socket_t c;
-    us_tls_t *t;
-    pair_with(&c, &p);
-    peer_start(&p, sc, "welcome\n", 1);
-    ASSERT_OK(us_tls_new(&t, cc, &c, "localhost"));
-    struct heap_sink h;
-    heap_sink_init(&h);
+      cert_file(cc, "srv");
+    struct session s = {0};
+    session_open(&s, sc, "welcome\n", 1, cc, "localhost");
     /* TLS 1.3: the client's handshake ends before the server has looked
      * at its certificate; the refusal comes as an alert to its read. */
-    ssize_t r = us_tls_readline(t, &h.sink, SIZE_MAX);
-    pthread_join(p.thread, NULL);
+    ssize_t r = us_tls_readline(s.t, &s.h.sink, SIZE_MAX);
+    session_close(&s);
     if (with_cert) {
       ASSERT_EQ(r, 8);
-      ASSERT_OK(p.result);
+      ASSERT_OK(s.p.result);
     } else {
       ASSERT_EQ(r, US_TLS_ERR_ALERT);
-      ASSERT_EQ(p.result, US_TLS_ERR_NO_PEER_CERT);
+      ASSERT_EQ(s.p.result, US_TLS_ERR_NO_PEER_CERT);
     }
-    free(h.sink.data);
-    us_tls_free(t);
-    ASSERT_OK(us_socket_close(&c));
   }
-  us_tls_ctx_free(sc);
-  us_tls_ctx_free(cc);
-  pki_remove();
+  pki_end(sc, cc);
 }
 
 /* A server that verifies a client certificate if one comes: none is
@@ -992,33 +955,20 @@ static void test_tls_verify_optional(void) {
   static const char *const certs[] = {NULL, "srv", "self"};
   for (int i = 0; i < 3; i++) {
     us_tls_ctx_t *cc = client_ctx();
-    if (certs[i]) {
-      char cert[64], key[64];
-      snprintf(cert, sizeof cert, "%s.pem", certs[i]);
-      snprintf(key, sizeof key, "%s.key", certs[i]);
-      ASSERT_OK(us_tls_ctx_cert_file(cc, pki(cert), pki(key)));
-    }
-    struct peer p = {0};
-    us_socket_t c;
-    us_tls_t *t;
-    pair_with(&c, &p);
-    peer_start(&p, sc, "hi\n", 1);
-    ASSERT_OK(us_tls_new(&t, cc, &c, "localhost"));
-    struct heap_sink h;
-    heap_sink_init(&h);
-    ssize_t r = us_tls_readline(t, &h.sink, SIZE_MAX);
-    pthread_join(p.thread, NULL);
+    if (certs[i])
+      cert_file(cc, certs[i]);
+    struct session s = {0};
+    session_open(&s, sc, "hi\n", 1, cc, "localhost");
+    ssize_t r = us_tls_readline(s.t, &s.h.sink, SIZE_MAX);
+    session_close(&s);
     if (i < 2) {
       ASSERT_EQ(r, 3);
-      ASSERT_OK(p.result);
+      ASSERT_OK(s.p.result);
     } else {
       ASSERT_EQ(r, US_TLS_ERR_ALERT);
-      ASSERT_EQ(p.result, US_TLS_ERR_UNTRUSTED);
+      ASSERT_EQ(s.p.result, US_TLS_ERR_UNTRUSTED);
     }
-    free(h.sink.data);
-    us_tls_free(t);
     us_tls_ctx_free(cc);
-    ASSERT_OK(us_socket_close(&c));
   }
   us_tls_ctx_free(sc);
   pki_remove();
@@ -1028,29 +978,19 @@ static void test_tls_verify_optional(void) {
 static void test_tls_cert_replaced(void) {
   pki_make();
   us_tls_ctx_t *sc = server_ctx("wrong"), *cc = client_ctx();
-  struct peer p = {0}, q = {0};
-  us_socket_t c, d;
-  us_tls_t *t;
-  pair_with(&c, &p);
-  peer_start(&p, sc, NULL, 0);
-  ASSERT_OK(us_tls_new(&t, cc, &c, "other.example"));
-  ASSERT_OK(us_tls_handshake(t));
-  pthread_join(p.thread, NULL);
-  ASSERT_OK(p.result);
-  us_tls_free(t);
-  ASSERT_OK(us_socket_close(&c));
-  ASSERT_OK(us_tls_ctx_cert_file(sc, pki("srv.pem"), pki("srv.key")));
-  pair_with(&d, &q);
-  peer_start(&q, sc, NULL, 0);
-  ASSERT_OK(us_tls_new(&t, cc, &d, "localhost"));
-  ASSERT_OK(us_tls_handshake(t));
-  pthread_join(q.thread, NULL);
-  ASSERT_OK(q.result);
-  us_tls_free(t);
-  ASSERT_OK(us_socket_close(&d));
-  us_tls_ctx_free(sc);
-  us_tls_ctx_free(cc);
-  pki_remove();
+  /* First wrong's certificate, for other.example; then srv's in its place,
+   * for localhost. */
+  static const char *const hosts[] = {"other.example", "localhost"};
+  for (int i = 0; i < 2; i++) {
+    if (i)
+      cert_file(sc, "srv");
+    struct session s = {0};
+    session_open(&s, sc, NULL, 0, cc, hosts[i]);
+    ASSERT_OK(us_tls_handshake(s.t));
+    session_close(&s);
+    ASSERT_OK(s.p.result);
+  }
+  pki_end(sc, cc);
 }
 
 /* The platform's store, named by SSL_CERT_FILE: a bundle with our CA is
@@ -1108,22 +1048,17 @@ static void test_tls_context_errors(void) {
   ASSERT(strcmp(us_tls_engine(), US_TLS_NAME) == 0); /* the build's */
   ASSERT_OK(us_socket_close(&a));
   ASSERT_OK(us_socket_close(&b));
-  us_tls_ctx_free(c);
-  us_tls_ctx_free(s);
-  pki_remove();
+  pki_end(c, s);
 }
 
 /* What a session tells once its handshake is done: the server's
  * certificate as the file holds it, the suite; before it, -ENOTCONN. */
 static void test_tls_session_facts(void) {
-  pki_make();
-  us_tls_ctx_t *sc = server_ctx("srv"), *cc = client_ctx();
-  struct peer p = {0};
-  us_socket_t c;
-  us_tls_t *t;
-  pair_with(&c, &p);
-  peer_start(&p, sc, "facts\n", 1);
-  ASSERT_OK(us_tls_new(&t, cc, &c, "localhost"));
+  us_tls_ctx_t *sc, *cc;
+  pki_begin(&sc, &cc);
+  struct session s = {0};
+  session_open(&s, sc, "facts\n", 1, cc, "localhost");
+  us_tls_t *t = s.t;
   const char *name = NULL, *version = NULL;
   int bits = -1;
   char small[8];
@@ -1132,11 +1067,7 @@ static void test_tls_session_facts(void) {
   ASSERT(name == NULL && bits == -1);
   ASSERT_OK(us_tls_handshake(t));
   char der[4096], want[4096];
-  FILE *f = fopen(pki("srv.der"), "rb");
-  ASSERT(f != NULL);
-  size_t n = fread(want, 1, sizeof want, f);
-  fclose(f);
-  ASSERT(n > 0 && n < sizeof want);
+  size_t n = read_file(pki("srv.der"), want, sizeof want);
   ASSERT_EQ(us_tls_peer_cert(t, NULL, 0), (ssize_t)n);
   ASSERT_EQ(us_tls_peer_cert(t, der, sizeof der), (ssize_t)n);
   ASSERT(memcmp(der, want, n) == 0);
@@ -1155,17 +1086,10 @@ static void test_tls_session_facts(void) {
     ASSERT(strncmp(name, "TLS_", 4) == 0);
   }
   ASSERT(bits == 128 || bits == 256);
-  struct heap_sink h;
-  heap_sink_init(&h);
-  ASSERT_EQ(us_tls_readline(t, &h.sink, SIZE_MAX), 6);
-  free(h.sink.data);
-  pthread_join(p.thread, NULL);
-  ASSERT_OK(p.result);
-  us_tls_free(t);
-  ASSERT_OK(us_socket_close(&c));
-  us_tls_ctx_free(sc);
-  us_tls_ctx_free(cc);
-  pki_remove();
+  ASSERT_EQ(us_tls_readline(t, &s.h.sink, SIZE_MAX), 6);
+  session_close(&s);
+  ASSERT_OK(s.p.result);
+  pki_end(sc, cc);
 }
 
 /* The suites a context may negotiate follow what it was restricted to. */
@@ -1200,85 +1124,67 @@ static void test_tls_cipher_names(void) {
  * never answers ends the whole call at the socket's timeout. */
 static void test_tls_connect_one_deadline(void) {
   pki_make();
-  us_socket_t lsn, c;
-  us_addr_t a;
-  tcp_listener(&lsn, &a);
-  ASSERT_OK(us_socket_open(&c, AF_INET, SOCK_STREAM, 0));
-  ASSERT_OK(us_settimeout(&c, 300 * 1000000));
-  us_tls_ctx_t *cc = client_ctx();
-  us_tls_t *t;
-  ASSERT_OK(us_tls_new(&t, cc, &c, "localhost"));
+  struct silent s;
+  silent_open(&s, 0, 300 * 1000000);
   int64_t t0 = now_ms();
-  ASSERT_EQ(us_tls_connect(t, &a), -ETIMEDOUT);
+  ASSERT_EQ(us_tls_connect(s.t, &s.a), -ETIMEDOUT);
   int64_t took = now_ms() - t0;
   ASSERT(took >= 300);
   ASSERT(took <= LATE_MS(300));
   /* The thread's deadline is back as it was: none. */
   ASSERT_EQ(us_set_deadline(US_DEADLINE_NONE), US_DEADLINE_NONE);
   /* Connected already: the connect's own error. */
-  ASSERT_EQ(us_tls_connect(t, &a), -EISCONN);
-  us_tls_free(t);
-  us_tls_ctx_free(cc);
-  ASSERT_OK(us_socket_close(&c));
-  ASSERT_OK(us_socket_close(&lsn));
+  ASSERT_EQ(us_tls_connect(s.t, &s.a), -EISCONN);
+  silent_close(&s, 0);
   pki_remove();
 }
 
 /* A poll set sees a TLS stream readable while it holds decrypted bytes,
  * which its socket does not show once the record was read whole. */
 static void test_tls_pollset_pending(void) {
-  pki_make();
-  us_tls_ctx_t *sc = server_ctx("srv"), *cc = client_ctx();
-  struct peer p = {0};
-  us_socket_t c;
-  us_tls_t *t;
-  pair_with(&c, &p);
-  p.hold_ms = 1000; /* the socket stays quiet (no EOF) meanwhile */
-  peer_start(&p, sc, "one\ntwo\n", 0);
-  ASSERT_OK(us_tls_new(&t, cc, &c, "localhost"));
-  struct heap_sink h;
-  heap_sink_init(&h);
-  ASSERT_EQ(us_tls_readline(t, &h.sink, SIZE_MAX), 4);
+  us_tls_ctx_t *sc, *cc;
+  pki_begin(&sc, &cc);
+  struct session s = {0};
+  s.p.hold_ms = 1000; /* the socket stays quiet (no EOF) meanwhile */
+  session_open(&s, sc, "one\ntwo\n", 0, cc, "localhost");
+  us_tls_t *t = s.t;
+  us_socket_t *c = &s.c;
+  ASSERT_EQ(us_tls_readline(t, &s.h.sink, SIZE_MAX), 4);
   ASSERT(us_tls_pending(t) == 4);
   us_pollset_t *ps;
   us_pollev_t ev[2];
   int marker;
   /* The socket alone: nothing to read in the kernel. */
   ASSERT_OK(us_pollset_new(&ps, 0));
-  ASSERT_OK(us_pollset_add_socket(ps, &c, US_POLLIN, &marker));
+  ASSERT_OK(us_pollset_add_socket(ps, c, US_POLLIN, &marker));
   ASSERT_EQ(us_pollset_wait(ps, ev, 2, 0, 0), 0);
   /* The stream: readable, at once even with no time limit. */
   ASSERT_OK(us_pollset_add_tls(ps, t, US_POLLIN, &marker));
   int64_t t0 = now_ms();
   ASSERT_EQ(us_pollset_wait(ps, ev, 2, US_TIMEOUT_BLOCK, US_POLL_ONESHOT), 1);
   ASSERT(now_ms() - t0 <= LATE_MS(0));
-  ASSERT_EQ(ev[0].fd, c.fd);
+  ASSERT_EQ(ev[0].fd, c->fd);
   ASSERT_EQ(ev[0].events, US_POLLIN);
   ASSERT(ev[0].data == &marker);
   /* One-shot: disarmed until modified. */
   ASSERT_EQ(us_pollset_wait(ps, ev, 2, 0, 0), 0);
-  ASSERT_OK(us_pollset_modify(ps, c.fd, US_POLLIN));
+  ASSERT_OK(us_pollset_modify(ps, c->fd, US_POLLIN));
   ASSERT_EQ(us_pollset_wait(ps, ev, 2, 0, 0), 1);
   /* Asked only for POLLOUT: the pending bytes do not count. */
-  ASSERT_OK(us_pollset_modify(ps, c.fd, US_POLLOUT));
+  ASSERT_OK(us_pollset_modify(ps, c->fd, US_POLLOUT));
   ASSERT_EQ(us_pollset_wait(ps, ev, 2, 0, 0), 1);
   ASSERT_EQ(ev[0].events, US_POLLOUT);
   /* Taken: quiet again. */
-  h.sink.len = 0;
-  ASSERT_EQ(us_tls_readline(t, &h.sink, SIZE_MAX), 4);
-  ASSERT_OK(us_pollset_modify(ps, c.fd, US_POLLIN));
+  s.h.sink.len = 0;
+  ASSERT_EQ(us_tls_readline(t, &s.h.sink, SIZE_MAX), 4);
+  ASSERT_OK(us_pollset_modify(ps, c->fd, US_POLLIN));
   ASSERT_EQ(us_pollset_wait(ps, ev, 2, 0, 0), 0);
-  ASSERT_OK(us_pollset_remove(ps, c.fd));
+  ASSERT_OK(us_pollset_remove(ps, c->fd));
   ASSERT_EQ((long)us_pollset_count(ps), 0);
   us_pollset_free(ps);
-  free(h.sink.data);
-  pthread_join(p.thread, NULL);
-  ASSERT_OK(p.result);
-  us_tls_free(t);
-  ASSERT_OK(us_socket_close(&c));
-  us_tls_ctx_free(sc);
-  us_tls_ctx_free(cc);
-  pki_remove();
+  session_close(&s);
+  ASSERT_OK(s.p.result);
+  pki_end(sc, cc);
 }
 
 TEST_TABLE(tls_tests) = {

@@ -58,15 +58,6 @@ static void remove_cert(void) {
   ASSERT_OK(system(cmd));
 }
 
-static size_t read_file(const char *name, char *buf, size_t cap) {
-  FILE *f = fopen(path(name), "rb");
-  ASSERT(f != NULL);
-  size_t n = fread(buf, 1, cap, f);
-  fclose(f);
-  ASSERT(n > 0 && n < cap);
-  return n;
-}
-
 /* Both handshakes, stepped in turn until both are done (bounded). */
 static void handshake(struct end *c, struct end *s) {
   int rc = -EAGAIN, rs = -EAGAIN;
@@ -91,9 +82,9 @@ static const char suite[] = "TLS-ECDHE-ECDSA-WITH-AES-256-GCM-SHA384";
 static void engine_session_info(void) {
   make_cert();
   char chain[4096], key[4096], der[4096];
-  size_t chain_len = read_file("c.pem", chain, sizeof chain);
-  size_t key_len = read_file("k.pem", key, sizeof key);
-  size_t der_len = read_file("c.der", der, sizeof der);
+  size_t chain_len = read_file(path("c.pem"), chain, sizeof chain);
+  size_t key_len = read_file(path("k.pem"), key, sizeof key);
+  size_t der_len = read_file(path("c.der"), der, sizeof der);
   us__tlse_ctx_t *cc, *sc;
   ASSERT_OK(us__tlse_ctx_new(&cc, US_TLS_CLIENT));
   ASSERT_OK(us__tlse_ctx_new(&sc, US_TLS_SERVER));
@@ -203,8 +194,8 @@ static int client_result(us__tlse_ctx_t *cc, us__tlse_ctx_t *sc,
 static void engine_ip_hosts(void) {
   make_cert();
   char chain[4096], key[4096];
-  size_t chain_len = read_file("c.pem", chain, sizeof chain);
-  size_t key_len = read_file("k.pem", key, sizeof key);
+  size_t chain_len = read_file(path("c.pem"), chain, sizeof chain);
+  size_t key_len = read_file(path("k.pem"), key, sizeof key);
   us__tlse_ctx_t *cc, *sc;
   ASSERT_OK(us__tlse_ctx_new(&cc, US_TLS_CLIENT));
   ASSERT_OK(us__tlse_ctx_new(&sc, US_TLS_SERVER));
