@@ -142,7 +142,8 @@ for s in "${steps[@]}"; do
   # The output goes to tee through a named pipe, not a shell pipeline:
   # the command's own status comes back when it ends, even if something
   # it started still holds the output open; that is then ended, and tee
-  # sees the end of its input.
+  # sees the end of its input. No input: under timeout the command is not
+  # in the terminal's foreground, and a read from it would stop the check.
   fifo=$root.out
   rm -f "$fifo"
   mkfifo "$fifo"
@@ -151,7 +152,8 @@ for s in "${steps[@]}"; do
   rc=0
   timeout -k 30 "$left" chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb \
     LANG=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    /bin/bash -c "cd /root/usocket && make $s" >"$fifo" 2>&1 || rc=$?
+    /bin/bash -c "cd /root/usocket && make $s" <"/dev/null" >"$fifo" 2>&1 ||
+    rc=$?
   end_root_procs
   wait "$tee_pid" || true
   rm -f "$fifo"
