@@ -137,13 +137,10 @@ static int64_t mono_ms(void) {
   return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* Waits for the test's child for at most limit_s seconds (SIGCHLD is
- * blocked, so that sigtimedwait sees it), ends its process group either
- * way, and returns its wait status. */
-static int wait_test(pid_t pid, int limit_s) {
-  sigset_t chld;
-  sigemptyset(&chld);
-  sigaddset(&chld, SIGCHLD);
+/* Waits for the test's child for at most limit_s seconds (SIGCHLD, in
+ * *chld, is blocked, so that sigtimedwait sees it), ends its process group
+ * either way, and returns its wait status. */
+static int wait_test(pid_t pid, int limit_s, const sigset_t *chld) {
   int64_t end = mono_ms() + (int64_t)limit_s * 1000;
   int status = 1; /* not an exit: a failure, unless a wait says otherwise */
   for (;;) {
@@ -159,7 +156,7 @@ static int wait_test(pid_t pid, int limit_s) {
       break;
     }
     struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000};
-    sigtimedwait(&chld, NULL, &ts);
+    sigtimedwait(chld, NULL, &ts);
   }
   kill(-pid, SIGKILL);
   return status;
@@ -168,7 +165,9 @@ static int wait_test(pid_t pid, int limit_s) {
 int main(int argc, char **argv) {
   int passed = 0, failed = 0, skipped = 0;
   const char *limit_env = getenv("US_TEST_LIMIT");
-  int limit_s = limit_env && atoi(limit_env) > 0 ? atoi(limit_env) : 300;
+  int limit_s = limit_env ? atoi(limit_env) : 0;
+  if (limit_s <= 0)
+    limit_s = 300;
   sigset_t chld, old;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
@@ -195,7 +194,7 @@ int main(int argc, char **argv) {
         _exit(0);
       }
       setpgid(pid, pid); /* as the child does: whichever runs first */
-      int status = wait_test(pid, limit_s);
+      int status = wait_test(pid, limit_s, &chld);
       int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
       printf("%s %s\n", ok ? "ok  " : "FAIL", c->name);
       ok ? passed++ : failed++;
