@@ -23,8 +23,8 @@ int uspy_sel_add(us_pollset_t *ps, int fd, us_socket_t *sock, us_tls_t *tls,
                  int events, void *data);
 
 /* poll.ipoll()'s iterator type, and a new one yielding the n results in
- * out (each out[i].data an object the caller holds, as the iterator now
- * does too). */
+ * out: each out[i].data an object the caller holds a reference to, which
+ * becomes the iterator's (and is dropped if it cannot be made). */
 extern PyType_Spec uspy_ipoll_spec;
 PyObject *uspy_ipoll_new(PyTypeObject *type, const us_pollev_t *out, int n);
 

@@ -12,20 +12,26 @@ typedef struct {
 
 typedef struct {
   PyObject_VAR_HEAD Py_ssize_t next;
-  PyObject *last; /* the tuple yielded last, or NULL */
+  PyObject *last;   /* the tuple yielded last, or NULL */
+  PyObject *ev_obj; /* the events yielded last, as an int, or NULL */
+  int ev;           /* and as a C int */
   ipoll_item items[1];
 } ipoll_iter;
 
 PyObject *uspy_ipoll_new(PyTypeObject *type, const us_pollev_t *out, int n) {
-  /* The caller holds every out[i].data: a collection run by this
-   * allocation may run code that unregisters them. */
+  /* The caller's references to every out[i].data become the iterator's:
+   * held by the caller until then, as a collection run by this allocation
+   * may run code that unregisters them. */
   ipoll_iter *it = PyObject_GC_NewVar(ipoll_iter, type, n);
-  if (!it)
+  if (!it) {
+    for (int i = 0; i < n; i++)
+      Py_DECREF((PyObject *)out[i].data);
     return NULL;
+  }
   it->next = 0;
   it->last = NULL;
+  it->ev_obj = NULL;
   for (int i = 0; i < n; i++) {
-    Py_INCREF((PyObject *)out[i].data);
     it->items[i].obj = out[i].data;
     it->items[i].events = out[i].events;
   }
@@ -33,13 +39,24 @@ PyObject *uspy_ipoll_new(PyTypeObject *type, const us_pollev_t *out, int n) {
   return (PyObject *)it;
 }
 
+/* The events as an int: nearly always what the last result had. */
+static PyObject *events_obj(ipoll_iter *it, int events) {
+  if (!it->ev_obj || it->ev != events) {
+    PyObject *ev = PyLong_FromLong(events);
+    if (!ev)
+      return NULL;
+    Py_XSETREF(it->ev_obj, ev);
+    it->ev = events;
+  }
+  return Py_NewRef(it->ev_obj);
+}
+
 static PyObject *ipoll_next(PyObject *self) {
   ipoll_iter *it = (ipoll_iter *)self;
   if (it->next >= Py_SIZE(it))
     return NULL;
   ipoll_item *item = &it->items[it->next];
-  /* Events are a few bits: small ints, which CPython keeps (no alloc). */
-  PyObject *ev = PyLong_FromLong(item->events);
+  PyObject *ev = events_obj(it, item->events);
   if (!ev)
     return NULL;
   /* Taken from the iterator: a finalizer run below cannot see it twice. */
@@ -51,8 +68,9 @@ static PyObject *ipoll_next(PyObject *self) {
     PyObject *old0 = PyTuple_GET_ITEM(t, 0), *old1 = PyTuple_GET_ITEM(t, 1);
     PyTuple_SET_ITEM(t, 0, obj);
     PyTuple_SET_ITEM(t, 1, ev);
-    /* The collector may have untracked it while it held only ints. */
-    if (!PyObject_GC_IsTracked(t))
+    /* The collector may have untracked it while it held nothing that it
+     * tracks; it must track it again if obj is of a kind it tracks. */
+    if (PyType_IS_GC(Py_TYPE(obj)) && !PyObject_GC_IsTracked(t))
       PyObject_GC_Track(t);
     Py_INCREF(t);
     Py_DECREF(old0);
@@ -76,6 +94,7 @@ static int ipoll_traverse(PyObject *self, visitproc visit, void *arg) {
   ipoll_iter *it = (ipoll_iter *)self;
   Py_VISIT(Py_TYPE(self));
   Py_VISIT(it->last);
+  Py_VISIT(it->ev_obj);
   for (Py_ssize_t i = it->next; i < Py_SIZE(it); i++)
     Py_VISIT(it->items[i].obj);
   return 0;
@@ -84,6 +103,7 @@ static int ipoll_traverse(PyObject *self, visitproc visit, void *arg) {
 static int ipoll_clear(PyObject *self) {
   ipoll_iter *it = (ipoll_iter *)self;
   Py_CLEAR(it->last);
+  Py_CLEAR(it->ev_obj);
   for (Py_ssize_t i = it->next; i < Py_SIZE(it); i++)
     Py_CLEAR(it->items[i].obj);
   it->next = Py_SIZE(it);

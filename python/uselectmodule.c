@@ -452,8 +452,13 @@ static PyObject *poll_ipoll(PyObject *self, PyObject *const *args,
   if (n < 0)
     return NULL;
   sel_state *st = PyType_GetModuleState(Py_TYPE(self));
-  PyObject *it = st ? uspy_ipoll_new(st->ipoll_type, p->out, n) : NULL;
-  drop_results(p, n);
+  if (!st) {
+    drop_results(p, n);
+    return NULL;
+  }
+  /* The results' references become the iterator's. */
+  PyObject *it = uspy_ipoll_new(st->ipoll_type, p->out, n);
+  p->polling = 0;
   return it;
 }
 

@@ -313,12 +313,40 @@ PyObject *uspy_sock_recv_into(PyObject *self, PyObject *const *args,
   return into(self, args, n, 0);
 }
 
+/* write(buf, off, n) on a bytearray with offsets in range: the form a
+ * MicroPython server writes out of its one reused buffer, converted here
+ * without the general helpers' calls. 1 with *out set, 0 otherwise (no
+ * exception). */
+static int write_span_fast(PyObject *self, PyObject *const *args,
+                           PyObject **out) {
+  if (!PyByteArray_CheckExact(args[0]) || !PyLong_CheckExact(args[1]) ||
+      !PyLong_CheckExact(args[2]))
+    return 0;
+  /* Negative or huge (OverflowError, cleared): the general path's. */
+  Py_ssize_t off = PyLong_AsSsize_t(args[1]), max;
+  if (off < 0 || (max = PyLong_AsSsize_t(args[2])) < 0) {
+    PyErr_Clear();
+    return 0;
+  }
+  PyByteArrayObject *pinned = (PyByteArrayObject *)args[0];
+  size_t at, len = us_span((size_t)PyByteArray_GET_SIZE(args[0]), (size_t)off,
+                           (size_t)max, &at);
+  pinned->ob_exports++; /* the call may let other threads in */
+  ssize_t r = us_write(SOCK(self), PyByteArray_AS_STRING(args[0]) + at, len);
+  pinned->ob_exports--;
+  *out = count_or_none(r, 1);
+  return 1;
+}
+
 PyObject *uspy_sock_write(PyObject *self, PyObject *const *args, Py_ssize_t n) {
-  if (n == 1 && PyBytes_CheckExact(args[0])) { /* the fast path */
+  PyObject *out;
+  if (n == 1 && PyBytes_CheckExact(args[0])) { /* the fast paths */
     ssize_t r = us_write(SOCK(self), PyBytes_AS_STRING(args[0]),
                          (size_t)PyBytes_GET_SIZE(args[0]));
     return count_or_none(r, 1);
   }
+  if (n == 3 && write_span_fast(self, args, &out))
+    return out;
   uspy_rbuf b;
   if (uspy_nargs("write", n, 1, 3) < 0 || uspy_rbuf_get(args[0], &b) < 0)
     return NULL;

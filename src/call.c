@@ -279,15 +279,19 @@ static int lasting(int err) {
          err != -EINTR;
 }
 
-ssize_t us__op_finish(us__op_t *op, size_t done, int err) {
-  us__op_end(op);
+ssize_t us__held_back(us_socket_t *s, size_t done, int err) {
   if (done == 0)
     return err;
   /* A TLS error stays with its stream, which reports it again itself. */
-  if (err < 0 && lasting(err) && us__fd(op->s) >= 0 &&
+  if (err < 0 && lasting(err) && us__fd(s) >= 0 &&
       !(err <= US_TLS_BASE && err >= US_TLS_ERR_LAST))
-    op->s->pending_err = (int16_t)(err >= INT16_MIN ? err : -EIO);
+    s->pending_err = (int16_t)(err >= INT16_MIN ? err : -EIO);
   return (ssize_t)done;
+}
+
+ssize_t us__op_finish(us__op_t *op, size_t done, int err) {
+  us__op_end(op);
+  return us__held_back(op->s, done, err);
 }
 
 size_t us__sink_clamp(const us_sink_t *sink, size_t max) {

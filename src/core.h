@@ -145,6 +145,8 @@ int us__op_grow(us__op_t *op, us_sink_t *sink, size_t need);
  * the count if there is one, holding back a lasting error (a reset, not a
  * timeout) for the socket's next call, so that no byte is dropped. */
 ssize_t us__op_finish(us__op_t *op, size_t done, int err);
+/* us__op_finish's result, for a call that has ended already. */
+ssize_t us__held_back(us_socket_t *s, size_t done, int err);
 /* A fixed sink bounds how much a call may take. */
 size_t us__sink_clamp(const us_sink_t *sink, size_t max);
 /* Room for up to `want` more bytes, growing the sink; never 0 for want > 0

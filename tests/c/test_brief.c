@@ -5,6 +5,7 @@
 #include "test.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -145,8 +146,127 @@ static void grow_callback_close_is_put_off(void) {
   us_set_host(NULL);
 }
 
+/* A reset that comes after bytes: the bytes are returned, the reset held
+ * for the next call, as a full call does; nothing lets the lock go. */
+static void reset_after_bytes_is_held_for_the_next_call(void) {
+  us_socket_t a, b;
+  char buf[64];
+  us_sink_t sink;
+  struct linger lg = {1, 0};
+  us_set_host(&exclusive_host);
+  tcp_pair(&a, &b);
+  ASSERT_EQ(us_write(&a, "data", 4), 4);
+  arrived(&b, 4);
+  ASSERT_OK(us_setsockopt(&a, SOL_SOCKET, SO_LINGER, &lg, sizeof lg));
+  us_socket_close(&a); /* sends RST */
+  /* Waits (2 s at most) for the reset, which a poll set reports unasked. */
+  us_pollset_t *ps;
+  us_pollev_t ev;
+  ASSERT_OK(us_pollset_new(&ps, 0));
+  ASSERT_OK(us_pollset_add_socket(ps, &b, 0, NULL));
+  ASSERT_EQ(us_pollset_wait(ps, &ev, 1, 2000 * 1000000LL, 0), 1);
+  us_pollset_free(ps);
+  host_unlocks = host_locks = 0;
+  us_sink_fixed(&sink, buf, sizeof buf);
+  ssize_t n = us_read(&b, &sink, sizeof buf);
+  /* Linux may drop unread data on RST; whatever arrived is returned, and
+   * the reset itself is never swallowed. */
+  if (n == 4) {
+    ASSERT(memcmp(buf, "data", 4) == 0);
+    ASSERT_EQ(sink.len, 4);
+    us_sink_fixed(&sink, buf, sizeof buf);
+    n = us_read(&b, &sink, sizeof buf);
+  }
+  ASSERT_EQ(n, -ECONNRESET);
+  ASSERT_EQ(sink.len, 0);
+  ASSERT_EQ(host_unlocks, 0);
+  ASSERT_EQ(us_calls_in_progress(), 0);
+  us_socket_close(&b);
+  us_set_host(NULL);
+}
+
+/* Writes until the socket takes no more: each returns what went (the
+ * last one short), then -EAGAIN; the peer gets every byte counted, in
+ * order, and no other. */
+static void write_counts_what_went_until_eagain(void) {
+  us_socket_t a, b;
+  size_t piece = 48 * 1024 + 7, sent = 0, got = 0;
+  unsigned char *out = malloc(piece), *in = malloc(piece);
+  ASSERT(out && in);
+  us_set_host(&exclusive_host);
+  tcp_pair(&a, &b);
+  ASSERT_OK(us_settimeout(&a, 0));
+  host_unlocks = 0;
+  ssize_t n = 0;
+  for (int i = 0; i < 10000; i++) {
+    for (size_t k = 0; k < piece; k++)
+      out[k] = (unsigned char)((sent + k) % 251);
+    n = us_write(&a, out, piece);
+    if (n < 0)
+      break;
+    ASSERT(n > 0 && (size_t)n <= piece);
+    sent += (size_t)n;
+  }
+  ASSERT_EQ(n, -EAGAIN);
+  ASSERT(sent > 0);
+  ASSERT_EQ(host_unlocks, 0);
+  us_socket_close(&a);
+  for (;;) {
+    us_sink_t sink;
+    us_sink_fixed(&sink, in, piece);
+    n = us_read(&b, &sink, piece); /* blocking: until EOF */
+    ASSERT(n >= 0);
+    if (n == 0)
+      break;
+    for (ssize_t k = 0; k < n; k++)
+      ASSERT_EQ(in[k], (unsigned char)((got + (size_t)k) % 251));
+    got += (size_t)n;
+  }
+  ASSERT_EQ(got, sent);
+  free(out);
+  free(in);
+  us_socket_close(&b);
+  us_set_host(NULL);
+}
+
+/* A read between readlines takes part of a line that readline had
+ * noted: the next readlines still return the lines as they are. */
+static void read_between_readlines_keeps_their_notes(void) {
+  static const char *const lines[] = {"\n", "c\n", "dd\n"};
+  us_socket_t a, b;
+  char buf[16];
+  us_sink_t sink;
+  us_set_host(&exclusive_host);
+  tcp_pair(&a, &b);
+  ASSERT_EQ(us_write(&a, "a\nbbbb\nc\ndd\n", 12), 12);
+  arrived(&b, 12);
+  us_sink_fixed(&sink, buf, sizeof buf);
+  ASSERT_EQ(us_readline(&b, &sink, sizeof buf), 2);
+  ASSERT(memcmp(buf, "a\n", 2) == 0);
+  us_sink_fixed(&sink, buf, 4); /* all of "bbbb\n" but its newline */
+  ASSERT_EQ(us_read(&b, &sink, 4), 4);
+  ASSERT(memcmp(buf, "bbbb", 4) == 0);
+  for (int i = 0; i < 3; i++) {
+    size_t len = strlen(lines[i]);
+    us_sink_fixed(&sink, buf, sizeof buf);
+    ASSERT_EQ(us_readline(&b, &sink, sizeof buf), (ssize_t)len);
+    ASSERT(memcmp(buf, lines[i], len) == 0);
+  }
+  us_sink_fixed(&sink, buf, sizeof buf);
+  ASSERT_EQ(us_read(&b, &sink, sizeof buf), -EAGAIN);
+  us_socket_close(&a);
+  us_socket_close(&b);
+  us_set_host(NULL);
+}
+
 TEST_TABLE(brief_tests) = {
     {"brief_nonblocking_calls_keep_the_lock", nonblocking_calls_keep_the_lock},
     {"brief_signal_handler_close_is_put_off", signal_handler_close_is_put_off},
     {"brief_grow_callback_close_is_put_off", grow_callback_close_is_put_off},
+    {"brief_reset_after_bytes_is_held_for_the_next_call",
+     reset_after_bytes_is_held_for_the_next_call},
+    {"brief_write_counts_what_went_until_eagain",
+     write_counts_what_went_until_eagain},
+    {"brief_read_between_readlines_keeps_their_notes",
+     read_between_readlines_keeps_their_notes},
     TEST_END};

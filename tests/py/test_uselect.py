@@ -339,6 +339,62 @@ def test_ipoll_tuples_the_caller_keeps_never_change():
             b.close()
 
 
+def test_ipoll_refilled_tuple_is_tracked_when_its_object_is():
+    # A tuple refilled in place may have been untracked by the collector
+    # while it held two ints; holding an object the collector tracks, it
+    # must be tracked again, or a cycle through it would never be freed.
+    a1, b1 = socket.socketpair()
+    a2, b2 = socket.socketpair()
+
+    class Holder:
+        def __init__(self, s):
+            self.s = s
+
+        def fileno(self):
+            return self.s.fileno()
+
+    try:
+        b1.send(b"x")
+        b2.send(b"x")
+        h = Holder(a2)
+        p = uselect.poll()
+        p.register(a1.fileno(), IN)  # ready first: an int, not tracked
+        p.register(h, IN)
+        it = p.ipoll(0)
+        t = next(it)
+        assert t == (a1.fileno(), IN)
+        del t  # only the iterator holds it now
+        gc.collect()  # which untracks a tuple of two ints
+        t = next(it)
+        assert t[0] is h and t[1] == IN
+        assert gc.is_tracked(t)
+    finally:
+        for s in (a1, b1, a2, b2):
+            s.close()
+
+
+def test_ipoll_yields_each_result_its_own_events():
+    # Results with different events in one wait, in both orders: each
+    # tuple says its own.
+    a, b = socket.socketpair()
+    c, d = socket.socketpair()
+    try:
+        b.send(b"x")
+        p = uselect.poll()
+        p.register(a, IN | OUT)
+        p.register(c, IN | OUT)
+        p.register(b, OUT)
+        want = {a: IN | OUT, c: OUT, b: OUT}
+        for _ in range(2):
+            got = {obj: ev for obj, ev in p.ipoll(0)}
+            assert got == want
+            p.unregister(a)  # now last: the order changes
+            p.register(a, IN | OUT)
+    finally:
+        for s in (a, b, c, d):
+            s.close()
+
+
 def test_ipoll_holds_what_it_has_yet_to_yield():
     # The iterator outlives the wait: objects unregistered and dropped
     # meanwhile are still there, whole, when it reaches them.

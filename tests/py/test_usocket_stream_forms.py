@@ -43,8 +43,12 @@ WRITE_FORMS = [
 
 @pytest.mark.parametrize("args,want", WRITE_FORMS, ids=repr)
 @pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])
-def test_write_forms_send_the_clamped_slice(cpeer_pair, args, want, kind):
+@pytest.mark.parametrize("blocking", [True, False],
+                         ids=["blocking", "nonblocking"])
+def test_write_forms_send_the_clamped_slice(cpeer_pair, args, want, kind,
+                                            blocking):
     s, peer = cpeer_pair
+    s.setblocking(blocking)
     buf = kind(b"0123456789")
     assert s.write(buf, *args) == len(want)
     s.write(b"|")  # a marker, so that an empty write is seen as empty
