@@ -73,30 +73,32 @@ typedef struct us__lock {
  * be moved or copied while calls on it are under way. */
 typedef struct us_socket {
   int fd; /* -1 once closed */
-  int family;
-  int type;
   int proto;
   int64_t timeout_ns; /* US_TIMEOUT_BLOCK, 0, or > 0 */
-  /* An error held back behind bytes already returned (a negative errno:
-   * 16 bits hold them all, and keep the socket 64 bytes). */
-  int16_t pending_err;
-  /* SO_LINGER with a time is set: closing it may block (see close). */
-  uint8_t lingers;
   /* Calls in progress on it, in any thread, and poll sets holding it;
    * with the fork generation they were counted in, so that a child never
    * takes its parent's for its own. */
   uint32_t busy;
   int zombie_fd; /* closed while busy: closed for real by the last */
-  /* What readline's last look (a peek) saw of the receive queue, kept up
-   * to date as bytes are taken: how many bytes are queued, and the lengths
-   * of the first whole lines, in order from the head of the queue. A line
-   * known whole is then taken with a single receive. */
-  uint32_t rx_known;
-  uint16_t rx_line[US_RX_LINES];
   /* One receiving call and one sending call at a time: readline's look
    * and take, and a write's pieces, are never interleaved with another
    * thread's (a buffered stream's buffers are guarded by them too). */
   us__lock_t rx_lock, tx_lock;
+  /* What readline's last look (a peek) saw of the receive queue, kept up
+   * to date as bytes are taken: the lengths of the first whole lines, in
+   * order from the head of the queue, and whether bytes are known queued
+   * (how many, up to 65,535). A line known whole is then taken with a
+   * single receive. */
+  uint16_t rx_line[US_RX_LINES];
+  uint16_t rx_known;
+  /* An error held back behind bytes already returned (a negative errno:
+   * 16 bits hold them all). The fields are narrow to keep the socket 56
+   * bytes, and a Python socket object smaller than CPython's. */
+  int16_t pending_err;
+  int16_t family; /* AF_* and SOCK_* numbers are small everywhere */
+  uint8_t type;
+  /* SO_LINGER with a time is set: closing it may block (see close). */
+  uint8_t lingers;
 } us_socket_t;
 
 /* How a blocking call cooperates with its host (an interpreter or plain C).
@@ -174,6 +176,8 @@ void us_sink_fixed(us_sink_t *sink, void *buf, size_t cap);
 /* ---- lifetime -------------------------------------------------------- */
 
 /* Opens a socket. proto 0 picks TCP for SOCK_STREAM and UDP for SOCK_DGRAM.
+ * type is the socket's type alone (flags such as SOCK_NONBLOCK are
+ * -EINVAL: settimeout says how it blocks, and it is always close-on-exec).
  * The socket starts blocking, close-on-exec, and never raises SIGPIPE.
  * Its descriptor (s->fd) blocks when the socket does, except under a host
  * with an unlock hook (us_set_host), where it is non-blocking throughout:

@@ -30,11 +30,11 @@ static int nowait(const us__op_t *op) {
 /* Bytes a peek just saw queued, n of them (a peek takes nothing, so the
  * lines known stay as they are). */
 static void rx_peeked(us_socket_t *s, size_t n) {
-  s->rx_known = n < UINT32_MAX ? (uint32_t)n : UINT32_MAX;
+  s->rx_known = n < UINT16_MAX ? (uint16_t)n : UINT16_MAX;
 }
 
 void us__rx_taken(us_socket_t *s, size_t n) {
-  s->rx_known = s->rx_known > n ? s->rx_known - (uint32_t)n : 0;
+  s->rx_known = s->rx_known > n ? (uint16_t)(s->rx_known - n) : 0;
   size_t gone = 0;
   while (gone < US_RX_LINES && s->rx_line[gone] && n >= s->rx_line[gone])
     n -= s->rx_line[gone++];

@@ -177,7 +177,7 @@ static ssize_t recvmsg_once(us__op_t *op, us_msg_t *m, size_t len, int flags) {
     }
     if (n >= 0 && stream) {
       if (flags & US__MSG_PEEK)
-        s->rx_known = (size_t)n < UINT32_MAX ? (uint32_t)n : UINT32_MAX;
+        s->rx_known = (size_t)n < UINT16_MAX ? (uint16_t)n : UINT16_MAX;
       else
         us__rx_taken(s, (size_t)n);
     }

@@ -20,8 +20,15 @@ static void init(us_socket_t *s, int fd, int family, int type, int proto) {
 }
 
 int us_socket_open(us_socket_t *s, int family, int type, int proto) {
-  init(s, -1, family, type, proto);
+  init(s, -1, 0, 0, 0);
   us__fork_watch();
+  /* Both are kept narrow (us_socket_t): every AF_* and SOCK_* number
+   * fits, and a type with flags in it would not be the type the calls
+   * compare with. */
+  if (family < 0 || family > INT16_MAX)
+    return -EAFNOSUPPORT;
+  if (type < 0 || type > UINT8_MAX)
+    return -EINVAL;
   if (proto == 0 && (family == US__AF_INET || family == US__AF_INET6)) {
     if (type == US__SOCK_STREAM)
       proto = US__IPPROTO_TCP;

@@ -30,6 +30,16 @@ static void open_picks_udp_and_rejects_bad_family(void) {
   ASSERT_EQ(us_socket_open(&s, 12345, SOCK_STREAM, 0), -EAFNOSUPPORT);
   ASSERT_EQ(s.fd, -1);
   ASSERT(us_socket_open(&s, AF_INET, 12345, 0) < 0);
+  /* Both are kept narrow: one that does not fit is refused, never cut
+   * down to another (65536 + AF_INET would be AF_INET). */
+  ASSERT_EQ(us_socket_open(&s, 65536 + AF_INET, SOCK_STREAM, 0), -EAFNOSUPPORT);
+  ASSERT_EQ(s.fd, -1);
+#ifdef SOCK_NONBLOCK
+  /* The kernel takes the flag; the type the calls compare with is not it. */
+  ASSERT_EQ(us_socket_open(&s, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0),
+            -EINVAL);
+  ASSERT_EQ(s.fd, -1);
+#endif
 }
 
 static void from_fd_reads_family_and_type(void) {
