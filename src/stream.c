@@ -21,8 +21,7 @@
 
 static int brief(const us_socket_t *s) {
   return us__host->exclusive && !s->pending_err &&
-         __atomic_load_n(&s->timeout_ns, __ATOMIC_RELAXED) == 0 &&
-         us__fd(s) >= 0;
+         __atomic_load_n(&s->timeout_ns, __ATOMIC_RELAXED) == 0;
 }
 
 /* A brief receive (rx) or send of up to len bytes, as many system calls
@@ -33,13 +32,14 @@ static int brief(const us_socket_t *s) {
 static int brief_call(us_socket_t *s, int rx, char *buf, size_t len,
                       ssize_t *out) {
   us__lock_t *l = rx ? &s->rx_lock : &s->tx_lock;
-  if (len > US__SIGNAL_PIECE || !brief(s) || !us__lock_try(l))
+  int fd = us__fd(s);
+  if (len > US__SIGNAL_PIECE || fd < 0 || !brief(s) || !us__lock_try(l))
     return 0;
   size_t done = 0;
   ssize_t n = 0;
   while (done < len) {
-    n = rx ? us__sys_recv(s->fd, buf + done, len - done, US__MSG_DONTWAIT)
-           : us__sys_send(s->fd, buf + done, len - done, US__MSG_DONTWAIT);
+    n = rx ? us__sys_recv(fd, buf + done, len - done, US__MSG_DONTWAIT)
+           : us__sys_send(fd, buf + done, len - done, US__MSG_DONTWAIT);
     if (n <= 0)
       break;
     if (rx && (s->rx_known || s->rx_line[0])) /* readline's notes */

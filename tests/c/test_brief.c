@@ -186,8 +186,8 @@ static void reset_after_bytes_is_held_for_the_next_call(void) {
 }
 
 /* Writes until the socket takes no more: each returns what went (the
- * last one short), then -EAGAIN; the peer gets every byte counted, in
- * order, and no other. */
+ * last ones may be short), then -EAGAIN; the peer gets every byte
+ * counted, in order, and no other. */
 static void write_counts_what_went_until_eagain(void) {
   us_socket_t a, b;
   size_t piece = 48 * 1024 + 7, sent = 0, got = 0;
