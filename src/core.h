@@ -166,6 +166,9 @@ ssize_t us__send_once(us__op_t *op, const void *buf, size_t len, int flags,
  * being the first newline among them or NULL. */
 void us__rx_taken(us_socket_t *s, size_t n);
 void us__rx_forget(us_socket_t *s);
+/* A receive met n: an EAGAIN where a look had seen bytes queued means
+ * someone else (a dup, a forked child) took them; what was known goes. */
+void us__rx_missed(us_socket_t *s, ssize_t n);
 void us__rx_saw_lines(us_socket_t *s, const char *at, size_t n, const char *nl);
 
 /* Sends of at most this many bytes are first tried without waiting, the

@@ -52,6 +52,11 @@ void us__rx_forget(us_socket_t *s) {
   memset(s->rx_line, 0, sizeof s->rx_line);
 }
 
+void us__rx_missed(us_socket_t *s, ssize_t n) {
+  if (s->rx_known && (n == -EAGAIN || n == -EWOULDBLOCK))
+    us__rx_forget(s);
+}
+
 void us__rx_saw_lines(us_socket_t *s, const char *at, size_t n,
                       const char *nl) {
   size_t i = 0, from = 0;
@@ -106,8 +111,7 @@ ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
       note_received(s, n, flags);
     if (n >= 0 || !wait_allowed((int)n, flags))
       return n;
-    if (s->rx_known && (n == -EAGAIN || n == -EWOULDBLOCK))
-      us__rx_forget(s); /* taken by someone else after all */
+    us__rx_missed(s, n);
     int r = us__op_retry(op, (int)n, US__IN);
     if (r < 0)
       return r;
@@ -133,8 +137,7 @@ static ssize_t recv_once_raw(us__op_t *op, void *buf, size_t len, int flags,
       note_received(s, n, flags);
     if (n >= 0 || !wait_allowed((int)n, flags))
       return n;
-    if (s->rx_known && (n == -EAGAIN || n == -EWOULDBLOCK))
-      us__rx_forget(s);
+    us__rx_missed(s, n);
     int r = us__op_retry(op, (int)n, US__IN);
     if (r < 0)
       return r;

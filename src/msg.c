@@ -183,8 +183,7 @@ static ssize_t recvmsg_once(us__op_t *op, us_msg_t *m, size_t len, int flags) {
     }
     if (n >= 0 || !wait_allowed((int)n, flags))
       return n;
-    if (s->rx_known && (n == -EAGAIN || n == -EWOULDBLOCK))
-      us__rx_forget(s); /* taken by someone else after all */
+    us__rx_missed(s, n);
     int r = us__op_retry(op, (int)n, US__IN);
     if (r < 0)
       return r;

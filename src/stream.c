@@ -46,8 +46,8 @@ static int brief_call(us_socket_t *s, int rx, char *buf, size_t len,
       us__rx_taken(s, (size_t)n);
     done += (size_t)n;
   }
-  if (rx && (n == -EAGAIN || n == -EWOULDBLOCK) && s->rx_known)
-    us__rx_forget(s); /* taken by someone else after all */
+  if (rx && n < 0)
+    us__rx_missed(s, n);
   us__lock_drop(l);
   if (n == -EINTR && done == 0)
     return 0;
