@@ -47,6 +47,11 @@ GLUE = sources("python/common*.c")
 HEADERS = sources("include/*.h", "src/*.h", "src/posix/*.h", "python/*.h")
 PY_INCLUDE = sorted({sysconfig.get_path("include"), sysconfig.get_path("platinclude")})
 
+# A module exports its PyInit_ function and nothing else (as in the CMake
+# build): everything else is compiled hidden, so that calls between the
+# glue and the core bind inside the module and may inline.
+CFLAGS = ["-std=gnu11", "-fvisibility=hidden", "-fno-semantic-interposition"]
+
 # The core and the glue are compiled once, into a static library that
 # build_ext links into every module (and only there: it is not installed).
 SHARED = (
@@ -55,7 +60,7 @@ SHARED = (
         "sources": CORE + GLUE,
         "include_dirs": ["include", "src", "python"] + PY_INCLUDE,
         "obj_deps": {"": HEADERS},
-        "cflags": ["-std=gnu11"],
+        "cflags": CFLAGS,
     },
 )
 
@@ -72,7 +77,7 @@ def extension(name):
         sources=own,
         include_dirs=["include", "src", "python"],
         depends=HEADERS,
-        extra_compile_args=["-std=gnu11"],
+        extra_compile_args=CFLAGS,
     )
 
 

@@ -69,8 +69,10 @@ static PyObject *ipoll_next(PyObject *self) {
     PyTuple_SET_ITEM(t, 0, obj);
     PyTuple_SET_ITEM(t, 1, ev);
     /* The collector may have untracked it while it held nothing that it
-     * tracks; it must track it again if obj is of a kind it tracks. */
-    if (PyType_IS_GC(Py_TYPE(obj)) && !PyObject_GC_IsTracked(t))
+     * tracks; it must track it again if obj is of a kind it tracks. The
+     * tuple is at hand, obj's type most likely not in the cache: the
+     * tuple is asked first. */
+    if (!PyObject_GC_IsTracked(t) && PyType_IS_GC(Py_TYPE(obj)))
       PyObject_GC_Track(t);
     Py_INCREF(t);
     Py_DECREF(old0);

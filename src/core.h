@@ -308,10 +308,11 @@ void us__lock_wake(us__lock_t *l);
 void us__lock_wake_all(us__lock_t *l);
 static inline void us__lock_drop(us__lock_t *l) {
   __atomic_store_n(&l->owner, 0, __ATOMIC_RELAXED);
-  /* Only its holder frees it, in the generation it was taken in: an
-   * exchange does, and tells whether anyone waits. */
-  uint32_t w = __atomic_exchange_n(&l->word, us__gen() << US__LOCK_GEN_SHIFT,
-                                   __ATOMIC_RELEASE);
+  /* Only its holder frees it: clearing the state frees it, leaves the
+   * generation it was taken in, and tells whether anyone waits. (Not the
+   * generation's global: a system call since the take has most likely
+   * pushed that out of the cache.) */
+  uint32_t w = __atomic_fetch_and(&l->word, ~US__LOCK_STATE, __ATOMIC_RELEASE);
   if ((w & US__LOCK_STATE) == US__LOCK_WAITED)
     us__lock_wake(l);
 }

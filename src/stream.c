@@ -29,8 +29,8 @@ static int brief(const us_socket_t *s) {
  * declines instead: the general path runs the host's signal check. The
  * general path also lets the host's handlers run between the pieces of a
  * long write; a brief one is short, and ends at the first full buffer. */
-static int brief_call(us_socket_t *s, int rx, char *buf, size_t len,
-                      ssize_t *out) {
+__attribute__((always_inline)) static inline int
+brief_call(us_socket_t *s, int rx, char *buf, size_t len, ssize_t *out) {
   us__lock_t *l = rx ? &s->rx_lock : &s->tx_lock;
   int fd = us__fd(s);
   if (len > US__SIGNAL_PIECE || fd < 0 || !brief(s) || !us__lock_try(l))
@@ -57,16 +57,18 @@ static int brief_call(us_socket_t *s, int rx, char *buf, size_t len,
 
 /* ---- the stream calls ---------------------------------------------------- */
 
-ssize_t us_read(us_socket_t *s, us_sink_t *sink, size_t max) {
+/* us_read and us_write are their brief calls, inlined into their callers
+ * (with link-time optimisation, a binding's methods too), and the general
+ * path out of line. A return that follows a system call is a slow one:
+ * the kernel's deep calls leave the processor no prediction for it. Each
+ * frame fewer between a method and its system call saves one. */
+#define INLINE_CALL __attribute__((always_inline)) inline
+
+__attribute__((noinline)) static ssize_t
+read_general(us_socket_t *s, us_sink_t *sink, size_t max) {
   us__op_t op;
   size_t done = 0;
   ssize_t n;
-  if (!sink->grow &&
-      brief_call(s, 1, sink->data + sink->len, us__sink_clamp(sink, max), &n)) {
-    if (n > 0)
-      sink->len += (size_t)n;
-    return n;
-  }
   int err = us__op_begin_locked(&op, s, &s->rx_lock, 0);
   if (err < 0)
     return err;
@@ -93,6 +95,17 @@ ssize_t us_read(us_socket_t *s, us_sink_t *sink, size_t max) {
     done += (size_t)n;
   }
   return us__op_finish(&op, done, err);
+}
+
+INLINE_CALL ssize_t us_read(us_socket_t *s, us_sink_t *sink, size_t max) {
+  ssize_t n;
+  if (!sink->grow &&
+      brief_call(s, 1, sink->data + sink->len, us__sink_clamp(sink, max), &n)) {
+    if (n > 0)
+      sink->len += (size_t)n;
+    return n;
+  }
+  return read_general(s, sink, max);
 }
 
 /* Flattened: the call's set-up and its lock inline into it, as they did
@@ -171,15 +184,20 @@ __attribute__((flatten)) ssize_t us_readline(us_socket_t *s, us_sink_t *sink,
   return us__op_finish(&op, done, err);
 }
 
-ssize_t us_write(us_socket_t *s, const void *buf, size_t len) {
+__attribute__((noinline)) static ssize_t
+write_general(us_socket_t *s, const void *buf, size_t len) {
   us__op_t op;
   size_t done = 0;
-  ssize_t n;
-  if (brief_call(s, 0, (char *)buf, len, &n)) /* a send only reads buf */
-    return n;
   int err = us__op_begin_locked(&op, s, &s->tx_lock, 0);
   if (err < 0)
     return err;
   err = us__send_all(&op, buf, len, 0, &done);
   return us__op_finish(&op, done, err);
+}
+
+INLINE_CALL ssize_t us_write(us_socket_t *s, const void *buf, size_t len) {
+  ssize_t n;
+  if (brief_call(s, 0, (char *)buf, len, &n)) /* a send only reads buf */
+    return n;
+  return write_general(s, buf, len);
 }

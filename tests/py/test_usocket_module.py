@@ -1,5 +1,6 @@
 """test_usocket_module.py: module functions (socket, getaddrinfo, inet_ntop,
 inet_pton), the constants, and the names SPEC.md promises."""
+import ctypes
 import errno
 import os
 import re
@@ -112,6 +113,22 @@ def test_every_spec_name_exists(track):
         elif not callable(getattr(s, name, None)):
             missing.append("socket." + name)
     assert missing == [], f"missing from usocket (names from {source})"
+
+
+@pytest.mark.parametrize("name,internal", [
+    ("usocket", ["us_read", "us_write", "us__host", "uspy_sock_write", "us_pollset_wait"]),
+    ("uselect", ["us_pollset_wait", "us__wait_run", "uspy_ipoll_new", "us__host"]),
+])
+def test_a_module_exports_its_init_function_and_nothing_else(name, internal):
+    # The core and the glue inside a module are its own: nothing another
+    # library could interpose on, and no symbol clash between the two
+    # modules that each carry a copy of the core.
+    path = __import__(name).__file__
+    lib = ctypes.CDLL(path)
+    assert getattr(lib, "PyInit_" + name)
+    for sym in internal:
+        with pytest.raises(AttributeError):
+            getattr(lib, sym)
 
 
 def test_documented_types_exist():
