@@ -59,9 +59,10 @@ brief_call(us_socket_t *s, int rx, char *buf, size_t len, ssize_t *out) {
 
 /* us_read and us_write are their brief calls, inlined into their callers
  * (with link-time optimisation, a binding's methods too), and the general
- * path out of line. A return that follows a system call is a slow one:
- * the kernel's deep calls leave the processor no prediction for it. Each
- * frame fewer between a method and its system call saves one. */
+ * path out of line. A return that follows a system call is a slow one (a
+ * profile's samples gather right after each; most likely the kernel's deep
+ * calls have overwritten the processor's record of where returns go):
+ * each frame fewer between a method and its system call saves one. */
 #define INLINE_CALL __attribute__((always_inline)) inline
 
 __attribute__((noinline)) static ssize_t
