@@ -165,6 +165,8 @@ ssize_t us__send_once(us__op_t *op, const void *buf, size_t len, int flags,
  * peek (already counted in rx_known by us__recv_once) saw at `at`, nl
  * being the first newline among them or NULL. */
 void us__rx_taken(us_socket_t *s, size_t n);
+/* n bytes received on a stream, with flags: peeked, or taken. */
+void us__rx_received(us_socket_t *s, size_t n, int flags);
 void us__rx_forget(us_socket_t *s);
 /* A receive met n: an EAGAIN where a look had seen bytes queued means
  * someone else (a dup, a forked child) took them; what was known goes. */

@@ -71,11 +71,11 @@ void us__rx_saw_lines(us_socket_t *s, const char *at, size_t n,
   }
 }
 
-static void note_received(us_socket_t *s, ssize_t n, int flags) {
+void us__rx_received(us_socket_t *s, size_t n, int flags) {
   if (flags & US__MSG_PEEK)
-    rx_peeked(s, (size_t)n);
+    rx_peeked(s, n);
   else
-    us__rx_taken(s, (size_t)n);
+    us__rx_taken(s, n);
 }
 
 /* What a receive of at most len bytes wrote: with MSG_TRUNC the kernel
@@ -108,7 +108,7 @@ ssize_t us__recv_once(us__op_t *op, void *buf, size_t len, int flags,
     if (us__fd(op->s) < 0) /* closed by another thread meanwhile */
       return -EBADF;
     if (n >= 0 && stream)
-      note_received(s, n, flags);
+      us__rx_received(s, (size_t)n, flags);
     if (n >= 0 || !wait_allowed((int)n, flags))
       return n;
     us__rx_missed(s, n);
@@ -134,7 +134,7 @@ static ssize_t recv_once_raw(us__op_t *op, void *buf, size_t len, int flags,
     if (us__fd(op->s) < 0)
       return -EBADF;
     if (n >= 0 && stream)
-      note_received(s, n, flags);
+      us__rx_received(s, (size_t)n, flags);
     if (n >= 0 || !wait_allowed((int)n, flags))
       return n;
     us__rx_missed(s, n);

@@ -175,12 +175,8 @@ static ssize_t recvmsg_once(us__op_t *op, us_msg_t *m, size_t len, int flags) {
         us__sys_cmsg_close_fds(m->control, m->controllen);
       return -EBADF;
     }
-    if (n >= 0 && stream) {
-      if (flags & US__MSG_PEEK)
-        s->rx_known = (size_t)n < UINT16_MAX ? (uint16_t)n : UINT16_MAX;
-      else
-        us__rx_taken(s, (size_t)n);
-    }
+    if (n >= 0 && stream)
+      us__rx_received(s, (size_t)n, flags);
     if (n >= 0 || !wait_allowed((int)n, flags))
       return n;
     us__rx_missed(s, n);

@@ -69,7 +69,6 @@ __attribute__((noinline)) static ssize_t
 read_general(us_socket_t *s, us_sink_t *sink, size_t max) {
   us__op_t op;
   size_t done = 0;
-  ssize_t n;
   int err = us__op_begin_locked(&op, s, &s->rx_lock, 0);
   if (err < 0)
     return err;
@@ -87,7 +86,8 @@ read_general(us_socket_t *s, us_sink_t *sink, size_t max) {
       err = (int)room;
       break;
     }
-    n = us__recv_once(&op, sink->data + sink->len, (size_t)room, 0, NULL);
+    ssize_t n =
+        us__recv_once(&op, sink->data + sink->len, (size_t)room, 0, NULL);
     if (n <= 0) {
       err = (int)n;
       break;
