@@ -147,10 +147,10 @@ def discover(build, micropython):
 # and bench_echo, plain C with epoll.
 ECHO_KINDS = [
     ("usocket", "usocket + uselect.poll"),
+    ("c", "plain C epoll"),
     ("selectors", "CPython selectors"),
     ("asyncio", "asyncio streams"),
     ("uvloop", "asyncio streams on uvloop"),
-    ("c", "plain C epoll"),
 ]
 
 

@@ -110,7 +110,8 @@ def analyse(workloads, raw, counts, meta):
     for w in workloads:
         entry = {"key": w.key, "title": w.title, "unit": w.unit,
                  "scale": w.scale, "higher_better": w.higher_better,
-                 "variants": [], "ratios": []}
+                 "reps": meta["reps"] * w.reps, "variants": [],
+                 "ratios": []}
         for v in w.variants:
             r = raw.get(w.key, {}).get(v.key, {})
             ve = {"key": v.key, "label": v.label}
@@ -265,10 +266,16 @@ def tables(result):
                 cpu_rows.append([w["key"], v["label"], _num(user),
                                  _num(system), _num(user + system)])
     meta = result["meta"]
+    more = {}  # repetitions other than the run's: the workloads with each
+    for w in result["workloads"]:
+        if w.get("reps", meta["reps"]) != meta["reps"]:
+            more.setdefault(w["reps"], []).append(w["key"])
     parts = [
-        "Run %s on %s (%s), %d repetitions%s, interleaved; load average "
+        "Run %s on %s (%s), %d repetitions%s%s, interleaved; load average "
         "%s before, %s after." % (
             meta["date"], meta["machine"], meta["cpus"], meta["reps"],
+            "".join(" (%d of %s)" % (n, ", ".join(keys))
+                    for n, keys in sorted(more.items())),
             ", quick sizes" if meta["quick"] else "",
             meta["load_before"], meta["load_after"]),
         "", "Figures (median of the repetitions, min - max):", "",

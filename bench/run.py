@@ -90,7 +90,8 @@ def measure(workloads, reps):
             if v.missing:
                 log("  skip %-40s %s" % (v.label, v.missing))
         got = raw.setdefault(w.key, {})
-        for rep in range(reps):
+        n = reps * w.reps
+        for rep in range(n):
             k = rep % len(todo) if todo else 0
             for v in todo[k:] + todo[:k]:
                 slot = got.setdefault(v.key, {"values": [], "extra": {}})
@@ -107,7 +108,7 @@ def measure(workloads, reps):
                     slot["extra"] = extra
                     slot.setdefault("extras", []).append(extra)
                 slot["values"].append(value)
-            log("  rep %d/%d: %s" % (rep + 1, reps, "  ".join(
+            log("  rep %d/%d: %s" % (rep + 1, n, "  ".join(
                 "%s=%s" % (v.key, report._num(got[v.key]["values"][-1] /
                                               w.scale))
                 for v in todo if got.get(v.key, {}).get("values"))))

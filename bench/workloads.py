@@ -42,10 +42,16 @@ TLS_PEER_MODE = {"tls-pingpong": "echo", "tls-readline": "lines",
                  "tls-bulk": "bulk", "tls-handshake": "handshakes",
                  "tls-memory-rss": "hold", "tls-memory-heap": "hold"}
 # The echo server's concurrent connections, and the servers, in the order
-# of impls.ECHO_KINDS.
+# of impls.ECHO_KINDS: plain C right after usocket, so that the two of the
+# closest ratio nearly always run back to back (the machine's speed drifts
+# over minutes, by as much as a third).
 ECHO_CONNS = (1, 100, 1000)
-ECHO_SERVERS = ["usocket", "selectors", "asyncio", "uvloop", "c",
+ECHO_SERVERS = ["usocket", "c", "selectors", "asyncio", "uvloop",
                 "mp-usocket"]
+# An echo run settles into a faster or a slower pace and keeps it, so its
+# repetitions scatter more than other workloads' do: they run this many
+# times the repetitions asked for.
+ECHO_REPS = 2
 
 
 class Variant:
@@ -60,7 +66,7 @@ class Variant:
 
 class Workload:
     def __init__(self, key, title, unit, scale, higher_better, variants,
-                 ratios):
+                 ratios, reps=1):
         self.key = key
         self.title = title
         self.unit = unit  # as displayed, after dividing by scale
@@ -68,6 +74,7 @@ class Workload:
         self.higher_better = higher_better
         self.variants = variants
         self.ratios = ratios  # (numerator key, denominator key)
+        self.reps = reps  # times the run's repetitions
 
 
 def _rate(out, expect=None):
@@ -293,7 +300,7 @@ def build(impls, quick, uselect_missing):
         [("usocket-trace", "cpython-trace"), ("usocket-rss", "cpython-rss")]))
     work += _tls_workloads(impls, size, paired)
     # One workload per number of connections: a repetition then rotates
-    # five servers, so the two of a ratio run at most seconds apart.
+    # the servers, so the two of a ratio run at most seconds apart.
     for conns in ECHO_CONNS:
         echoes = []
         for kind in ECHO_SERVERS:
@@ -310,7 +317,7 @@ def build(impls, quick, uselect_missing):
             "k round trips/s", 1e3, True, echoes,
             [("usocket", other) for other in ("uvloop", "c", "selectors",
                                               "asyncio")] +
-            [("mp-usocket", "c")]))
+            [("mp-usocket", "c")], reps=ECHO_REPS))
     return work
 
 
