@@ -94,3 +94,38 @@ def test_update_readme_refuses_a_quick_runs_tables(tmp_path):
     assert readme.read_text() == before
     assert report.update_readme(str(readme), "full figures", {"quick": False}) is True
     assert readme.read_text() == "intro\n%s\nfull figures\n%s\n" % (report.BEGIN, report.END)
+
+
+def test_the_echo_workloads_run_more_repetitions_with_c_beside_usocket(monkeypatch):
+    # bench/run.py as it is (the fixture above stubs its measuring out).
+    monkeypatch.syspath_prepend(BENCH)
+    spec = importlib.util.spec_from_file_location("bench_run", os.path.join(BENCH, "run.py"))
+    run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run)
+    import workloads
+    # Plain C runs right after usocket in a repetition's rotation.
+    kinds = workloads.ECHO_SERVERS
+    assert kinds.index("c") == kinds.index("usocket") + 1
+    calls = []
+
+    def variant(key):
+        def once():
+            calls.append(key)
+            return float(len(calls))
+        return workloads.Variant(key, key, types.SimpleNamespace(missing=None), once)
+
+    echo = workloads.Workload("echo-7", "echo", "k/s", 1e3, True,
+                              [variant("usocket"), variant("c")],
+                              [("usocket", "c")], reps=workloads.ECHO_REPS)
+    other = workloads.Workload("no-goal", "other", "k/s", 1e3, True,
+                               [variant("plain")], [])
+    raw = run.measure([echo, other], 3)
+    assert len(raw["echo-7"]["usocket"]["values"]) == 3 * workloads.ECHO_REPS
+    assert len(raw["echo-7"]["c"]["values"]) == 3 * workloads.ECHO_REPS
+    assert len(raw["no-goal"]["plain"]["values"]) == 3
+    meta = {"date": "d", "machine": "m", "cpus": "2 CPUs", "reps": 3,
+            "quick": False, "load_before": "0", "load_after": "0"}
+    result = run.report.analyse([echo, other], raw, {}, meta)
+    assert [w["reps"] for w in result["workloads"]] == [3 * workloads.ECHO_REPS, 3]
+    first = run.report.tables(result).splitlines()[0]
+    assert "3 repetitions (%d of echo-7)," % (3 * workloads.ECHO_REPS) in first
