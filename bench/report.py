@@ -268,7 +268,7 @@ def tables(result):
     meta = result["meta"]
     more = {}  # repetitions other than the run's: the workloads with each
     for w in result["workloads"]:
-        if w.get("reps", meta["reps"]) != meta["reps"]:
+        if w["reps"] != meta["reps"]:
             more.setdefault(w["reps"], []).append(w["key"])
     parts = [
         "Run %s on %s (%s), %d repetitions%s%s, interleaved; load average "
