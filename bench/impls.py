@@ -144,7 +144,10 @@ def discover(build, micropython):
 
 
 # The echo servers, keyed "echo-KIND": echo_server.py KIND under CPython,
-# and bench_echo, plain C with epoll.
+# and bench_echo, plain C with epoll. A repetition runs them in this order:
+# plain C right after usocket, so that the two of the closest ratio nearly
+# always run back to back (the machine's speed drifts over minutes, by as
+# much as a third).
 ECHO_KINDS = [
     ("usocket", "usocket + uselect.poll"),
     ("c", "plain C epoll"),

@@ -4,6 +4,7 @@
 import json
 import os
 
+from impls import ECHO_KINDS
 from procs import Proc, free_port, run_one, run_pair, RunError
 
 POLL_SCALING = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -41,13 +42,11 @@ TLS_VARIANTS = ["plain", "capi", "capi-mbedtls", "cpython", "usocket"]
 TLS_PEER_MODE = {"tls-pingpong": "echo", "tls-readline": "lines",
                  "tls-bulk": "bulk", "tls-handshake": "handshakes",
                  "tls-memory-rss": "hold", "tls-memory-heap": "hold"}
-# The echo server's concurrent connections, and the servers, in the order
-# of impls.ECHO_KINDS: plain C right after usocket, so that the two of the
-# closest ratio nearly always run back to back (the machine's speed drifts
-# over minutes, by as much as a third).
+# The echo server's concurrent connections, and the servers in the order a
+# repetition runs them: impls.ECHO_KINDS's, then the usocket one under
+# MicroPython.
 ECHO_CONNS = (1, 100, 1000)
-ECHO_SERVERS = ["usocket", "c", "selectors", "asyncio", "uvloop",
-                "mp-usocket"]
+ECHO_SERVERS = [kind for kind, _ in ECHO_KINDS] + ["mp-usocket"]
 # An echo run settles into a faster or a slower pace and keeps it, so its
 # repetitions scatter more than other workloads' do: they run this many
 # times the repetitions asked for.
